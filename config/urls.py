@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework_nested import routers
+
+from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
+from production.views import (
+    PrinterViewSet,
+    ProductionRunViewSet,
+    ProductViewSet,
+    RunItemViewSet,
+    RunMaterialViewSet,
+)
+from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
+
+router = routers.DefaultRouter()
+router.register("materials", MaterialViewSet, basename="material")
+router.register("spools", SpoolViewSet, basename="spool")
+router.register("inventory-transactions", InventoryTransactionViewSet, basename="inventory-transaction")
+router.register("products", ProductViewSet, basename="product")
+router.register("printers", PrinterViewSet, basename="printer")
+router.register("production-runs", ProductionRunViewSet, basename="production-run")
+
+runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
+runs_router.register("items", RunItemViewSet, basename="run-item")
+runs_router.register("materials", RunMaterialViewSet, basename="run-material")
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("me/", MeView.as_view(), name="me"),
+    path("tenant/", ActiveTenantView.as_view(), name="active-tenant"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include(router.urls)),
+    path("", include(runs_router.urls)),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+    path("api/v1/", include(api_v1)),
+]

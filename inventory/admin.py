@@ -1,0 +1,85 @@
+from django.contrib import admin
+
+from inventory import services
+from inventory.models import InventoryTransaction, Material, Spool
+from tenants.admin import TenantOwnedAdmin
+
+
+@admin.register(Material)
+class MaterialAdmin(TenantOwnedAdmin):
+    list_display = ["name", "brand", "kind", "color_name", "color_hex", "tenant"]
+    list_filter = ["tenant", "kind", "brand"]
+    search_fields = ["name", "brand", "color_name"]
+
+
+class LedgerInline(admin.TabularInline):
+    model = InventoryTransaction
+    fk_name = "spool"
+    fields = readonly_fields = [
+        "sequence",
+        "occurred_at",
+        "type",
+        "weight_before_g",
+        "weight_change_g",
+        "weight_after_g",
+        "production_run",
+        "user",
+        "description",
+    ]
+    ordering = ["-sequence"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Spool)
+class SpoolAdmin(TenantOwnedAdmin):
+    list_display = ["code", "material", "current_weight_g", "remaining", "location", "is_active", "tenant"]
+    list_filter = ["tenant", "is_active", "material__kind", "location"]
+    search_fields = ["code", "material__name", "material__color_name", "location"]
+    autocomplete_fields = ["tenant", "material"]
+    list_select_related = ["tenant", "material"]
+    readonly_fields = ["current_weight_g", "ledger_version"]
+    inlines = [LedgerInline]
+
+    @admin.display(description="Remaining %")
+    def remaining(self, spool):
+        return spool.remaining_percent
+
+    def get_readonly_fields(self, request, obj=None):
+        # The purchase row recorded the initial weight; it is fixed after creation.
+        return [*self.readonly_fields, "initial_weight_g"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # The admin goes on with `obj`, so the service creates the spool under obj's id.
+        data = {name: value for name, value in form.cleaned_data.items() if name != "tenant"}
+        services.create_spool(tenant=obj.tenant, user=request.user, data={**data, "id": obj.pk})
+
+
+@admin.register(InventoryTransaction)
+class InventoryTransactionAdmin(TenantOwnedAdmin):
+    """The ledger is immutable: nobody adds, changes or deletes rows here."""
+
+    list_display = ["occurred_at", "spool", "type", "weight_before_g", "weight_change_g", "weight_after_g", "tenant"]
+    list_filter = ["tenant", "type", "occurred_at"]
+    search_fields = ["spool__code", "description", "production_run__run_number"]
+    list_select_related = ["tenant", "spool"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,63 @@
+import django_filters
+from django.db.models import Q
+
+from config.api.filters import BooleanFilter, DateBoundFilter
+from inventory.models import InventoryTransaction, Material, MaterialKind, Spool, TransactionType
+from tenants.filters import TenantFilterSet, tenant_rows
+
+
+class MaterialFilter(TenantFilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=MaterialKind.choices)
+    search = django_filters.CharFilter(method="filter_search")
+    ordering = django_filters.OrderingFilter(fields=["name", "brand", "kind", "created_at"])
+
+    class Meta:
+        model = Material
+        fields = ["kind"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(brand__icontains=value) | Q(color_name__icontains=value))
+
+
+class SpoolFilter(TenantFilterSet):
+    material = django_filters.ModelChoiceFilter(queryset=tenant_rows(Material))
+    kind = django_filters.MultipleChoiceFilter(field_name="material__kind", choices=MaterialKind.choices)
+    is_active = BooleanFilter()
+    location = django_filters.CharFilter(lookup_expr="iexact")
+    low_stock = BooleanFilter(method="filter_low_stock")
+    search = django_filters.CharFilter(method="filter_search")
+    ordering = django_filters.OrderingFilter(
+        fields=["code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
+    )
+
+    class Meta:
+        model = Spool
+        fields = ["material", "kind", "is_active", "location"]
+
+    def filter_low_stock(self, queryset, name, value):
+        low = queryset.low_stock()
+        return low if value else queryset.exclude(pk__in=low.values("pk"))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(code__icontains=value) | Q(material__name__icontains=value) | Q(material__color_name__icontains=value)
+        )
+
+
+class InventoryTransactionFilter(TenantFilterSet):
+    spool = django_filters.ModelChoiceFilter(queryset=tenant_rows(Spool))
+    type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices)
+    production_run = django_filters.ModelChoiceFilter(queryset=lambda request: _runs(request))
+    occurred_after = DateBoundFilter(field_name="occurred_at")
+    occurred_before = DateBoundFilter(field_name="occurred_at", upper=True)
+    ordering = django_filters.OrderingFilter(fields=["occurred_at", "weight_change_g"])
+
+    class Meta:
+        model = InventoryTransaction
+        fields = ["spool", "type", "production_run"]
+
+
+def _runs(request):
+    from production.models import ProductionRun  # production depends on inventory, not the reverse
+
+    return tenant_rows(ProductionRun)(request)

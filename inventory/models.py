@@ -1,0 +1,179 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tenants.models import TenantOwnedModel, TenantQuerySet
+
+GRAMS = {"max_digits": 10, "decimal_places": 2}
+ZERO = Decimal("0")
+LOW_STOCK_SHARE = Decimal("0.2")
+
+
+class MaterialKind(models.TextChoices):
+    PLA = "PLA"
+    PETG = "PETG"
+    ABS = "ABS"
+    ASA = "ASA"
+    TPU = "TPU"
+    PA = "PA"
+    PC = "PC"
+    OTHER = "OTHER"
+
+
+class Material(TenantOwnedModel):
+    name = models.CharField(max_length=100)
+    brand = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=8, choices=MaterialKind.choices)
+    color_name = models.CharField(max_length=50, blank=True)
+    color_hex = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use the form #RRGGBB.", code="invalid_color")],
+    )
+    diameter_mm = models.DecimalField(
+        max_digits=4, decimal_places=2, default=Decimal("1.75"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    density_g_cm3 = models.DecimalField(
+        max_digits=5, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["tenant", "name"], name="material_tenant_name")]
+        constraints = [
+            models.CheckConstraint(condition=Q(diameter_mm__gt=0), name="material_diameter_positive"),
+            models.CheckConstraint(
+                condition=Q(density_g_cm3__isnull=True) | Q(density_g_cm3__gt=0), name="material_density_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.kind})"
+
+
+class SpoolQuerySet(TenantQuerySet):
+    def with_material(self):
+        return self.select_related("material")
+
+    def low_stock(self):
+        return self.filter(current_weight_g__lt=F("initial_weight_g") * LOW_STOCK_SHARE)
+
+
+class Spool(TenantOwnedModel):
+    code = models.CharField(max_length=50)
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="spools")
+    initial_weight_g = models.DecimalField(**GRAMS, validators=[MinValueValidator(Decimal("0.01"))])
+    # Written only by inventory.services.record_movements, together with a ledger row.
+    current_weight_g = models.DecimalField(**GRAMS, default=ZERO, editable=False)
+    # How many ledger rows the spool has; each row stores its position, unique per spool.
+    ledger_version = models.PositiveIntegerField(default=0, editable=False)
+    empty_spool_weight_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
+    purchase_price = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
+    purchased_at = models.DateField(null=True, blank=True)
+    supplier = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SpoolQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="spool_unique_tenant_code"),
+            models.CheckConstraint(condition=Q(initial_weight_g__gt=0), name="spool_initial_weight_positive"),
+            models.CheckConstraint(condition=Q(current_weight_g__gte=0), name="spool_current_weight_not_negative"),
+            models.CheckConstraint(
+                condition=Q(empty_spool_weight_g__isnull=True) | Q(empty_spool_weight_g__gte=0),
+                name="spool_empty_weight_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(purchase_price__isnull=True) | Q(purchase_price__gte=0),
+                name="spool_price_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "material"], name="spool_tenant_material")]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def remaining_percent(self):
+        return (self.current_weight_g / self.initial_weight_g * 100).quantize(Decimal("0.01"))
+
+    @property
+    def cost_per_gram(self):
+        if self.purchase_price is None:
+            return None
+        return (self.purchase_price / self.initial_weight_g).quantize(Decimal("0.0001"))
+
+
+class TransactionType(models.TextChoices):
+    PURCHASE = "purchase"
+    USAGE = "usage"
+    WASTE = "waste"
+    ADJUSTMENT = "adjustment"
+    COUNT = "count"
+    REVERSAL = "reversal"
+
+
+class InventoryTransactionQuerySet(TenantQuerySet):
+    def with_references(self):
+        return self.select_related("spool", "user", "production_run", "reversed_by")
+
+
+class InventoryTransaction(TenantOwnedModel):
+    """One immutable ledger row: a change of one spool's weight."""
+
+    spool = models.ForeignKey(Spool, on_delete=models.PROTECT, related_name="transactions")
+    sequence = models.PositiveIntegerField(editable=False)
+    type = models.CharField(max_length=12, choices=TransactionType.choices)
+    weight_before_g = models.DecimalField(**GRAMS)
+    weight_change_g = models.DecimalField(**GRAMS)
+    weight_after_g = models.DecimalField(**GRAMS)
+    production_run = models.ForeignKey(
+        "production.ProductionRun", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    production_run_material = models.ForeignKey(
+        "production.ProductionRunMaterial",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    reversal_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+
+    objects = InventoryTransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-sequence"]
+        constraints = [
+            # Two writers claiming the same place in a spool's chain is a lost update: refuse it.
+            models.UniqueConstraint(fields=["tenant", "spool", "sequence"], name="ledger_unique_spool_sequence"),
+            models.CheckConstraint(
+                condition=Q(weight_after_g=F("weight_before_g") + F("weight_change_g")), name="ledger_row_balances"
+            ),
+            models.CheckConstraint(condition=Q(weight_after_g__gte=0), name="ledger_after_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at"], name="ledger_tenant_occurred"),
+            models.Index(fields=["tenant", "production_run"], name="ledger_tenant_run"),
+        ]
+
+    def __str__(self):
+        return f"{self.spool} {self.type} {self.weight_change_g:+} g"

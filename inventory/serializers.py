@@ -1,0 +1,108 @@
+from rest_framework import serializers
+
+from inventory.models import InventoryTransaction, Material, Spool
+from inventory.services import ADJUSTMENT_TYPES
+from tenants.serializers import TenantOwnedSerializer
+
+
+class MaterialSerializer(TenantOwnedSerializer):
+    class Meta:
+        model = Material
+        fields = [
+            "id",
+            "name",
+            "brand",
+            "kind",
+            "color_name",
+            "color_hex",
+            "diameter_mm",
+            "density_g_cm3",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class SpoolSerializer(TenantOwnedSerializer):
+    material_name = serializers.CharField(source="material.name", read_only=True)
+    material_kind = serializers.CharField(source="material.kind", read_only=True)
+    color_name = serializers.CharField(source="material.color_name", read_only=True)
+    color_hex = serializers.CharField(source="material.color_hex", read_only=True)
+    remaining_percent = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True)
+    cost_per_gram = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
+
+    class Meta:
+        model = Spool
+        tenant_unique = ("code",)
+        fields = [
+            "id",
+            "code",
+            "material",
+            "material_name",
+            "material_kind",
+            "color_name",
+            "color_hex",
+            "initial_weight_g",
+            "current_weight_g",
+            "remaining_percent",
+            "empty_spool_weight_g",
+            "purchase_price",
+            "cost_per_gram",
+            "purchased_at",
+            "supplier",
+            "location",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["current_weight_g"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            # The purchase row recorded the initial weight; changing it later would rewrite history.
+            fields["initial_weight_g"].read_only = True
+        return fields
+
+
+class SpoolAdjustmentSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[(t.value, t.label) for t in ADJUSTMENT_TYPES])
+    new_weight_g = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, min_value=0)
+    delta_g = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if ("new_weight_g" in attrs) == ("delta_g" in attrs):
+            raise serializers.ValidationError("Give exactly one of new_weight_g and delta_g.", code="invalid")
+        return attrs
+
+
+class InventoryTransactionSerializer(serializers.ModelSerializer):
+    spool_code = serializers.CharField(source="spool.code", read_only=True)
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
+    production_run_number = serializers.CharField(
+        source="production_run.run_number", read_only=True, allow_null=True, default=None
+    )
+    reversed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = InventoryTransaction
+        fields = [
+            "id",
+            "spool",
+            "spool_code",
+            "sequence",
+            "type",
+            "weight_before_g",
+            "weight_change_g",
+            "weight_after_g",
+            "production_run",
+            "production_run_number",
+            "production_run_material",
+            "user",
+            "description",
+            "occurred_at",
+            "reversal_of",
+            "reversed_by",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,134 @@
+"""Inventory operations. `record_movements` is the only writer of spool weights and of the ledger."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.db import lock_rows
+from config.errors import Conflict, InvalidInput
+from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
+
+
+class InsufficientStock(Conflict):
+    default_code = "insufficient_stock"
+
+
+@dataclass
+class Movement:
+    """One intended change of a spool's weight: by `change_g`, or to `new_weight_g`."""
+
+    spool_id: object
+    type: str
+    change_g: Decimal | None = None
+    new_weight_g: Decimal | None = None
+    description: str = ""
+    production_run_id: object = None
+    production_run_material_id: object = None
+    reversal_of_id: object = None
+
+
+def record_movements(*, movements, user, occurred_at=None, below_zero_error=InsufficientStock):
+    """Apply `movements` atomically and return their ledger rows.
+
+    The spools are locked in id order in one statement, every result is checked
+    before anything is written, and each spool's new weight is computed from its
+    locked value, so concurrent callers can neither lose an update nor deadlock.
+    A fixed number of queries, whatever the number of movements.
+    """
+    occurred_at = occurred_at or timezone.now()
+    with transaction.atomic():
+        spools = {spool.pk: spool for spool in lock_rows(Spool.objects.filter(pk__in={m.spool_id for m in movements}))}
+        rows = []
+        for movement in movements:
+            spool = spools[movement.spool_id]
+            before = spool.current_weight_g
+            change = movement.change_g if movement.new_weight_g is None else movement.new_weight_g - before
+            after = before + change
+            if after < ZERO:
+                raise below_zero_error(
+                    f"Spool {spool.code} holds {before} g; {-change} g cannot be taken from it.",
+                    spool=spool.code,
+                    available_g=str(before),
+                    required_g=str(-change),
+                )
+            spool.current_weight_g = after
+            spool.ledger_version += 1
+            spool.updated_at = occurred_at
+            rows.append(
+                InventoryTransaction(
+                    tenant_id=spool.tenant_id,
+                    spool=spool,
+                    sequence=spool.ledger_version,
+                    type=movement.type,
+                    weight_before_g=before,
+                    weight_change_g=change,
+                    weight_after_g=after,
+                    production_run_id=movement.production_run_id,
+                    production_run_material_id=movement.production_run_material_id,
+                    user=user,
+                    description=movement.description,
+                    occurred_at=occurred_at,
+                    reversal_of_id=movement.reversal_of_id,
+                )
+            )
+        InventoryTransaction.objects.bulk_create(rows)
+        Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
+    return rows
+
+
+def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, description=""):
+    """One manual movement of one spool (a result below zero is a 400); see `record_movements`."""
+    (row,) = record_movements(
+        movements=[
+            Movement(
+                spool_id=spool.pk, type=type, change_g=change_g, new_weight_g=new_weight_g, description=description
+            )
+        ],
+        user=user,
+        below_zero_error=InvalidInput,
+    )
+    spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
+    return row
+
+
+def create_spool(*, tenant, user, data):
+    """A new spool and its `purchase` ledger row, or neither."""
+    with transaction.atomic():
+        spool = Spool.objects.create(tenant=tenant, **data)
+        record_movement(
+            spool=spool,
+            type=TransactionType.PURCHASE,
+            change_g=spool.initial_weight_g,
+            user=user,
+            description="Initial weight on purchase",
+        )
+    return spool
+
+
+ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
+
+
+def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=None):
+    """A manual correction: set the weight (`new_weight_g`) or change it (`delta_g`)."""
+    if type not in ADJUSTMENT_TYPES:
+        raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code="invalid")
+    if (new_weight_g is None) == (delta_g is None):
+        raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code="invalid")
+    return record_movement(
+        spool=spool, type=type, user=user, new_weight_g=new_weight_g, change_g=delta_g, description=reason
+    )
+
+
+def delete_spool(*, spool):
+    """Delete a spool whose only ledger row is its purchase; anything else is history to keep."""
+    with transaction.atomic():
+        lock_rows(Spool.objects.filter(pk=spool.pk))
+        if spool.transactions.exclude(type=TransactionType.PURCHASE).exists() or spool.run_materials.exists():
+            raise Conflict(
+                f"Spool {spool.code} has inventory history or is used by production runs; deactivate it instead.",
+                code="protected",
+            )
+        spool.transactions.all().delete()
+        spool.delete()

@@ -1,0 +1,59 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inventory import services
+from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
+from inventory.models import InventoryTransaction, Material, Spool
+from inventory.serializers import (
+    InventoryTransactionSerializer,
+    MaterialSerializer,
+    SpoolAdjustmentSerializer,
+    SpoolSerializer,
+)
+from tenants.mixins import TenantScopedViewMixin
+
+
+class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    queryset = Material.objects.all()
+    serializer_class = MaterialSerializer
+    filterset_class = MaterialFilter
+
+
+class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    queryset = Spool.objects.with_material()
+    serializer_class = SpoolSerializer
+    filterset_class = SpoolFilter
+    manager_actions = ("destroy", "adjust")
+
+    def get_serializer_class(self):
+        return SpoolAdjustmentSerializer if self.action == "adjust" else SpoolSerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_spool(
+            tenant=self.request.tenant, user=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_spool(spool=instance)
+
+    @extend_schema(request=SpoolAdjustmentSerializer, responses={200: SpoolSerializer})
+    @action(detail=True, methods=["post"])
+    def adjust(self, request, pk=None):
+        """Correct a spool's weight: writes one `adjustment`, `count` or `waste` ledger row."""
+        spool = self.get_object()
+        adjustment = SpoolAdjustmentSerializer(data=request.data)
+        adjustment.is_valid(raise_exception=True)
+        services.adjust_spool(spool=spool, user=request.user, **adjustment.validated_data)
+        return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+
+
+class InventoryTransactionViewSet(
+    TenantScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The ledger: read-only; rows are written by spool purchases, adjustments and production runs."""
+
+    queryset = InventoryTransaction.objects.with_references()
+    serializer_class = InventoryTransactionSerializer
+    filterset_class = InventoryTransactionFilter

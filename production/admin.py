@@ -1,0 +1,160 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from config.errors import DomainError
+from production import services
+from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
+from tenants.admin import TenantOwnedAdmin
+
+
+@admin.register(Product)
+class ProductAdmin(TenantOwnedAdmin):
+    list_display = ["sku", "name", "unit_weight_g", "material_kind", "is_active", "tenant"]
+    list_filter = ["tenant", "is_active", "material_kind"]
+    search_fields = ["sku", "name"]
+
+
+@admin.register(Printer)
+class PrinterAdmin(TenantOwnedAdmin):
+    list_display = ["name", "model", "is_active", "tenant"]
+    list_filter = ["tenant", "is_active"]
+    search_fields = ["name", "model"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A run's children change through the API's services (locked-run rules, stock checks)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RunItemInline(ReadOnlyInline):
+    model = ProductionRunItem
+    fields = readonly_fields = [
+        "product",
+        "quantity",
+        "successful_quantity",
+        "failed_quantity",
+        "bed_position",
+        "notes",
+    ]
+
+
+class RunMaterialInline(ReadOnlyInline):
+    model = ProductionRunMaterial
+    fields = readonly_fields = [
+        "spool",
+        "estimated_model_g",
+        "estimated_flushed_g",
+        "estimated_tower_g",
+        "spool_weight_before_g",
+        "spool_weight_after_g",
+        "actual_model_g",
+        "actual_flushed_g",
+        "actual_tower_g",
+        "cost_per_gram",
+    ]
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not deleted"), ("yes", "Soft-deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        return queryset
+
+
+def service_action(description, operation, **kwargs):
+    """An admin action that runs one production service per selected run and reports each outcome."""
+
+    def run_action(modeladmin, request, queryset):
+        done = 0
+        for run in queryset:
+            try:
+                operation(run=run, user=request.user, **kwargs)
+            except DomainError as error:
+                modeladmin.message_user(request, f"{run.run_number}: {error.detail}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, f"{description}: {done} run(s).", messages.SUCCESS)
+
+    run_action.short_description = description
+    run_action.__name__ = operation.__name__
+    return run_action
+
+
+@admin.register(ProductionRun)
+class ProductionRunAdmin(TenantOwnedAdmin):
+    list_display = [
+        "run_number",
+        "status",
+        "printer",
+        "started_at",
+        "completed_at",
+        "item_count",
+        "deleted_at",
+        "tenant",
+    ]
+    list_filter = [DeletedFilter, "tenant", "status", "printer", "started_at"]
+    search_fields = ["run_number", "notes"]
+    date_hierarchy = "started_at"
+    autocomplete_fields = ["tenant", "printer", "original_run"]
+    list_select_related = ["tenant", "printer"]
+    readonly_fields = [
+        "run_number",
+        "status",
+        "completed_at",
+        "duration_hours",
+        "failure_reason",
+        "created_by",
+        "deleted_at",
+        "deleted_by",
+    ]
+    inlines = [RunItemInline, RunMaterialInline]
+    actions = [
+        service_action(
+            "Complete with estimates where actuals are missing", services.complete_run, data={"use_estimates": True}
+        ),
+        service_action("Cancel", services.cancel_run),
+        service_action("Reopen (reverses inventory)", services.reopen_run),
+        service_action("Soft-delete", services.delete_run),
+        service_action("Restore soft-deleted", services.restore_run),
+    ]
+
+    def get_queryset(self, request):
+        # Staff see soft-deleted runs too: that is where they are restored.
+        return ProductionRun.all_objects.select_related("tenant", "printer").annotate(item_count=Count("items"))
+
+    @admin.display(description="items", ordering="item_count")
+    def item_count(self, run):
+        return run.item_count
+
+    def has_add_permission(self, request):
+        # Runs are created through the API, which numbers them and checks stock.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Runs are soft-deleted with the action above; a hard delete would orphan ledger history.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name != "tenant"}
+        try:
+            services.update_run(run=obj, user=request.user, data=data)
+        except DomainError as error:
+            self.message_user(request, error.detail, messages.ERROR)

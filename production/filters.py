@@ -1,0 +1,72 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from config.api.filters import BooleanFilter, DateBoundFilter
+from inventory.models import Spool
+from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
+from tenants.filters import TenantFilterSet, tenant_rows
+
+
+class CommaSeparatedChoiceField(django_filters.fields.MultipleChoiceField):
+    """`?status=a&status=b` and `?status=a,b` alike."""
+
+    def clean(self, value):
+        if value:
+            value = [part.strip() for entry in value for part in entry.split(",") if part.strip()]
+        return super().clean(value)
+
+
+class CommaSeparatedChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = CommaSeparatedChoiceField
+
+
+class ProductFilter(TenantFilterSet):
+    is_active = BooleanFilter()
+    material_kind = django_filters.CharFilter()
+    search = django_filters.CharFilter(method="filter_search")
+    ordering = django_filters.OrderingFilter(fields=["sku", "name", "created_at"])
+
+    class Meta:
+        model = Product
+        fields = ["is_active", "material_kind"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
+
+
+class PrinterFilter(TenantFilterSet):
+    is_active = BooleanFilter()
+    search = django_filters.CharFilter(method="filter_search")
+    ordering = django_filters.OrderingFilter(fields=["name", "created_at"])
+
+    class Meta:
+        model = Printer
+        fields = ["is_active"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(model__icontains=value))
+
+
+class ProductionRunFilter(TenantFilterSet):
+    status = CommaSeparatedChoiceFilter(choices=RunStatus.choices)
+    start_date = DateBoundFilter(field_name="started_at")
+    end_date = DateBoundFilter(field_name="started_at", upper=True)
+    product = django_filters.ModelChoiceFilter(queryset=tenant_rows(Product), method="filter_product")
+    spool = django_filters.ModelChoiceFilter(queryset=tenant_rows(Spool), method="filter_spool")
+    printer = django_filters.ModelChoiceFilter(queryset=tenant_rows(Printer))
+    is_reprint = BooleanFilter(field_name="original_run", lookup_expr="isnull", exclude=True)
+    search = django_filters.CharFilter(method="filter_search")
+    ordering = django_filters.OrderingFilter(fields=["started_at", "completed_at", "created_at", "run_number"])
+
+    class Meta:
+        model = ProductionRun
+        fields = ["status", "printer"]
+
+    def filter_product(self, queryset, name, value):
+        return queryset.filter(Exists(ProductionRunItem.objects.filter(run=OuterRef("pk"), product=value)))
+
+    def filter_spool(self, queryset, name, value):
+        return queryset.filter(Exists(ProductionRunMaterial.objects.filter(run=OuterRef("pk"), spool=value)))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(run_number__icontains=value) | Q(notes__icontains=value))

@@ -1,0 +1,199 @@
+from rest_framework import serializers
+
+from production.models import (
+    FailureReason,
+    Printer,
+    Product,
+    ProductionRun,
+    ProductionRunItem,
+    ProductionRunMaterial,
+    RunStatus,
+)
+from tenants.serializers import TenantOwnedSerializer
+
+
+def grams(**kwargs):
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True, **kwargs)
+
+
+class ProductSerializer(TenantOwnedSerializer):
+    class Meta:
+        model = Product
+        tenant_unique = ("sku",)
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "unit_weight_g",
+            "material_kind",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PrinterSerializer(TenantOwnedSerializer):
+    class Meta:
+        model = Printer
+        tenant_unique = ("name",)
+        fields = ["id", "name", "model", "is_active", "notes", "created_at", "updated_at"]
+
+
+class RunItemSerializer(TenantOwnedSerializer):
+    product_sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = ProductionRunItem
+        fields = [
+            "id",
+            "product",
+            "product_sku",
+            "product_name",
+            "quantity",
+            "successful_quantity",
+            "failed_quantity",
+            "bed_position",
+            "notes",
+        ]
+
+
+class RunMaterialSerializer(TenantOwnedSerializer):
+    spool_code = serializers.CharField(source="spool.code", read_only=True)
+    material_name = serializers.CharField(source="spool.material.name", read_only=True)
+    material_kind = serializers.CharField(source="spool.material.kind", read_only=True)
+    color_name = serializers.CharField(source="spool.material.color_name", read_only=True)
+    color_hex = serializers.CharField(source="spool.material.color_hex", read_only=True)
+    estimated_total_g = grams()
+    actual_total_g = grams()
+    variance_g = grams()
+    variance_percent = grams()
+
+    class Meta:
+        model = ProductionRunMaterial
+        fields = [
+            "id",
+            "spool",
+            "spool_code",
+            "material_name",
+            "material_kind",
+            "color_name",
+            "color_hex",
+            "estimated_model_g",
+            "estimated_flushed_g",
+            "estimated_tower_g",
+            "estimated_total_g",
+            "spool_weight_before_g",
+            "spool_weight_after_g",
+            "actual_model_g",
+            "actual_flushed_g",
+            "actual_tower_g",
+            "actual_total_g",
+            "cost_per_gram",
+            "variance_g",
+            "variance_percent",
+        ]
+        read_only_fields = ["cost_per_gram"]
+
+
+class ProductionRunSerializer(TenantOwnedSerializer):
+    """A run with its items, materials and totals; `items`/`materials` are written on create only."""
+
+    items = RunItemSerializer(many=True, required=False)
+    materials = RunMaterialSerializer(many=True, required=False)
+    is_reprint = serializers.BooleanField(read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
+    estimated_total_g = grams()
+    actual_total_g = grams()
+    variance_g = grams()
+    variance_percent = grams()
+    material_cost = grams()
+    cost_per_successful_unit = grams()
+    items_summary = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ProductionRun
+        fields = [
+            "id",
+            "run_number",
+            "status",
+            "printer",
+            "started_at",
+            "completed_at",
+            "duration_hours",
+            "estimated_print_time_hours",
+            "slicer_software",
+            "bed_temperature_c",
+            "nozzle_temperature_c",
+            "quality_rating",
+            "quality_notes",
+            "failure_reason",
+            "notes",
+            "original_run",
+            "is_reprint",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "items_summary",
+            "items",
+            "materials",
+            "estimated_total_g",
+            "actual_total_g",
+            "variance_g",
+            "variance_percent",
+            "material_cost",
+            "cost_per_successful_unit",
+        ]
+        read_only_fields = ["run_number", "completed_at", "duration_hours", "failure_reason"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # Items and materials of an existing run change through their own endpoints.
+            fields["items"].read_only = True
+            fields["materials"].read_only = True
+        return fields
+
+    def validate_status(self, value):
+        if self.instance is None and value != RunStatus.IN_PROGRESS:
+            raise serializers.ValidationError("A new run starts in_progress.")
+        return value
+
+
+class ItemOutcomeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    successful_quantity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    failed_quantity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+def actual_grams():
+    return serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True)
+
+
+class MaterialActualsSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    actual_model_g = actual_grams()
+    actual_flushed_g = actual_grams()
+    actual_tower_g = actual_grams()
+    spool_weight_before_g = actual_grams()
+    spool_weight_after_g = actual_grams()
+
+
+class CompleteRunSerializer(serializers.Serializer):
+    completed_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not before started_at.")
+    use_estimates = serializers.BooleanField(
+        required=False, default=False, help_text="Materials without actuals use their estimates."
+    )
+    quality_rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    quality_notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    items = ItemOutcomeSerializer(many=True, required=False)
+    materials = MaterialActualsSerializer(many=True, required=False)
+
+
+class FailRunSerializer(serializers.Serializer):
+    failure_reason = serializers.ChoiceField(choices=FailureReason.choices)
+    completed_at = serializers.DateTimeField(required=False, help_text="When the print stopped; defaults to now.")
+    notes = serializers.CharField(required=False, allow_blank=True)
+    materials = MaterialActualsSerializer(many=True, required=False)

@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from tenants.models import Membership, Tenant
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "run_prefix", "timezone", "created_at"]
+    list_filter = ["timezone"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created_at"]
+    list_filter = ["role", "tenant"]
+    search_fields = ["user__username", "user__email", "tenant__name", "tenant__slug"]
+    autocomplete_fields = ["user", "tenant"]
+    list_select_related = ["user", "tenant"]
+
+
+class TenantOwnedAdmin(admin.ModelAdmin):
+    """Staff see every tenant; each list can be narrowed to one."""
+
+    list_filter = ["tenant"]
+    autocomplete_fields = ["tenant"]
+    list_select_related = ["tenant"]

@@ -1,0 +1,72 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from tenants.models import Membership, Tenant
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "slug", "run_prefix", "timezone"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    tenant_slug = serializers.CharField(source="tenant.slug")
+    tenant_name = serializers.CharField(source="tenant.name")
+
+    class Meta:
+        model = Membership
+        fields = ["tenant_slug", "tenant_name", "role"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    memberships = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "first_name", "last_name", "memberships"]
+
+    def get_memberships(self, user) -> list[dict]:
+        memberships = Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__slug")
+        return MembershipSerializer(memberships, many=True).data
+
+
+class TenantRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key in a body that may only name rows of the request's tenant.
+
+    Another tenant's id is simply not in the queryset, so it gets DRF's ordinary
+    400 "object does not exist", and the browsable API only offers own rows.
+    """
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        tenant = getattr(request, "tenant", None)
+        return queryset.for_tenant(tenant) if tenant is not None else queryset.none()
+
+
+class TenantOwnedSerializer(serializers.ModelSerializer):
+    """Base serializer of tenant-owned models.
+
+    Relations are tenant-scoped, and `Meta.tenant_unique` fields get a 400 on the
+    field when another row of the same tenant already holds the value (the database
+    constraint, which starts with the tenant, stays the last word).
+    """
+
+    serializer_related_field = TenantRelatedField
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        tenant = self.context["request"].tenant
+        model = self.Meta.model
+        for field in getattr(self.Meta, "tenant_unique", ()):
+            if field not in attrs:
+                continue
+            clash = model.objects.for_tenant(tenant).filter(**{field: attrs[field]})
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    {field: [f"A {model._meta.verbose_name} with this {field} already exists."]}, code="unique"
+                )
+        return attrs

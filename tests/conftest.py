@@ -1,0 +1,153 @@
+"""Shared fixtures: tenants, members of each role, API clients, and catalog factories."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.test import APIClient
+
+from inventory.models import Material
+from inventory.services import create_spool
+from production.models import Printer, Product
+from production.services import create_run
+from tenants.models import Membership, Tenant
+
+PASSWORD = "correct-horse-battery-staple"
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL row locks and concurrent connections"
+)
+
+
+@pytest.fixture
+def make_tenant(db):
+    def make(slug="acme", *, name=None, run_prefix=None, timezone="UTC"):
+        return Tenant.objects.create(
+            slug=slug, name=name or slug.title(), run_prefix=run_prefix or slug.upper()[:10], timezone=timezone
+        )
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant("acme", run_prefix="ACME")
+
+
+@pytest.fixture
+def other_tenant(make_tenant):
+    return make_tenant("globex", run_prefix="GLX")
+
+
+@pytest.fixture
+def make_member(db):
+    def make(tenant, role="member", username=None):
+        user = get_user_model().objects.create_user(username or f"{role}-{tenant.slug}", password=PASSWORD)
+        Membership.objects.create(tenant=tenant, user=user, role=role)
+        return user
+
+    return make
+
+
+def client_for(user, tenant=None):
+    client = APIClient()
+    client.force_authenticate(user)
+    if tenant is not None:
+        client.credentials(HTTP_X_TENANT=tenant.slug)
+    return client
+
+
+@pytest.fixture
+def member(tenant, make_member):
+    return make_member(tenant, "member")
+
+
+@pytest.fixture
+def api(member, tenant):
+    """A member of `tenant`, acting for it."""
+    return client_for(member, tenant)
+
+
+@pytest.fixture
+def owner_api(tenant, make_member):
+    return client_for(make_member(tenant, "owner"), tenant)
+
+
+@pytest.fixture
+def manager_api(tenant, make_member):
+    """An `admin` of `tenant` (named so to stay clear of pytest-django's `admin_client`)."""
+    return client_for(make_member(tenant, "admin"), tenant)
+
+
+@pytest.fixture
+def viewer_api(tenant, make_member):
+    return client_for(make_member(tenant, "viewer"), tenant)
+
+
+@pytest.fixture
+def other_api(other_tenant, make_member):
+    """A member of the other tenant."""
+    return client_for(make_member(other_tenant, "member", "member-globex"), other_tenant)
+
+
+@pytest.fixture
+def make_material(db):
+    def make(tenant, **fields):
+        defaults = {"name": "PLA Basic", "brand": "Acme", "kind": "PLA", "color_name": "Red", "color_hex": "#FF0000"}
+        return Material.objects.create(tenant=tenant, **{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def make_spool(db, make_material):
+    counter = iter(range(1, 10_000))
+
+    def make(tenant, material=None, *, user=None, **fields):
+        data = {
+            "code": f"SP-{next(counter):03d}",
+            "material": material or make_material(tenant),
+            "initial_weight_g": Decimal("1000.00"),
+            "purchase_price": Decimal("25.00"),
+            **fields,
+        }
+        return create_spool(tenant=tenant, user=user, data=data)
+
+    return make
+
+
+@pytest.fixture
+def make_product(db):
+    counter = iter(range(1, 10_000))
+
+    def make(tenant, **fields):
+        n = next(counter)
+        defaults = {"sku": f"SKU-{n:03d}", "name": f"Product {n}", "unit_weight_g": Decimal("12.50")}
+        return Product.objects.create(tenant=tenant, **{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def make_printer(db):
+    counter = iter(range(1, 10_000))
+
+    def make(tenant, **fields):
+        return Printer.objects.create(tenant=tenant, **{"name": f"Printer {next(counter)}", **fields})
+
+    return make
+
+
+@pytest.fixture
+def make_run(db, make_product, make_spool):
+    """A run through the service, by default with one item (10 units) and one material (100 g estimated)."""
+
+    def make(tenant, *, user=None, items=None, materials=None, **fields):
+        if items is None:
+            items = [{"product": make_product(tenant), "quantity": 10}]
+        if materials is None:
+            materials = [{"spool": make_spool(tenant), "estimated_model_g": Decimal("100.00")}]
+        return create_run(tenant=tenant, user=user, data={**fields, "items": items, "materials": materials})
+
+    return make
