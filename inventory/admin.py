@@ -54,7 +54,8 @@ class SpoolAdmin(TenantOwnedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The purchase row recorded the initial weight; it is fixed after creation.
-        return [*self.readonly_fields, "initial_weight_g"] if obj else self.readonly_fields
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "initial_weight_g"] if obj else readonly
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -8,7 +8,9 @@ from tenants.filters import TenantFilterSet, tenant_rows
 
 class MaterialFilter(TenantFilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=MaterialKind.choices)
-    search = django_filters.CharFilter(method="filter_search")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Name, brand or colour name contains this (case-insensitive)."
+    )
     ordering = django_filters.OrderingFilter(fields=["name", "brand", "kind", "created_at"])
 
     class Meta:
@@ -23,9 +25,11 @@ class SpoolFilter(TenantFilterSet):
     material = django_filters.ModelChoiceFilter(queryset=tenant_rows(Material))
     kind = django_filters.MultipleChoiceFilter(field_name="material__kind", choices=MaterialKind.choices)
     is_active = BooleanFilter()
-    location = django_filters.CharFilter(lookup_expr="iexact")
-    low_stock = BooleanFilter(method="filter_low_stock")
-    search = django_filters.CharFilter(method="filter_search")
+    location = django_filters.CharFilter(lookup_expr="iexact", help_text="Exactly this location (case-insensitive).")
+    low_stock = BooleanFilter(method="filter_low_stock", help_text="Spools below 20 % of their initial weight.")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Code, material name or colour name contains this (case-insensitive)."
+    )
     ordering = django_filters.OrderingFilter(
         fields=["code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
     )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from tenants.models import TenantOwnedModel, TenantQuerySet
@@ -165,8 +166,10 @@ class InventoryTransaction(TenantOwnedModel):
         constraints = [
             # Two writers claiming the same place in a spool's chain is a lost update: refuse it.
             models.UniqueConstraint(fields=["tenant", "spool", "sequence"], name="ledger_unique_spool_sequence"),
+            # Rounded to the cent because SQLite adds decimals as binary floats (988.53 - 0.20 != 988.33).
             models.CheckConstraint(
-                condition=Q(weight_after_g=F("weight_before_g") + F("weight_change_g")), name="ledger_row_balances"
+                condition=Q(weight_after_g=Round(F("weight_before_g") + F("weight_change_g"), 2)),
+                name="ledger_row_balances",
             ),
             models.CheckConstraint(condition=Q(weight_after_g__gte=0), name="ledger_after_not_negative"),
         ]

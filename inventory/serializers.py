@@ -28,8 +28,10 @@ class SpoolSerializer(TenantOwnedSerializer):
     material_kind = serializers.CharField(source="material.kind", read_only=True)
     color_name = serializers.CharField(source="material.color_name", read_only=True)
     color_hex = serializers.CharField(source="material.color_hex", read_only=True)
-    remaining_percent = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True)
-    cost_per_gram = serializers.DecimalField(max_digits=12, decimal_places=4, read_only=True, allow_null=True)
+    # No max_digits: these are ratios of stored values (0.01 g bought for 99999999.99 is 9999999999.0000/g),
+    # and a DecimalField quantizes with max_digits as its precision, which would fail on large ones.
+    remaining_percent = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+    cost_per_gram = serializers.DecimalField(max_digits=None, decimal_places=4, read_only=True, allow_null=True)
 
     class Meta:
         model = Spool
@@ -59,7 +61,7 @@ class SpoolSerializer(TenantOwnedSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list):
+        if isinstance(self.instance, Spool):
             # The purchase row recorded the initial weight; changing it later would rewrite history.
             fields["initial_weight_g"].read_only = True
         return fields
@@ -67,12 +69,15 @@ class SpoolSerializer(TenantOwnedSerializer):
 
 class SpoolAdjustmentSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[(t.value, t.label) for t in ADJUSTMENT_TYPES])
-    new_weight_g = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, min_value=0)
-    delta_g = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    # Null is the same as leaving it out: the browsable API pre-fills its raw form with both as null.
+    new_weight_g = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    delta_g = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True)
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        if ("new_weight_g" in attrs) == ("delta_g" in attrs):
+        if (attrs.get("new_weight_g") is None) == (attrs.get("delta_g") is None):
             raise serializers.ValidationError("Give exactly one of new_weight_g and delta_g.", code="invalid")
         return attrs
 

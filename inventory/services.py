@@ -15,6 +15,10 @@ class InsufficientStock(Conflict):
     default_code = "insufficient_stock"
 
 
+# The most a grams column holds (10 digits, 2 decimals); a heavier result would overflow it.
+MAX_WEIGHT_G = Decimal("99999999.99")
+
+
 @dataclass
 class Movement:
     """One intended change of a spool's weight: by `change_g`, or to `new_weight_g`."""
@@ -53,6 +57,11 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
                     available_g=str(before),
                     required_g=str(-change),
                 )
+            if after > MAX_WEIGHT_G:
+                raise InvalidInput(
+                    f"Spool {spool.code} would hold {after} g; at most {MAX_WEIGHT_G} g can be recorded.",
+                    code="too_heavy",
+                )
             spool.current_weight_g = after
             spool.ledger_version += 1
             spool.updated_at = occurred_at
@@ -78,7 +87,7 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
     return rows
 
 
-def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, description=""):
+def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, description="", occurred_at=None):
     """One manual movement of one spool (a result below zero is a 400); see `record_movements`."""
     (row,) = record_movements(
         movements=[
@@ -87,14 +96,15 @@ def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, desc
             )
         ],
         user=user,
+        occurred_at=occurred_at,
         below_zero_error=InvalidInput,
     )
     spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
     return row
 
 
-def create_spool(*, tenant, user, data):
-    """A new spool and its `purchase` ledger row, or neither."""
+def create_spool(*, tenant, user, data, occurred_at=None):
+    """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither."""
     with transaction.atomic():
         spool = Spool.objects.create(tenant=tenant, **data)
         record_movement(
@@ -103,6 +113,7 @@ def create_spool(*, tenant, user, data):
             change_g=spool.initial_weight_g,
             user=user,
             description="Initial weight on purchase",
+            occurred_at=occurred_at,
         )
     return spool
 
@@ -110,14 +121,23 @@ def create_spool(*, tenant, user, data):
 ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
 
-def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=None):
-    """A manual correction: set the weight (`new_weight_g`) or change it (`delta_g`)."""
+def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=None, occurred_at=None):
+    """A manual correction: set the weight (`new_weight_g`) or change it (`delta_g`).
+
+    `occurred_at` (default now) lets imports and the demo seed record past corrections.
+    """
     if type not in ADJUSTMENT_TYPES:
         raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code="invalid")
     if (new_weight_g is None) == (delta_g is None):
         raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code="invalid")
     return record_movement(
-        spool=spool, type=type, user=user, new_weight_g=new_weight_g, change_g=delta_g, description=reason
+        spool=spool,
+        type=type,
+        user=user,
+        new_weight_g=new_weight_g,
+        change_g=delta_g,
+        description=reason,
+        occurred_at=occurred_at,
     )
 
 

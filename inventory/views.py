@@ -1,8 +1,9 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api.schema import errors
 from inventory import services
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
 from inventory.models import InventoryTransaction, Material, Spool
@@ -15,12 +16,17 @@ from inventory.serializers import (
 from tenants.mixins import TenantScopedViewMixin
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, **errors("protected")}))
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Material.objects.all()
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: SpoolSerializer, **errors("busy")}),
+    destroy=extend_schema(responses={204: None, **errors("protected", "busy")}),
+)
 class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Spool.objects.with_material()
     serializer_class = SpoolSerializer
@@ -38,7 +44,9 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.delete_spool(spool=instance)
 
-    @extend_schema(request=SpoolAdjustmentSerializer, responses={200: SpoolSerializer})
+    @extend_schema(
+        request=SpoolAdjustmentSerializer, responses={200: SpoolSerializer, **errors("invalid", "too_heavy", "busy")}
+    )
     @action(detail=True, methods=["post"])
     def adjust(self, request, pk=None):
         """Correct a spool's weight: writes one `adjustment`, `count` or `waste` ledger row."""

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 
 from config.errors import DomainError
 from production import services
@@ -116,6 +117,8 @@ class ProductionRunAdmin(TenantOwnedAdmin):
     autocomplete_fields = ["tenant", "printer", "original_run"]
     list_select_related = ["tenant", "printer"]
     readonly_fields = [
+        # A run's items, materials and ledger rows carry its tenant: it cannot move to another one.
+        "tenant",
         "run_number",
         "status",
         "completed_at",
@@ -157,4 +160,16 @@ class ProductionRunAdmin(TenantOwnedAdmin):
         try:
             services.update_run(run=obj, user=request.user, data=data)
         except DomainError as error:
+            # Nothing was saved: neither log nor announce a change, and send the user back to the form.
             self.message_user(request, error.detail, messages.ERROR)
+            request.run_update_refused = True
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "run_update_refused", False):
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_change(self, request, obj):
+        if getattr(request, "run_update_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)

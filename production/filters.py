@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from config.api.filters import BooleanFilter, DateBoundFilter
-from inventory.models import Spool
+from inventory.models import MaterialKind, Spool
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
 from tenants.filters import TenantFilterSet, tenant_rows
 
@@ -22,8 +22,10 @@ class CommaSeparatedChoiceFilter(django_filters.MultipleChoiceFilter):
 
 class ProductFilter(TenantFilterSet):
     is_active = BooleanFilter()
-    material_kind = django_filters.CharFilter()
-    search = django_filters.CharFilter(method="filter_search")
+    material_kind = django_filters.ChoiceFilter(choices=MaterialKind.choices)
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="SKU or name contains this (case-insensitive)."
+    )
     ordering = django_filters.OrderingFilter(fields=["sku", "name", "created_at"])
 
     class Meta:
@@ -36,7 +38,9 @@ class ProductFilter(TenantFilterSet):
 
 class PrinterFilter(TenantFilterSet):
     is_active = BooleanFilter()
-    search = django_filters.CharFilter(method="filter_search")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Name or model contains this (case-insensitive)."
+    )
     ordering = django_filters.OrderingFilter(fields=["name", "created_at"])
 
     class Meta:
@@ -48,14 +52,25 @@ class PrinterFilter(TenantFilterSet):
 
 
 class ProductionRunFilter(TenantFilterSet):
-    status = CommaSeparatedChoiceFilter(choices=RunStatus.choices)
+    status = CommaSeparatedChoiceFilter(
+        choices=RunStatus.choices, help_text="Any of these statuses: repeat the parameter or comma-separate them."
+    )
     start_date = DateBoundFilter(field_name="started_at")
     end_date = DateBoundFilter(field_name="started_at", upper=True)
-    product = django_filters.ModelChoiceFilter(queryset=tenant_rows(Product), method="filter_product")
-    spool = django_filters.ModelChoiceFilter(queryset=tenant_rows(Spool), method="filter_spool")
+    # `field_name` only documents the type (uuid) for the schema; the methods do the filtering with EXISTS.
+    product = django_filters.ModelChoiceFilter(
+        queryset=tenant_rows(Product), field_name="items__product", method="filter_product"
+    )
+    spool = django_filters.ModelChoiceFilter(
+        queryset=tenant_rows(Spool), field_name="materials__spool", method="filter_spool"
+    )
     printer = django_filters.ModelChoiceFilter(queryset=tenant_rows(Printer))
-    is_reprint = BooleanFilter(field_name="original_run", lookup_expr="isnull", exclude=True)
-    search = django_filters.CharFilter(method="filter_search")
+    is_reprint = BooleanFilter(
+        field_name="original_run", lookup_expr="isnull", exclude=True, help_text="Runs that reprint another run."
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Run number or notes contain this (case-insensitive)."
+    )
     ordering = django_filters.OrderingFilter(fields=["started_at", "completed_at", "created_at", "run_number"])
 
     class Meta:

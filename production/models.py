@@ -257,7 +257,8 @@ class ProductionRunMaterial(TenantOwnedModel):
     actual_model_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     actual_flushed_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     actual_tower_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
-    cost_per_gram = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True, editable=False)
+    # The spool's price / initial weight at assignment: up to 99999999.99 / 0.01 = 9999999999.0000.
+    cost_per_gram = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

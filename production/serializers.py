@@ -13,7 +13,9 @@ from tenants.serializers import TenantOwnedSerializer
 
 
 def grams(**kwargs):
-    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True, **kwargs)
+    # No max_digits: these are computed (sums, ratios), not columns; a DecimalField quantizes with
+    # max_digits as its precision, so 0.01 g estimated and 99999999.99 g used would fail as a percent.
+    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, allow_null=True, **kwargs)
 
 
 class ProductSerializer(TenantOwnedSerializer):
@@ -161,6 +163,13 @@ class ProductionRunSerializer(TenantOwnedSerializer):
         return value
 
 
+class ProductionRunUpdateSerializer(ProductionRunSerializer):
+    """The PUT/PATCH body of a run, for the schema: what `get_fields` makes of an existing run."""
+
+    items = RunItemSerializer(many=True, read_only=True)
+    materials = RunMaterialSerializer(many=True, read_only=True)
+
+
 class ItemOutcomeSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     successful_quantity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
@@ -181,7 +190,10 @@ class MaterialActualsSerializer(serializers.Serializer):
 
 
 class CompleteRunSerializer(serializers.Serializer):
-    completed_at = serializers.DateTimeField(required=False, help_text="Defaults to now; not before started_at.")
+    # Null means "now", like leaving it out: the browsable API pre-fills its raw form with null.
+    completed_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Defaults to now; not before started_at."
+    )
     use_estimates = serializers.BooleanField(
         required=False, default=False, help_text="Materials without actuals use their estimates."
     )
@@ -194,6 +206,8 @@ class CompleteRunSerializer(serializers.Serializer):
 
 class FailRunSerializer(serializers.Serializer):
     failure_reason = serializers.ChoiceField(choices=FailureReason.choices)
-    completed_at = serializers.DateTimeField(required=False, help_text="When the print stopped; defaults to now.")
+    completed_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="When the print stopped; defaults to now."
+    )
     notes = serializers.CharField(required=False, allow_blank=True)
     materials = MaterialActualsSerializer(many=True, required=False)

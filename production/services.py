@@ -5,6 +5,7 @@ no two operations on one run interleave; inventory moves only through
 `inventory.services.record_movements`.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -33,6 +34,8 @@ MATERIAL_ACTUAL_FIELDS = (
 )
 REASSESSED_FIELDS = frozenset({"spool", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"})
 HOURS = Decimal("0.01")
+MAX_DURATION_HOURS = 999_999
+MAX_DURATION = datetime.timedelta(hours=MAX_DURATION_HOURS)
 
 
 class InvalidTransition(Conflict):
@@ -202,6 +205,9 @@ def update_run(*, run, user, data):
 
 
 def transition(run, *, allowed_from, verb):
+    # Only admin reaches a soft-deleted run; moving its inventory would leave a deleted run that holds stock.
+    if run.deleted_at is not None:
+        raise Conflict(f"Run {run.run_number} is deleted; restore it before it can be {verb}.", code="run_deleted")
     if run.status not in allowed_from:
         raise InvalidTransition(f"Run {run.run_number} is {run.status} and cannot be {verb}.", status=run.status)
 
@@ -234,6 +240,12 @@ def end_moment(run, ended_at):
     ended_at = ended_at or timezone.now()
     if ended_at < run.started_at:
         raise InvalidInput("completed_at may not precede started_at.", code="invalid_dates")
+    # duration_hours holds at most 999999.99; a longer span is a typo in a date, not a 500.
+    if ended_at - run.started_at > MAX_DURATION:
+        raise InvalidInput(
+            f"A run cannot last longer than {MAX_DURATION_HOURS} hours; check started_at and completed_at.",
+            code="invalid_dates",
+        )
     return ended_at
 
 

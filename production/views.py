@@ -1,11 +1,11 @@
-from functools import cached_property
-
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from config.api.schema import errors
 from production import services
 from production.filters import PrinterFilter, ProductFilter, ProductionRunFilter
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
@@ -14,6 +14,7 @@ from production.serializers import (
     FailRunSerializer,
     PrinterSerializer,
     ProductionRunSerializer,
+    ProductionRunUpdateSerializer,
     ProductSerializer,
     RunItemSerializer,
     RunMaterialSerializer,
@@ -21,18 +22,41 @@ from production.serializers import (
 from tenants.mixins import TenantScopedViewMixin
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, **errors("protected")}))
 class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
 
 
+@extend_schema_view(destroy=extend_schema(responses={204: None, **errors("protected")}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Printer.objects.all()
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
 
 
+RUN_CONTENT_ERRORS = ("invalid_quantities", "too_many_units", "material_kind_mismatch", "spool_inactive")
+RUN_UPDATE_SCHEMA = extend_schema(
+    request=ProductionRunUpdateSerializer,
+    responses={
+        200: ProductionRunSerializer,
+        **errors("invalid_original_run", "invalid_dates", "invalid_transition", "run_locked", "busy"),
+    },
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            201: ProductionRunSerializer,
+            **errors(*RUN_CONTENT_ERRORS, "invalid_weighing", "duplicate_spool", "insufficient_stock", "busy"),
+        }
+    ),
+    update=RUN_UPDATE_SCHEMA,
+    partial_update=RUN_UPDATE_SCHEMA,
+    destroy=extend_schema(responses={204: None, **errors("run_has_inventory", "busy")}),
+)
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     """Production runs; state changes go through `production.services`."""
 
@@ -40,7 +64,14 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = ProductionRunSerializer
     filterset_class = ProductionRunFilter
     manager_actions = ("destroy", "reopen")
-    action_serializers = {"complete": CompleteRunSerializer, "fail": FailRunSerializer}
+    # The body each action takes, so the browsable API shows the right form; cancel/ and
+    # reopen/ take none (a bare POST button).
+    action_serializers = {
+        "complete": CompleteRunSerializer,
+        "fail": FailRunSerializer,
+        "cancel": serializers.Serializer,
+        "reopen": serializers.Serializer,
+    }
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, ProductionRunSerializer)
@@ -74,32 +105,77 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
             kwargs["data"] = body.validated_data
         return self.detail_response(operation(run=run, user=self.request.user, **kwargs))
 
-    @extend_schema(request=CompleteRunSerializer, responses=ProductionRunSerializer)
+    @extend_schema(
+        request=CompleteRunSerializer,
+        responses={
+            200: ProductionRunSerializer,
+            **errors(
+                "unknown_item",
+                "unknown_material",
+                "invalid_weighing",
+                "no_items",
+                "invalid_quantities",
+                "missing_actuals",
+                "invalid_dates",
+                "invalid_transition",
+                "insufficient_stock",
+                "busy",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         """Record the outcome and deduct each material's actual grams from its spool (one `usage` row each)."""
         return self.run_action(services.complete_run, CompleteRunSerializer)
 
-    @extend_schema(request=FailRunSerializer, responses=ProductionRunSerializer)
+    @extend_schema(
+        request=FailRunSerializer,
+        responses={
+            200: ProductionRunSerializer,
+            **errors(
+                "unknown_material",
+                "invalid_weighing",
+                "invalid_dates",
+                "invalid_transition",
+                "insufficient_stock",
+                "busy",
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def fail(self, request, pk=None):
         """Mark the run failed; materials with actual usage are written off as `waste`."""
         return self.run_action(services.fail_run, FailRunSerializer)
 
-    @extend_schema(request=None, responses=ProductionRunSerializer)
+    @extend_schema(request=None, responses={200: ProductionRunSerializer, **errors("invalid_transition", "busy")})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel an in-progress run; no inventory moves."""
         return self.run_action(services.cancel_run)
 
-    @extend_schema(request=None, responses=ProductionRunSerializer)
+    @extend_schema(
+        request=None, responses={200: ProductionRunSerializer, **errors("too_heavy", "invalid_transition", "busy")}
+    )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """Back to in_progress, reversing every usage/waste row of the run (admins and owners)."""
         return self.run_action(services.reopen_run)
 
 
-RUN_ID = OpenApiParameter("run_pk", str, OpenApiParameter.PATH, description="The production run's id.")
+RUN_ID = OpenApiParameter("run_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
+
+
+def run_child_schema(serializer, *, write_errors, delete_errors):
+    """The schema of an endpoint under `/production-runs/{run_pk}/`: the run id, and its services' errors."""
+    write = {"parameters": [RUN_ID], "responses": {200: serializer, **errors(*write_errors)}}
+    return extend_schema_view(
+        list=extend_schema(parameters=[RUN_ID]),
+        retrieve=extend_schema(parameters=[RUN_ID]),
+        create=extend_schema(parameters=[RUN_ID], responses={201: serializer, **errors(*write_errors)}),
+        update=extend_schema(**write),
+        partial_update=extend_schema(**write),
+        destroy=extend_schema(parameters=[RUN_ID], responses={204: None, **errors(*delete_errors)}),
+    )
 
 
 class RunChildViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
@@ -107,19 +183,19 @@ class RunChildViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     manager_actions = ()
 
-    @cached_property
-    def run(self):
-        return get_object_or_404(ProductionRun.objects.for_tenant(self.request.tenant), pk=self.kwargs["run_pk"])
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # The path's run is resolved before any body is validated: another tenant's run is a 404, never a 400.
+        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_pk"])
 
     def get_queryset(self):
         return super().get_queryset().filter(run=self.run)
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(parameters=[RUN_ID])
-        for name in ("list", "create", "retrieve", "update", "partial_update", "destroy")
-    }
+@run_child_schema(
+    RunItemSerializer,
+    write_errors=("invalid_quantities", "too_many_units", "material_kind_mismatch", "run_locked", "busy"),
+    delete_errors=("run_locked", "busy"),
 )
 class RunItemViewSet(RunChildViewSet):
     queryset = ProductionRunItem.objects.select_related("product")
@@ -135,11 +211,18 @@ class RunItemViewSet(RunChildViewSet):
         services.remove_item(item=instance)
 
 
-@extend_schema_view(
-    **{
-        name: extend_schema(parameters=[RUN_ID])
-        for name in ("list", "create", "retrieve", "update", "partial_update", "destroy")
-    }
+@run_child_schema(
+    RunMaterialSerializer,
+    write_errors=(
+        "spool_inactive",
+        "material_kind_mismatch",
+        "invalid_weighing",
+        "duplicate_spool",
+        "insufficient_stock",
+        "run_locked",
+        "busy",
+    ),
+    delete_errors=("run_locked", "busy"),
 )
 class RunMaterialViewSet(RunChildViewSet):
     queryset = ProductionRunMaterial.objects.select_related("spool__material")

@@ -33,3 +33,8 @@ class TenantOwnedAdmin(admin.ModelAdmin):
     list_filter = ["tenant"]
     autocomplete_fields = ["tenant"]
     list_select_related = ["tenant"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A saved record stays in its tenant: its children, ledger rows and references all live there.
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "tenant"] if obj is not None and "tenant" not in readonly else readonly

@@ -9,20 +9,25 @@ class TenantScopedViewMixin:
 
     Every tenant-owned endpoint inherits it: it resolves the active tenant right
     after authentication, scopes `get_queryset`, stamps the tenant on creates, and
-    applies the role permissions. `tests/test_tenant_scoping.py` walks the router
+    applies the role permissions. `tests/platform/test_tenant_scoping.py` walks the router
     and fails for any viewset that does not.
     """
 
     permission_classes = [IsAuthenticated, TenantRolePermission]
     manager_actions = ("destroy",)
 
-    def initial(self, request, *args, **kwargs):
-        # The tenant depends on the user, and a token user is only known after DRF authenticates.
-        self.perform_authentication(request)
+    def perform_authentication(self, request):
+        # The tenant depends on the user, and a token user is only known once DRF authenticates.
+        # DRF's `initial` calls this after content negotiation (so a tenant error renders as
+        # JSON or as a browsable page, as asked) and before the permission checks.
+        super().perform_authentication(request)
         if request.user.is_authenticated:
-            request.membership = resolve_membership(request)
-            request.tenant = request.membership.tenant
-        super().initial(request, *args, **kwargs)
+            membership = resolve_membership(request)
+            # Stored on the Django request, which DRF's Request proxies: the browsable API renders
+            # its forms with a clone of the DRF request (sharing only the Django one), and the
+            # clone must still know the tenant for permissions and tenant-scoped choices.
+            django_request = request._request
+            django_request.membership, django_request.tenant = membership, membership.tenant
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tenants.models import Membership, Tenant
@@ -26,7 +27,8 @@ class MeSerializer(serializers.ModelSerializer):
         model = get_user_model()
         fields = ["id", "username", "email", "first_name", "last_name", "memberships"]
 
-    def get_memberships(self, user) -> list[dict]:
+    @extend_schema_field(MembershipSerializer(many=True))
+    def get_memberships(self, user):
         memberships = Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__slug")
         return MembershipSerializer(memberships, many=True).data
 
@@ -54,6 +56,16 @@ class TenantOwnedSerializer(serializers.ModelSerializer):
     """
 
     serializer_related_field = TenantRelatedField
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        # The browsable API pre-fills its forms with each field's `initial`, which DRF leaves
+        # empty (False, null): a spool made from the untouched HTML form would be inactive.
+        # Start from the model's plain default instead (a callable one, like started_at's
+        # timezone.now, stays empty: the form renderer wants strings). Validation is unchanged.
+        if model_field.has_default() and not callable(model_field.default):
+            field_kwargs.setdefault("initial", model_field.default)
+        return field_class, field_kwargs
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -151,3 +151,17 @@ def make_run(db, make_product, make_spool):
         return create_run(tenant=tenant, user=user, data={**fields, "items": items, "materials": materials})
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Most tests create users; the production hasher's key stretching would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -19,7 +19,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail, "code": exc.code, **exc.extra}, status=exc.status_code)
     if isinstance(exc, (ProtectedError, RestrictedError)):
-        blockers = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects if obj is not None})
+        # verbose names are lazy translation proxies: make them str before sorting and joining.
+        blockers = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects if obj is not None})
         detail = "This record is still referenced by " + ", ".join(blockers) + "."
         return Response({"detail": detail, "code": "protected"}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
@@ -32,10 +33,17 @@ def exception_handler(exc, context):
         )
 
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, APIException) and is_plain_detail(response.data):
-        codes = exc.get_codes()
-        response.data["code"] = codes if isinstance(codes, str) else exc.default_code
+    if response is not None and is_plain_detail(response.data):
+        response.data["code"] = error_code(exc, response.status_code)
     return response
+
+
+def error_code(exc, status_code):
+    if isinstance(exc, APIException):
+        codes = exc.get_codes()
+        return codes if isinstance(codes, str) else exc.default_code
+    # Django's Http404 and PermissionDenied, which DRF answers for us.
+    return {404: "not_found", 403: "permission_denied"}.get(status_code, "error")
 
 
 def is_plain_detail(data):

@@ -37,21 +37,24 @@ class DateOrDateTimeField(forms.Field):
             return None
         text = str(value).strip().replace(" ", "+")  # "+" of an offset arrives as a space
         try:
-            parsed = parse_datetime(text)
-            if parsed is not None:
-                if timezone.is_naive(parsed):
-                    parsed = timezone.make_aware(parsed)
-                return parsed, False
+            # A bare date first: parse_datetime also accepts "2024-03-01", as midnight, not as the whole day.
             parsed_date = parse_date(text)
+            if parsed_date is not None:
+                return parsed_date, True
+            parsed = parse_datetime(text)
         except ValueError:
-            parsed_date = None
-        if parsed_date is None:
+            parsed = None
+        if parsed is None:
             raise forms.ValidationError("Enter a date (YYYY-MM-DD) or an ISO 8601 datetime.", code="invalid")
-        return parsed_date, True
+        return parsed, False
 
 
 class DateBoundFilter(django_filters.Filter):
-    """An inclusive bound on a datetime field; a date covers that whole day in `tz_of(request)`."""
+    """An inclusive bound on a datetime field.
+
+    A date covers that whole day, and a datetime without an offset is wall-clock
+    time, both in the filterset's `bound_timezone()` (the tenant's time zone).
+    """
 
     field_class = DateOrDateTimeField
 
@@ -63,11 +66,13 @@ class DateBoundFilter(django_filters.Filter):
         if value is None:
             return qs
         moment, whole_day = value
+        zone = self.parent.bound_timezone()
         if whole_day:
-            zone = self.parent.bound_timezone()
             day = moment + datetime.timedelta(days=1) if self.upper else moment
             moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
             lookup = "lt" if self.upper else "gte"
         else:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, zone)
             lookup = "lte" if self.upper else "gte"
         return qs.filter(**{f"{self.field_name}__{lookup}": moment})

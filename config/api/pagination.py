@@ -7,6 +7,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size = 20
     page_size_query_param = "page_size"
+    page_size_query_description = "Results per page: default 20; larger than 100 gives 100; below 1 is a 400."
     max_page_size = 100
 
     def get_page_size(self, request):

@@ -1,0 +1,292 @@
+"""The OpenAPI schema's conventions, declared once.
+
+`AutoSchema` (REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS) adds to every operation what
+the platform does for every view: the `X-Tenant` header on tenant-scoped views, and
+the error responses that authentication, tenant resolution, role permissions,
+validation, lookups and throttling can give, each with the `code` values it carries.
+A view declares only its own extra codes, by listing them in `extend_schema`:
+
+    @extend_schema(responses={200: RunSerializer, **errors("invalid_transition", "busy")})
+
+`errors()` files each code under its status from `ERROR_CODES`, so a code has one
+status and one meaning everywhere in the schema.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import django_filters
+from drf_spectacular import openapi
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.plumbing import ResolvedComponent, build_basic_type, build_parameter_type
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+
+from config.api.filters import BooleanFilter, DateBoundFilter
+from tenants.mixins import TenantScopedViewMixin
+from tenants.resolution import TENANT_QUERY_PARAM
+
+X_TENANT = OpenApiParameter(
+    "X-Tenant",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Slug of the tenant this request acts for (the browsable API may use "
+        f"`?{TENANT_QUERY_PARAM}=<slug>` instead). Optional for a user with one membership; "
+        "a user of several tenants who names none gets 400 `tenant_required`, and a tenant "
+        "the user is not a member of gives 403 `tenant_forbidden`. `GET /api/v1/me/` lists "
+        "the user's tenants."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    status: int
+    meaning: str
+
+
+ERROR_CODES = {
+    # 400: the request is malformed for this operation.
+    "parse_error": ErrorCode(400, "The body is not valid JSON."),
+    "tenant_required": ErrorCode(400, "You belong to several tenants: name one with `X-Tenant` or `?tenant=`."),
+    "unique": ErrorCode(400, "A concurrent request wrote the same unique value first."),
+    "invalid": ErrorCode(400, "The change would take the spool below 0 g (adds `spool`, `available_g`, `required_g`)."),
+    "too_heavy": ErrorCode(400, "The spool would hold more than the largest weight that can be recorded."),
+    "invalid_quantities": ErrorCode(400, "An item's successful + failed quantity exceeds its quantity."),
+    "too_many_units": ErrorCode(400, "The run's items add up to more than 1000 units."),
+    "material_kind_mismatch": ErrorCode(400, "A product on the run must be printed in another material kind."),
+    "spool_inactive": ErrorCode(400, "The spool is inactive."),
+    "invalid_weighing": ErrorCode(400, "A spool's weight after exceeds its weight before."),
+    "invalid_original_run": ErrorCode(400, "A run cannot be a reprint of itself."),
+    "invalid_dates": ErrorCode(400, "`completed_at` would precede `started_at`, or the run last over 999999 h."),
+    "unknown_item": ErrorCode(400, "An `items[].id` is not an item of this run."),
+    "unknown_material": ErrorCode(400, "A `materials[].id` is not a material of this run."),
+    "no_items": ErrorCode(400, "The run has no items to complete."),
+    "missing_actuals": ErrorCode(
+        400, "Materials without actual usage (listed in `materials`): send actuals or `use_estimates`."
+    ),
+    # 401, 403: who is asking.
+    "not_authenticated": ErrorCode(401, "No credentials were sent (`Authorization: Token <token>` or a session)."),
+    "authentication_failed": ErrorCode(401, "The token is invalid or has expired."),
+    "permission_denied": ErrorCode(
+        403, "Your role may not do this (viewers only read), or a session write lacks CSRF."
+    ),
+    "tenant_forbidden": ErrorCode(403, "You are not a member of the named tenant, or it does not exist."),
+    # 404, 409, 429.
+    "not_found": ErrorCode(404, "No such record in the active tenant (or no such page)."),
+    "invalid_transition": ErrorCode(409, "The run's status does not allow this (adds the current `status`)."),
+    "run_locked": ErrorCode(409, "The run is no longer in progress: only notes and quality can change."),
+    "insufficient_stock": ErrorCode(
+        409, "A spool holds less than the run needs (adds `spool`, `available_g`, `required_g`)."
+    ),
+    "duplicate_spool": ErrorCode(409, "The spool is already on this run."),
+    "run_has_inventory": ErrorCode(409, "The run has moved inventory: reopen it before deleting it."),
+    # Raised for admin's actions only: through the API a deleted run is a 404.
+    "run_deleted": ErrorCode(409, "The run is soft-deleted: restore it first."),
+    "protected": ErrorCode(409, "Other records still reference this one (deactivate it instead)."),
+    "busy": ErrorCode(409, "Another request is changing the same records: try again."),
+    "throttled": ErrorCode(429, "Too many requests: wait the seconds the `Retry-After` header gives."),
+}
+
+STATUS_TITLES = {
+    400: "Invalid input.",
+    401: "Not authenticated.",
+    403: "Forbidden.",
+    404: "Not found.",
+    409: "Conflict with the current state of the records.",
+    429: "Throttled.",
+}
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MODEL_WRITE_ACTIONS = frozenset({"create", "update", "partial_update"})
+
+
+class ErrorSerializer(serializers.Serializer):
+    """`{"detail", "code"}`: every error that is not a field-error dict."""
+
+    detail = serializers.CharField(help_text="A message for people.")
+    code = serializers.CharField(help_text="A stable code for programs; each response lists the codes it may carry.")
+    status = serializers.CharField(required=False, help_text="`invalid_transition`: the run's current status.")
+    spool = serializers.CharField(required=False, help_text="`insufficient_stock`, `invalid`: the spool's code.")
+    available_g = serializers.CharField(required=False, help_text="`insufficient_stock`, `invalid`: grams it holds.")
+    required_g = serializers.CharField(required=False, help_text="`insufficient_stock`, `invalid`: grams asked for.")
+    materials = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="`missing_actuals`: spool codes of those materials."
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": (
+        "DRF's field errors: each invalid field (a filter or ordering parameter on a list) maps "
+        "to its messages, nested for nested bodies; `non_field_errors` holds the rest."
+    ),
+    "additionalProperties": {},
+    "example": {"quantity": ["Ensure this value is greater than or equal to 1."]},
+}
+
+
+class ErrorCodes(OpenApiResponse):
+    """A view's extra error codes for one status, as an entry of `extend_schema(responses=...)`."""
+
+    def __init__(self, status, codes):
+        super().__init__(description=STATUS_TITLES.get(status, ""))
+        self.status = status
+        self.codes = tuple(codes)
+
+
+def errors(*codes):
+    """`{status: ErrorCodes}` for the codes an operation adds to the standard ones."""
+    by_status = defaultdict(list)
+    for code in codes:
+        by_status[ERROR_CODES[code].status].append(code)  # an unknown code fails at import
+    return {status: ErrorCodes(status, listed) for status, listed in by_status.items()}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.is_tenant_scoped():
+            parameters = [*parameters, X_TENANT]
+        return parameters
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        codes, field_errors = self.standard_errors(operation)
+        for status, listed in self.declared_errors().items():
+            codes[status] += [code for code in listed if code not in codes[status]]
+        responses = operation["responses"]
+        for status in sorted(codes):
+            if codes[status] or (status == 400 and field_errors):
+                responses[str(status)] = self.error_response(status, codes[status], field_errors and status == 400)
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def is_tenant_scoped(self):
+        return isinstance(self.view, TenantScopedViewMixin)
+
+    def standard_errors(self, operation):
+        """The codes the platform can answer for this operation, whatever the view."""
+        codes = defaultdict(list)
+        security = operation.get("security", [])
+        public = not security or {} in security
+        writes = self.method in WRITE_METHODS
+        if not public:
+            codes[401] += ["not_authenticated", "authentication_failed"]
+        if self.is_tenant_scoped():
+            codes[400].append("tenant_required")
+            codes[403].append("tenant_forbidden")
+            if writes:
+                codes[403].append("permission_denied")
+            if getattr(self.view, "action", None) in MODEL_WRITE_ACTIONS:
+                codes[400].append("unique")
+        elif (
+            writes and not public and any(isinstance(a, SessionAuthentication) for a in self.view.get_authenticators())
+        ):
+            codes[403].append("permission_denied")  # CSRF of a session write
+        has_body = self.method in BODY_METHODS and "requestBody" in operation
+        if has_body:
+            codes[400].append("parse_error")
+        is_list = self.method == "GET" and self._is_list_view()
+        has_path_parameters = any(parameter["in"] == "path" for parameter in operation.get("parameters", []))
+        if has_path_parameters or (is_list and self._get_paginator()):
+            codes[404].append("not_found")
+        if getattr(self.view, "throttle_classes", None):
+            codes[429].append("throttled")
+        field_errors = has_body or is_list
+        return codes, field_errors
+
+    def declared_errors(self):
+        declared = self.get_response_serializers()
+        if not isinstance(declared, dict):
+            return {}
+        return {entry.status: entry.codes for entry in declared.values() if isinstance(entry, ErrorCodes)}
+
+    def error_response(self, status, codes, field_errors):
+        error = self.resolve_serializer(ErrorSerializer, "response").ref
+        schema = None
+        if codes:
+            schema = {"allOf": [error, {"type": "object", "properties": {"code": {"type": "string", "enum": codes}}}]}
+        if field_errors:
+            field_errors_ref = self.field_errors_component().ref
+            schema = {"anyOf": [field_errors_ref, schema]} if schema else field_errors_ref
+        title = STATUS_TITLES.get(status, "")
+        if field_errors:
+            title += " Field errors, or `{detail, code}`:" if codes else " Field errors."
+        listing = "\n".join(f"- `{code}`: {ERROR_CODES[code].meaning}" for code in codes)
+        return {
+            "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
+            "description": f"{title}\n\n{listing}" if listing else title,
+        }
+
+    def field_errors_component(self):
+        component = ResolvedComponent(
+            name="FieldErrors", type=ResolvedComponent.SCHEMA, object="FieldErrors", schema=FIELD_ERRORS_SCHEMA
+        )
+        self.registry.register_on_missing(component)
+        return component
+
+
+class FilterExtension(DjangoFilterExtension):
+    """django-filter's parameters, with the types and rules of this project's filters.
+
+    Tenant-scoped choice filters (`ModelChoiceFilter` with a per-request queryset)
+    take an id; `DateBoundFilter` takes a date or a datetime; strict booleans,
+    repeatable choices and ordering say how they are written. A filter's own
+    `help_text` leads its description.
+    """
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        if isinstance(filter_field, django_filters.ModelChoiceFilter):
+            parameters = [self.query_parameter(field_name, build_basic_type(OpenApiTypes.UUID))]
+        elif isinstance(filter_field, DateBoundFilter):
+            parameters = [self.query_parameter(field_name, {"type": "string", "example": "2025-01-31"})]
+        else:
+            parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        for parameter in parameters:
+            description = self.describe(model, field_name, filter_field, parameter.pop("description", None))
+            if description:
+                parameter["description"] = description
+        return parameters
+
+    @staticmethod
+    def query_parameter(name, schema):
+        return build_parameter_type(name=name, schema=schema, location=OpenApiParameter.QUERY)
+
+    def describe(self, model, field_name, filter_field, generated):
+        """`help_text`, then how the value is written, then django-filter's list of choices."""
+        generated = generated or ""
+        choices = generated if generated.startswith("* `") else generated.partition("\n\n")[2]
+        head = " ".join(part for part in (filter_field.extra.get("help_text"), self.usage(model, filter_field)) if part)
+        return "\n\n".join(part for part in (head, choices) if part)
+
+    def usage(self, model, filter_field):
+        if isinstance(filter_field, django_filters.OrderingFilter):
+            default = f" Default: `{model._meta.ordering[0]}`." if model._meta.ordering else ""
+            return f"A field, or `-field` for descending; several comma-separated.{default}"
+        if isinstance(filter_field, django_filters.ModelChoiceFilter):
+            target = self._get_model_field(filter_field, model)  # the related model's primary key
+            noun = f"a {target.model._meta.verbose_name}" if getattr(target, "primary_key", False) else "a record"
+            return f"The id of {noun} of the active tenant (any other id is a 400)."
+        if isinstance(filter_field, DateBoundFilter):
+            bound = "on or before" if filter_field.upper else "on or after"
+            return (
+                f"`{filter_field.field_name}` {bound} this moment: an ISO 8601 datetime, or a date "
+                "(YYYY-MM-DD) meaning that whole day in the tenant's time zone."
+            )
+        if isinstance(filter_field, BooleanFilter):
+            return "`true` or `false` (also `1`/`0`, `yes`/`no`); anything else is a 400."
+        if isinstance(filter_field, django_filters.MultipleChoiceFilter) and not filter_field.extra.get("help_text"):
+            return "One or more: repeat the parameter for several."
+        return ""

@@ -1,0 +1,183 @@
+"""`manage.py seed_demo`: a believable demo farm, made through the services, seeded once."""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from inventory.models import InventoryTransaction, Material, Spool
+from production.management.commands.seed_demo import DEMO_PASSWORD, PLANS, STAFF_USERNAME
+from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
+from tenants.models import Membership, Tenant
+
+SEEDED_MODELS = (
+    Tenant,
+    Membership,
+    get_user_model(),
+    Material,
+    Spool,
+    InventoryTransaction,
+    Product,
+    Printer,
+    ProductionRun,
+    ProductionRunItem,
+    ProductionRunMaterial,
+)
+# The seed sets several passwords; the default hasher is slow on purpose.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+def seed_demo(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts():
+    return {model.__name__: model._base_manager.count() for model in SEEDED_MODELS}
+
+
+@pytest.fixture(scope="class")
+def seeded(django_db_setup, django_db_blocker):
+    """One seed shared by the tests of a class and rolled back after them, like `TestCase.setUpTestData`.
+
+    Seeding takes seconds; each test still runs in its own savepoint (`db`) inside this transaction.
+    """
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+        yield seed_demo()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(seeded, db):
+    return Tenant.objects.get(slug="demo")
+
+
+class TestSeededDemo:
+    def test_demo_tenant_has_runs_in_every_status(self, demo):
+        statuses = ProductionRun.objects.for_tenant(demo).values_list("status", flat=True)
+
+        assert set(statuses) == set(RunStatus.values)
+
+    def test_demo_tenant_has_a_farm_to_browse(self, demo):
+        spools = Spool.objects.for_tenant(demo)
+
+        assert Printer.objects.for_tenant(demo).count() == 2
+        assert spools.count() == 12
+        assert {material.kind for material in Material.objects.for_tenant(demo)} >= {"PLA", "PETG", "TPU"}
+        assert not Product.objects.for_tenant(demo).filter(unit_weight_g__isnull=True).exists()
+        # Various fill levels: untouched spools, some low on stock, some in between.
+        levels = [spool.remaining_percent for spool in spools]
+        assert max(levels) == Decimal("100.00")
+        assert spools.low_stock().exists()
+        assert any(Decimal("20") < level < Decimal("100") for level in levels)
+
+    def test_runs_are_backdated_over_sixty_days(self, demo):
+        now = timezone.now()
+        runs = ProductionRun.objects.for_tenant(demo)
+        started = sorted(run.started_at for run in runs)
+
+        assert started[0] < now - timedelta(days=50)
+        assert started[-1] < now
+        assert all(run.completed_at <= now for run in runs.filter(completed_at__isnull=False))
+
+    def test_finished_runs_carry_believable_outcomes(self, demo):
+        runs = ProductionRun.objects.for_tenant(demo).with_details()
+        completed = [run for run in runs if run.status == RunStatus.COMPLETED]
+        failed = [run for run in runs if run.status == RunStatus.FAILED]
+
+        assert all(run.failure_reason for run in failed)
+        assert all(run.actual_total_g is not None for run in completed)
+        assert all(abs(run.variance_percent) < 15 for run in completed)
+        assert any(run.variance_percent != 0 for run in completed)
+        assert all(run.completed_at >= run.started_at for run in completed + failed)
+
+    def test_every_spool_balances_with_its_ledger(self, seeded, db):
+        for spool in Spool.objects.all():
+            rows = list(spool.transactions.order_by("sequence"))
+            assert spool.current_weight_g == sum((row.weight_change_g for row in rows), Decimal("0")), spool.code
+            previous_after = Decimal("0")
+            for row in rows:
+                assert row.weight_before_g == previous_after, spool.code
+                assert row.weight_after_g == row.weight_before_g + row.weight_change_g, spool.code
+                previous_after = row.weight_after_g
+
+    def test_ledger_rows_are_in_time_order(self, seeded, db):
+        """The history was replayed in time order, so each spool's rows read chronologically."""
+        for spool in Spool.objects.all():
+            moments = list(spool.transactions.order_by("sequence").values_list("occurred_at", flat=True))
+            assert moments == sorted(moments), spool.code
+
+    def test_run_ledger_rows_match_their_run_materials(self, demo):
+        rows = InventoryTransaction.objects.for_tenant(demo).filter(production_run__isnull=False)
+
+        assert rows.exists()
+        for row in rows:
+            assert row.weight_change_g == -row.production_run_material.actual_total_g
+
+    def test_second_tenant_and_a_user_of_both(self, seeded, db):
+        assert set(Tenant.objects.values_list("slug", flat=True)) == {plan.slug for plan in PLANS}
+        assert Membership.objects.filter(user__username="multi-tenant").count() == 2
+
+    def test_seeding_again_changes_nothing(self, seeded, db):
+        before = row_counts()
+
+        out = seed_demo()
+
+        assert row_counts() == before
+        assert "nothing changed" in out
+
+    def test_every_role_has_a_demo_login(self, seeded, db):
+        demo_roles = {role for username, role in PLANS[0].logins}
+
+        assert demo_roles == {"owner", "admin", "member", "viewer"}
+
+    def test_every_demo_login_obtains_a_token_for_its_role(self, seeded, db):
+        client = APIClient()
+        for plan in PLANS:
+            for username, role in plan.logins:
+                token = client.post("/api/v1/auth/token/", {"username": username, "password": DEMO_PASSWORD})
+                assert token.status_code == 200, username
+
+                client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+                memberships = client.get("/api/v1/me/").json()["memberships"]
+                client.credentials()
+                assert {"tenant_slug": plan.slug, "tenant_name": plan.name, "role": role} in memberships
+
+    def test_staff_login_opens_the_admin(self, seeded, client):
+        assert client.login(username=STAFF_USERNAME, password=DEMO_PASSWORD)
+
+        assert client.get("/admin/production/productionrun/").status_code == 200
+
+
+def test_if_empty_leaves_a_database_with_tenants_alone(make_tenant):
+    make_tenant("acme")
+    before = row_counts()
+
+    seed_demo("--if-empty")
+
+    assert row_counts() == before
+
+
+def test_if_empty_seeds_an_empty_database(db):
+    out = seed_demo("--if-empty")
+
+    assert Tenant.objects.filter(slug="demo").exists()
+    assert "demo-owner" in out
+
+
+def test_print_password_prints_only_the_password(db):
+    assert seed_demo("--print-password") == DEMO_PASSWORD + "\n"
+    assert not Tenant.objects.exists()
