@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
 
@@ -128,7 +128,8 @@ class TransactionType(models.TextChoices):
 
 class InventoryTransactionQuerySet(TenantQuerySet):
     def with_references(self):
-        return self.select_related("spool", "user", "production_run", "reversed_by")
+        reversal = InventoryTransaction.objects.filter(reversal_of=OuterRef("pk")).values("pk")[:1]
+        return self.select_related("spool", "user", "production_run").annotate(reversed_by_id=Subquery(reversal))
 
 
 class InventoryTransaction(TenantOwnedModel):
@@ -155,9 +156,8 @@ class InventoryTransaction(TenantOwnedModel):
     )
     description = models.CharField(max_length=255, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
-    reversal_of = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
-    )
+    # At most one reversal per row (see the constraint); a plain FK keeps that unique per tenant.
+    reversal_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
 
     objects = InventoryTransactionQuerySet.as_manager()
 
@@ -166,6 +166,7 @@ class InventoryTransaction(TenantOwnedModel):
         constraints = [
             # Two writers claiming the same place in a spool's chain is a lost update: refuse it.
             models.UniqueConstraint(fields=["tenant", "spool", "sequence"], name="ledger_unique_spool_sequence"),
+            models.UniqueConstraint(fields=["tenant", "reversal_of"], name="ledger_unique_reversal"),
             # Rounded to the cent because SQLite adds decimals as binary floats (988.53 - 0.20 != 988.33).
             models.CheckConstraint(
                 condition=Q(weight_after_g=Round(F("weight_before_g") + F("weight_change_g"), 2)),

@@ -88,7 +88,7 @@ class InventoryTransactionSerializer(serializers.ModelSerializer):
     production_run_number = serializers.CharField(
         source="production_run.run_number", read_only=True, allow_null=True, default=None
     )
-    reversed_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    reversed_by = serializers.UUIDField(source="reversed_by_id", read_only=True, allow_null=True)
 
     class Meta:
         model = InventoryTransaction

@@ -85,3 +85,19 @@ class ProductionRunFilter(TenantFilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(run_number__icontains=value) | Q(notes__icontains=value))
+
+
+class RunItemFilter(TenantFilterSet):
+    ordering = django_filters.OrderingFilter(fields=["created_at", "quantity", ("product__sku", "product_sku")])
+
+    class Meta:
+        model = ProductionRunItem
+        fields = []
+
+
+class RunMaterialFilter(TenantFilterSet):
+    ordering = django_filters.OrderingFilter(fields=["created_at", ("spool__code", "spool_code")])
+
+    class Meta:
+        model = ProductionRunMaterial
+        fields = []

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from rest_framework import serializers
 
 from production.models import (
@@ -148,6 +149,8 @@ class ProductionRunSerializer(TenantOwnedSerializer):
             "cost_per_successful_unit",
         ]
         read_only_fields = ["run_number", "completed_at", "duration_hours", "failure_reason"]
+        # null (as the browsable API's blank form sends it) means "now" on create.
+        extra_kwargs = {"started_at": {"allow_null": True}}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -156,6 +159,13 @@ class ProductionRunSerializer(TenantOwnedSerializer):
             fields["items"].read_only = True
             fields["materials"].read_only = True
         return fields
+
+    def validate_started_at(self, value):
+        if value is None:
+            if self.instance is not None:
+                raise serializers.ValidationError("A run's start cannot be removed.", code="null")
+            return timezone.now()
+        return value
 
     def validate_status(self, value):
         if self.instance is None and value != RunStatus.IN_PROGRESS:

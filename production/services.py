@@ -91,6 +91,16 @@ def check_outcomes(item):
         )
 
 
+def settle_outcomes(item):
+    """At completion an item's counts are final: a missing count is what the other leaves over."""
+    if item.successful_quantity is None and item.failed_quantity is None:
+        item.successful_quantity, item.failed_quantity = item.quantity, 0
+    elif item.successful_quantity is None:
+        item.successful_quantity = max(item.quantity - item.failed_quantity, 0)
+    elif item.failed_quantity is None:
+        item.failed_quantity = max(item.quantity - item.successful_quantity, 0)
+
+
 def check_total_units(items):
     total = sum(item.quantity for item in items)
     if total > MAX_UNITS_PER_RUN:
@@ -281,8 +291,7 @@ def complete_run(*, run, user, data):
         if not items:
             raise InvalidInput("A run needs at least one item to be completed.", code="no_items")
         for item in items:
-            if item.successful_quantity is None and item.failed_quantity is None:
-                item.successful_quantity, item.failed_quantity = item.quantity, 0
+            settle_outcomes(item)
             check_outcomes(item)
         if data.get("use_estimates"):
             for material in materials:
@@ -351,7 +360,7 @@ def reopen_run(*, run, user):
         consumed = InventoryTransaction.objects.for_tenant(run.tenant_id).filter(
             production_run=run,
             type__in=[TransactionType.USAGE, TransactionType.WASTE],
-            reversed_by__isnull=True,
+            reversals__isnull=True,
         )
         movements = [
             Movement(
@@ -381,7 +390,7 @@ def has_moved_inventory(run):
         .filter(
             production_run=run,
             type__in=[TransactionType.USAGE, TransactionType.WASTE],
-            reversed_by__isnull=True,
+            reversals__isnull=True,
         )
         .exists()
     )

@@ -3,11 +3,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from config.api.schema import errors
 from production import services
-from production.filters import PrinterFilter, ProductFilter, ProductionRunFilter
+from production.filters import PrinterFilter, ProductFilter, ProductionRunFilter, RunItemFilter, RunMaterialFilter
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
 from production.serializers import (
     CompleteRunSerializer,
@@ -60,7 +61,7 @@ RUN_UPDATE_SCHEMA = extend_schema(
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     """Production runs; state changes go through `production.services`."""
 
-    queryset = ProductionRun.objects.with_details()
+    queryset = ProductionRun.objects.all()
     serializer_class = ProductionRunSerializer
     filterset_class = ProductionRunFilter
     manager_actions = ("destroy", "reopen")
@@ -76,8 +77,13 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, ProductionRunSerializer)
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        # A write locks and reloads the run in its service; only what is read needs its children.
+        return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
+
     def detail_response(self, run, status_code=status.HTTP_200_OK):
-        run = self.get_queryset().get(pk=run.pk)
+        run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)
         return Response(ProductionRunSerializer(run, context=self.get_serializer_context()).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
@@ -200,6 +206,7 @@ class RunChildViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 class RunItemViewSet(RunChildViewSet):
     queryset = ProductionRunItem.objects.select_related("product")
     serializer_class = RunItemSerializer
+    filterset_class = RunItemFilter
 
     def perform_create(self, serializer):
         serializer.instance = services.add_item(run=self.run, data=serializer.validated_data)
@@ -227,6 +234,7 @@ class RunItemViewSet(RunChildViewSet):
 class RunMaterialViewSet(RunChildViewSet):
     queryset = ProductionRunMaterial.objects.select_related("spool__material")
     serializer_class = RunMaterialSerializer
+    filterset_class = RunMaterialFilter
 
     def perform_create(self, serializer):
         serializer.instance = services.add_material(run=self.run, data=serializer.validated_data)

@@ -19,10 +19,6 @@ from tenants.models import Tenant, TenantOwnedModel
 
 REGISTRY = [(basename, viewset) for _, viewset, basename in router.registry + runs_router.registry]
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]
-# Contract violations that are reported and not yet fixed; strict, so a fix turns them into failures to remove.
-KNOWN_UNIQUE_VIOLATIONS = {
-    "InventoryTransaction": "reversal_of is a OneToOneField, whose UNIQUE(reversal_of_id) lacks the tenant",
-}
 
 
 def test_the_walk_covers_the_routers():
@@ -99,16 +95,7 @@ def test_tenant_owned_model_has_an_indexed_tenant_foreign_key(model):
     assert field.db_index
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(strict=True, reason=KNOWN_UNIQUE_VIOLATIONS[m.__name__]))
-        if m.__name__ in KNOWN_UNIQUE_VIOLATIONS
-        else m
-        for m in TENANT_OWNED
-    ],
-    ids=[m.__name__ for m in TENANT_OWNED],
-)
+@pytest.mark.parametrize("model", TENANT_OWNED, ids=[m.__name__ for m in TENANT_OWNED])
 def test_every_unique_constraint_starts_with_the_tenant(model):
     for constraint in model._meta.constraints:
         if isinstance(constraint, UniqueConstraint):

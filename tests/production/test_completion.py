@@ -398,7 +398,7 @@ def test_unnamed_item_without_counts_counts_all_as_successful(api, tenant, membe
     assert response.json()["cost_per_successful_unit"] == str((Decimal("0.25") / 10).quantize(CENTS))
 
 
-def test_unnamed_item_with_an_earlier_count_keeps_it(api, run):
+def test_unnamed_item_with_only_a_failed_count_gets_the_rest_as_successful(api, run):
     item = run.items.get()
     patched = api.patch(f"/api/v1/production-runs/{run.pk}/items/{item.pk}/", {"failed_quantity": 4}, format="json")
     assert patched.status_code == 200, patched.content
@@ -407,7 +407,7 @@ def test_unnamed_item_with_an_earlier_count_keeps_it(api, run):
 
     assert response.status_code == 200, response.content
     item.refresh_from_db()
-    assert (item.successful_quantity, item.failed_quantity) == (None, 4)
+    assert (item.successful_quantity, item.failed_quantity) == (item.quantity - 4, 4)
 
 
 def test_item_counts_above_quantity_are_400_and_write_nothing(api, run):

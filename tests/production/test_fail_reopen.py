@@ -402,13 +402,13 @@ def test_a_reopened_run_can_be_completed_and_reopened_again(api, manager_api, ru
     assert reversals.count() == 4
     new_reversals = reversals.filter(reversal_of__in=second_usage)
     assert new_reversals.count() == 2
-    assert set(second_usage.values_list("reversed_by", flat=True)) == set(new_reversals.values_list("pk", flat=True))
+    assert set(second_usage.values_list("reversals", flat=True)) == set(new_reversals.values_list("pk", flat=True))
     for spool in spools:
         spool.refresh_from_db()
         assert spool.current_weight_g == Decimal("1000.00")
     # Every usage row is reversed exactly once.
     usage = InventoryTransaction.objects.filter(production_run=run, type="usage")
-    assert not usage.filter(reversed_by__isnull=True).exists()
+    assert not usage.filter(reversals__isnull=True).exists()
     assert (
         usage.aggregate(total=Sum("weight_change_g"))["total"]
         == -reversals.aggregate(total=Sum("weight_change_g"))["total"]

@@ -15,15 +15,15 @@ LIST_QUERIES = 5
 FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 # detail: membership, run, items, materials.
 DETAIL_QUERIES = 4
-# complete: membership; get_object (run, items, materials); savepoint, lock run, items, materials;
+# complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
 # materials, update run, release; the detail response (run, items, materials).
-COMPLETE_QUERIES = 20
+COMPLETE_QUERIES = 18
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
-# reopen: membership; get_object (3); savepoint, lock run, the rows to reverse; savepoint, lock
+# reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
 # spools, insert reversals, update spools, release; update run, release; the detail response (3).
-REOPEN_QUERIES = 17
+REOPEN_QUERIES = 15
 
 
 def count_queries(call):

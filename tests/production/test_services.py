@@ -189,7 +189,7 @@ def test_reopen_run_reverses_only_rows_not_yet_reversed(run, member, spools):
     assert rows.filter(type="usage").count() == 4
     assert rows.filter(type="reversal").count() == 4
     for usage in rows.filter(type="usage"):
-        assert usage.reversed_by.weight_change_g == -usage.weight_change_g
+        assert usage.reversals.get().weight_change_g == -usage.weight_change_g
     assert_invariant(*spools)
 
 

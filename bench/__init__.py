@@ -1,0 +1,1 @@
+"""Benchmark harness: run it with `make bench` or `python -m bench --help`."""

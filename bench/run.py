@@ -1,0 +1,172 @@
+"""The benchmark itself: database, data set, measurements, report."""
+
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import django
+from django.utils import timezone
+
+from bench import dataset, measure
+from bench.database import analyze, database_version, prepare_database
+from inventory.models import Material
+from inventory.services import create_spool
+from production.models import ProductionRun, RunStatus
+from production.services import create_run
+
+RUNS = "/api/v1/production-runs/"
+
+
+def run(args):
+    vendor = prepare_database()
+    size = replace(dataset.QUICK_SIZE if args.quick else dataset.Size(), runs=args.runs)
+    print(f"Building the data set ({size.tenants} tenants x {size.runs} runs) in {vendor}...", file=sys.stderr)
+    started = time.perf_counter()
+    tenants = dataset.build(size)
+    build_s = time.perf_counter() - started
+    spools_checked = dataset.check_ledger()
+    analyze()
+    print(
+        f"Built in {build_s:.1f} s; ledger invariant holds for {spools_checked} spools. Measuring...", file=sys.stderr
+    )
+
+    data = tenants[0]  # the measured tenant; the others make every query filter by tenant for real
+    load = os.getloadavg()[0]  # other work on the machine skews the timings: say how much there was
+    timings, peak_bytes = measure_endpoints(data, args.repeat)
+    concurrency = measure.concurrent_completions(data, args.threads) if vendor == "postgresql" else None
+
+    report = format_report(
+        size=size,
+        args=args,
+        build_s=build_s,
+        load=load,
+        timings=timings,
+        peak_bytes=peak_bytes,
+        rss_bytes=measure.max_rss_bytes(),
+        concurrency=concurrency,
+    )
+    print(report)
+    output = args.output or (None if args.quick else Path(__file__).parent / f"results-{vendor}.md")
+    if output:
+        output.write_text(report)
+        print(f"Written to {output}", file=sys.stderr)
+    # A lost update under concurrency is a correctness failure, not a slow figure.
+    return 1 if concurrency is not None and not concurrency.spool_exact else 0
+
+
+def measure_endpoints(data, repeat):
+    client = measure.api_client(data.user, data.tenant)
+    runs = ProductionRun.objects.for_tenant(data.tenant)
+    completed = runs.filter(status=RunStatus.COMPLETED).first()
+    today = timezone.localdate()
+    window = {
+        "status": "completed",
+        "start_date": (today - timedelta(days=120)).isoformat(),
+        "end_date": (today - timedelta(days=30)).isoformat(),
+    }
+
+    # Fresh spools for the writes, so that they never run short whatever the data set did to the others.
+    write_spools = [
+        create_spool(
+            tenant=data.tenant,
+            user=data.user,
+            data={
+                "code": f"BENCH-WRITE-{n}",
+                "material": Material.objects.for_tenant(data.tenant).first(),
+                "initial_weight_g": Decimal(1000 + 20 * (repeat + 3)),
+                "purchase_price": Decimal("24.50"),
+            },
+        )
+        for n in (1, 2)
+    ]
+    new_run = {
+        "slicer_software": "OrcaSlicer 2.2",
+        "items": [{"product": str(product.pk), "quantity": 4} for product in data.products[:3]],
+        "materials": [
+            {"spool": str(spool.pk), "estimated_model_g": "10.00", "estimated_flushed_g": "1.00"}
+            for spool in write_spools
+        ],
+    }
+    to_complete = [
+        create_run(
+            tenant=data.tenant,
+            user=data.user,
+            data={
+                "items": [{"product": product, "quantity": 4} for product in data.products[:3]],
+                "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")} for spool in write_spools],
+            },
+        )
+        for _ in range(repeat + 3)  # the timed calls, the warm-up calls and the captured call
+    ]
+
+    def complete_next():
+        run = to_complete.pop()
+        return client.post(f"{RUNS}{run.pk}/complete/", {"use_estimates": True, "quality_rating": 4}, format="json")
+
+    requests = [
+        (f"GET {RUNS}?page_size=20", lambda: client.get(RUNS, {"page_size": 20}), 200),
+        (f"GET {RUNS}?page_size=100", lambda: client.get(RUNS, {"page_size": 100}), 200),
+        (
+            f"GET {RUNS}?status=completed&start_date=…&end_date=… (90 days)",
+            lambda: client.get(RUNS, window),
+            200,
+        ),
+        (f"GET {RUNS}{{id}}/", lambda: client.get(f"{RUNS}{completed.pk}/"), 200),
+        ("GET /api/v1/spools/", lambda: client.get("/api/v1/spools/"), 200),
+        ("GET /api/v1/inventory-transactions/", lambda: client.get("/api/v1/inventory-transactions/"), 200),
+        (f"POST {RUNS} (3 items, 2 materials)", lambda: client.post(RUNS, new_run, format="json"), 201),
+        (f"POST {RUNS}{{id}}/complete/", complete_next, 200),
+    ]
+    timings = [
+        measure.time_request(name, send, repeat=repeat, expected_status=status) for name, send, status in requests
+    ]
+    peak_bytes = measure.traced_peak_bytes(lambda: client.get(RUNS, {"page_size": 100}))
+    return timings, peak_bytes
+
+
+def mib(n_bytes):
+    return f"{n_bytes / 2**20:.1f} MiB"
+
+
+def format_report(*, size, args, build_s, load, timings, peak_bytes, rss_bytes, concurrency):
+    lines = [
+        f"## Benchmark on {database_version()}",
+        "",
+        f"- Machine: {os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}, DEBUG={os.environ.get('DEBUG')}; 1-minute load average {load:.1f} "
+        "when measuring started",
+        f"- Data: {size.tenants} tenants, each {size.spools} spools, {size.products} products, {size.runs} runs "
+        f"(3 items + 2 materials; 50 % completed, 10 % failed, 10 % cancelled), built through the services "
+        f"in {build_s:.1f} s",
+        f"- {args.repeat} timed requests per endpoint after 2 warm-ups, in-process APIClient with a knox token; "
+        "queries = one request's count, authentication included; CPU = this process's CPU time "
+        "(the database server's excluded)",
+        "",
+        "| endpoint | median ms | p95 ms | queries | median CPU ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {t.name} | {t.median_ms:.1f} | {t.p95_ms:.1f} | {t.queries} | {t.median_cpu_ms:.1f} |" for t in timings
+    ]
+    if concurrency is None:
+        contention = "PostgreSQL only"
+    else:
+        contention = (
+            f"{concurrency.wall_ms:.0f} ms wall, {concurrency.succeeded}/{concurrency.threads} succeeded, "
+            f"spool {'exact' if concurrency.spool_exact else 'WRONG'}"
+        )
+    lines += [
+        "",
+        "| memory and concurrency | value |",
+        "|---|---|",
+        f"| tracemalloc peak, GET {RUNS}?page_size=100 | {mib(peak_bytes)} |",
+        f"| process peak RSS at the end (getrusage ru_maxrss) | {mib(rss_bytes)} |",
+        f"| {args.threads} threads completing {args.threads} runs on one spool | {contention} |",
+        "",
+    ]
+    return "\n".join(lines)
