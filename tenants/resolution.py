@@ -11,7 +11,7 @@ so a REST client's token never picks up a browser's tenant. The choice only move
 between the user's own memberships, and one they no longer hold is ignored.
 
 This runs inside DRF, after authentication, because a token user is only known
-there; `TenantScopedViewMixin.initial` calls it for every tenant-scoped view.
+there; `TenantScopedViewMixin.perform_authentication` calls it for every tenant-scoped view.
 """
 
 from rest_framework import status

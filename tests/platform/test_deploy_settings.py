@@ -97,3 +97,45 @@ def test_production_serves_https_terminated_by_the_proxy():
     # Plain http is redirected to https, which is what makes the cases above meaningful.
     assert probes["api_http"]["status"] == 301
     assert probes["api_http"]["location"] == "https://example.com/api/v1/"
+
+
+STATIC_SNIPPET = textwrap.dedent(
+    """
+    import json, re, django
+    django.setup()
+    from django.test import Client
+
+    client = Client(HTTP_HOST="example.com", HTTP_X_FORWARDED_PROTO="https")
+    page = client.get("/api/v1/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    print(json.dumps({"assets": {path: client.get(path).status_code for path in assets}}))
+    """
+)
+
+
+def test_production_serves_the_docs_assets_after_collectstatic(tmp_path):
+    """With DEBUG=0 whitenoise serves the collected, hashed Swagger UI files itself (no CDN, no proxy rule)."""
+    env = {**production_env(), "STATIC_ROOT": str(tmp_path)}
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collect.returncode == 0, collect.stderr
+
+    probe = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", STATIC_SNIPPET],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert probe.returncode == 0, probe.stderr
+    assets = json.loads(probe.stdout.strip().splitlines()[-1])["assets"]
+    assert any("swagger-ui-bundle" in path for path in assets)
+    assert set(assets.values()) == {200}, assets
