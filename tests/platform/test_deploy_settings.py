@@ -27,9 +27,14 @@ def production_env():
     return env
 
 
-def run_python(*args):
+def run_python(*args, **extra_env):
     return subprocess.run(
-        [sys.executable, *args], cwd=PROJECT_DIR, env=production_env(), capture_output=True, text=True, timeout=120
+        [sys.executable, *args],
+        cwd=PROJECT_DIR,
+        env={**production_env(), **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -115,25 +120,10 @@ STATIC_SNIPPET = textwrap.dedent(
 
 def test_production_serves_the_docs_assets_after_collectstatic(tmp_path):
     """With DEBUG=0 whitenoise serves the collected, hashed Swagger UI files itself (no CDN, no proxy rule)."""
-    env = {**production_env(), "STATIC_ROOT": str(tmp_path)}
-    collect = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    collect = run_python("manage.py", "collectstatic", "--noinput", "-v0", STATIC_ROOT=str(tmp_path))
     assert collect.returncode == 0, collect.stderr
 
-    probe = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", STATIC_SNIPPET],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    probe = run_python("-W", "ignore", "-c", STATIC_SNIPPET, STATIC_ROOT=str(tmp_path))
 
     assert probe.returncode == 0, probe.stderr
     assets = json.loads(probe.stdout.strip().splitlines()[-1])["assets"]
