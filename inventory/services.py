@@ -15,6 +15,12 @@ class InsufficientStock(Conflict):
     default_code = "insufficient_stock"
 
 
+class BelowZero(InvalidInput):
+    """A manual adjustment that would leave a spool below 0 g: bad input, not a stock conflict."""
+
+    default_code = "below_zero"
+
+
 # The most a grams column holds (10 digits, 2 decimals); a heavier result would overflow it.
 MAX_WEIGHT_G = Decimal("99999999.99")
 
@@ -97,7 +103,7 @@ def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, desc
         ],
         user=user,
         occurred_at=occurred_at,
-        below_zero_error=InvalidInput,
+        below_zero_error=BelowZero,
     )
     spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
     return row
@@ -127,9 +133,9 @@ def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=Non
     `occurred_at` (default now) lets imports and the demo seed record past corrections.
     """
     if type not in ADJUSTMENT_TYPES:
-        raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code="invalid")
+        raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code="invalid_adjustment")
     if (new_weight_g is None) == (delta_g is None):
-        raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code="invalid")
+        raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code="invalid_adjustment")
     return record_movement(
         spool=spool,
         type=type,

@@ -45,7 +45,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         services.delete_spool(spool=instance)
 
     @extend_schema(
-        request=SpoolAdjustmentSerializer, responses={200: SpoolSerializer, **errors("invalid", "too_heavy", "busy")}
+        request=SpoolAdjustmentSerializer, responses={200: SpoolSerializer, **errors("below_zero", "too_heavy", "busy")}
     )
     @action(detail=True, methods=["post"])
     def adjust(self, request, pk=None):

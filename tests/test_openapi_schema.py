@@ -296,7 +296,7 @@ def test_list_400_covers_invalid_filters(schema):
         ("/api/v1/materials/{id}/", "delete", 409, {"protected"}),
         ("/api/v1/spools/{id}/", "delete", 409, {"protected"}),
         ("/api/v1/products/{id}/", "delete", 409, {"protected"}),
-        ("/api/v1/spools/{id}/adjust/", "post", 400, {"invalid"}),
+        ("/api/v1/spools/{id}/adjust/", "post", 400, {"below_zero"}),
         ("/api/v1/auth/token/", "post", 429, {"throttled"}),
     ],
 )

@@ -53,7 +53,10 @@ ERROR_CODES = {
     "parse_error": ErrorCode(400, "The body is not valid JSON."),
     "tenant_required": ErrorCode(400, "You belong to several tenants: name one with `X-Tenant` or `?tenant=`."),
     "unique": ErrorCode(400, "A concurrent request wrote the same unique value first."),
-    "invalid": ErrorCode(400, "The change would take the spool below 0 g (adds `spool`, `available_g`, `required_g`)."),
+    "invalid_adjustment": ErrorCode(400, "An adjustment needs a known type and exactly one of new_weight_g/delta_g."),
+    "below_zero": ErrorCode(
+        400, "The change would take the spool below 0 g (adds `spool`, `available_g`, `required_g`)."
+    ),
     "too_heavy": ErrorCode(400, "The spool would hold more than the largest weight that can be recorded."),
     "invalid_quantities": ErrorCode(400, "An item's successful + failed quantity exceeds its quantity."),
     "too_many_units": ErrorCode(400, "The run's items add up to more than 1000 units."),
