@@ -20,6 +20,13 @@ class InvalidInput(DomainError):
     """The request is malformed for this operation (400)."""
 
 
+class NotFound(DomainError):
+    """The record is gone: another request removed it after this one found it (404)."""
+
+    status_code = 404
+    default_code = "not_found"
+
+
 class Conflict(DomainError):
     """The request is valid but clashes with the record's current state (409)."""
 

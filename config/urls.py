@@ -13,6 +13,8 @@ from production.views import (
 )
 from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
 
+PAGE_METHODS = ["get", "head"]
+
 router = routers.DefaultRouter()
 router.register("materials", MaterialViewSet, basename="material")
 router.register("spools", SpoolViewSet, basename="spool")
@@ -30,8 +32,9 @@ api_v1 = [
     path("me/", MeView.as_view(), name="me"),
     path("tenant/", ActiveTenantView.as_view(), name="active-tenant"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The docs pages are HTML for GET only: their templates cannot render OPTIONS metadata (a 500).
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
 ]

@@ -59,7 +59,8 @@ class SpoolAdmin(TenantOwnedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # `obj.save()` would also write back the weight read with the form, over any movement since.
+            services.update_spool(spool=obj, data={name: form.cleaned_data[name] for name in form.changed_data})
             return
         # The admin goes on with `obj`, so the service creates the spool under obj's id.
         data = {name: value for name, value in form.cleaned_data.items() if name != "tenant"}

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from config.api.filters import BooleanFilter, DateBoundFilter
+from config.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
 from inventory.models import InventoryTransaction, Material, MaterialKind, Spool, TransactionType
 from tenants.filters import TenantFilterSet, tenant_rows
 
@@ -11,7 +11,7 @@ class MaterialFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Name, brand or colour name contains this (case-insensitive)."
     )
-    ordering = django_filters.OrderingFilter(fields=["name", "brand", "kind", "created_at"])
+    ordering = OrderingFilter(fields=["name", "brand", "kind", "created_at"])
 
     class Meta:
         model = Material
@@ -30,7 +30,7 @@ class SpoolFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Code, material name or colour name contains this (case-insensitive)."
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=["code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
     )
 
@@ -54,7 +54,7 @@ class InventoryTransactionFilter(TenantFilterSet):
     production_run = django_filters.ModelChoiceFilter(queryset=lambda request: _runs(request))
     occurred_after = DateBoundFilter(field_name="occurred_at")
     occurred_before = DateBoundFilter(field_name="occurred_at", upper=True)
-    ordering = django_filters.OrderingFilter(fields=["occurred_at", "weight_change_g"])
+    ordering = OrderingFilter(fields=["occurred_at", "weight_change_g"])
 
     class Meta:
         model = InventoryTransaction

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.db import lock_rows
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput, NotFound
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 
 
@@ -39,6 +39,14 @@ class Movement:
     reversal_of_id: object = None
 
 
+def lock_spools(ids):
+    """The spools of `ids`, locked (see `lock_rows`), by id; a spool deleted meanwhile is a 404."""
+    spools = {spool.pk: spool for spool in lock_rows(Spool.objects.filter(pk__in=ids))}
+    if len(spools) < len(ids):
+        raise NotFound("The spool was deleted by another request.")
+    return spools
+
+
 def record_movements(*, movements, user, occurred_at=None, below_zero_error=InsufficientStock):
     """Apply `movements` atomically and return their ledger rows.
 
@@ -49,7 +57,7 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
     """
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
-        spools = {spool.pk: spool for spool in lock_rows(Spool.objects.filter(pk__in={m.spool_id for m in movements}))}
+        spools = lock_spools({m.spool_id for m in movements})
         rows = []
         for movement in movements:
             spool = spools[movement.spool_id]
@@ -121,6 +129,20 @@ def create_spool(*, tenant, user, data, occurred_at=None):
             description="Initial weight on purchase",
             occurred_at=occurred_at,
         )
+    return spool
+
+
+def update_spool(*, spool, data):
+    """Change a spool's own fields (code, location, price...) and return it as now stored.
+
+    `spool` may have been read before another request moved its weight: only the
+    fields in `data` are written, so its weight and ledger position stay the ledger's.
+    """
+    with transaction.atomic():
+        spool = lock_spools({spool.pk})[spool.pk]
+        for name, value in data.items():
+            setattr(spool, name, value)
+        spool.save(update_fields=[*data, "updated_at"])
     return spool
 
 

@@ -41,6 +41,9 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
             tenant=self.request.tenant, user=self.request.user, data=serializer.validated_data
         )
 
+    def perform_update(self, serializer):
+        serializer.instance = services.update_spool(spool=serializer.instance, data=serializer.validated_data)
+
     def perform_destroy(self, instance):
         services.delete_spool(spool=instance)
 

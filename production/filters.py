@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from config.api.filters import BooleanFilter, DateBoundFilter
+from config.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
 from inventory.models import MaterialKind, Spool
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
 from tenants.filters import TenantFilterSet, tenant_rows
@@ -26,7 +26,7 @@ class ProductFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="SKU or name contains this (case-insensitive)."
     )
-    ordering = django_filters.OrderingFilter(fields=["sku", "name", "created_at"])
+    ordering = OrderingFilter(fields=["sku", "name", "created_at"])
 
     class Meta:
         model = Product
@@ -41,7 +41,7 @@ class PrinterFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Name or model contains this (case-insensitive)."
     )
-    ordering = django_filters.OrderingFilter(fields=["name", "created_at"])
+    ordering = OrderingFilter(fields=["name", "created_at"])
 
     class Meta:
         model = Printer
@@ -71,7 +71,7 @@ class ProductionRunFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Run number or notes contain this (case-insensitive)."
     )
-    ordering = django_filters.OrderingFilter(fields=["started_at", "completed_at", "created_at", "run_number"])
+    ordering = OrderingFilter(fields=["started_at", "completed_at", "created_at", "run_number"])
 
     class Meta:
         model = ProductionRun
@@ -88,7 +88,7 @@ class ProductionRunFilter(TenantFilterSet):
 
 
 class RunItemFilter(TenantFilterSet):
-    ordering = django_filters.OrderingFilter(fields=["created_at", "quantity", ("product__sku", "product_sku")])
+    ordering = OrderingFilter(fields=["created_at", "quantity", ("product__sku", "product_sku")])
 
     class Meta:
         model = ProductionRunItem
@@ -96,7 +96,7 @@ class RunItemFilter(TenantFilterSet):
 
 
 class RunMaterialFilter(TenantFilterSet):
-    ordering = django_filters.OrderingFilter(fields=["created_at", ("spool__code", "spool_code")])
+    ordering = OrderingFilter(fields=["created_at", ("spool__code", "spool_code")])
 
     class Meta:
         model = ProductionRunMaterial

@@ -114,6 +114,8 @@ class ProductionRunSerializer(TenantOwnedSerializer):
     material_cost = grams()
     cost_per_successful_unit = grams()
     items_summary = serializers.CharField(read_only=True)
+    # Declared so the schema admits the "" that a run has until it fails.
+    failure_reason = serializers.ChoiceField(choices=FailureReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ProductionRun
@@ -148,7 +150,7 @@ class ProductionRunSerializer(TenantOwnedSerializer):
             "material_cost",
             "cost_per_successful_unit",
         ]
-        read_only_fields = ["run_number", "completed_at", "duration_hours", "failure_reason"]
+        read_only_fields = ["run_number", "completed_at", "duration_hours"]
         # null (as the browsable API's blank form sends it) means "now" on create.
         extra_kwargs = {"started_at": {"allow_null": True}}
 

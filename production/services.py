@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.db import lock_rows
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput, NotFound
 from inventory.models import InventoryTransaction, TransactionType
 from inventory.services import InsufficientStock, Movement, record_movements
 from production.models import (
@@ -205,10 +205,10 @@ def update_run(*, run, user, data):
             )
         if changed.get("original_run") is not None and changed["original_run"].pk == run.pk:
             raise InvalidInput("A run cannot be a reprint of itself.", code="invalid_original_run")
+        # No dates check: completed_at is set only by complete/fail, and a run with one is
+        # locked, so its started_at cannot change here.
         for name, value in changed.items():
             setattr(run, name, value)
-        if run.completed_at is not None and run.completed_at < run.started_at:
-            raise InvalidInput("started_at may not come after completed_at.", code="invalid_dates")
         run.status = new_status
         run.save()
     return run
@@ -419,6 +419,18 @@ def restore_run(*, run, user):
 # --- items and materials -------------------------------------------------------------------
 
 
+def reload_child(row, queryset):
+    """`row` as stored now, read under its run's lock.
+
+    The caller found `row` before taking that lock: editing that copy would write back
+    fields another request changed meanwhile, or re-insert a row it removed.
+    """
+    fresh = queryset.filter(pk=row.pk).first()
+    if fresh is None:
+        raise NotFound(f"This {row._meta.verbose_name} was removed by another request.")
+    return fresh
+
+
 def add_item(*, run, data):
     with transaction.atomic():
         run = lock_run(run)
@@ -432,6 +444,7 @@ def update_item(*, item, data):
     with transaction.atomic():
         run = lock_run(item.run)
         ensure_editable(run)
+        item = reload_child(item, ProductionRunItem.objects.select_related("product"))
         for name, value in data.items():
             setattr(item, name, value)
         save_item(run, item)
@@ -465,6 +478,7 @@ def update_material(*, material, data):
     with transaction.atomic():
         run = lock_run(material.run)
         ensure_editable(run)
+        material = reload_child(material, ProductionRunMaterial.objects.select_related("spool__material"))
         # Stock and spool rules apply to a new assignment, not to recording actuals later.
         reassess = any(getattr(material, name) != value for name, value in data.items() if name in REASSESSED_FIELDS)
         for name, value in data.items():

@@ -42,7 +42,7 @@ RUN_UPDATE_SCHEMA = extend_schema(
     request=ProductionRunUpdateSerializer,
     responses={
         200: ProductionRunSerializer,
-        **errors("invalid_original_run", "invalid_dates", "invalid_transition", "run_locked", "busy"),
+        **errors("invalid_original_run", "invalid_transition", "run_locked", "busy"),
     },
 )
 
@@ -212,7 +212,7 @@ class RunItemViewSet(RunChildViewSet):
         serializer.instance = services.add_item(run=self.run, data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        services.update_item(item=serializer.instance, data=serializer.validated_data)
+        serializer.instance = services.update_item(item=serializer.instance, data=serializer.validated_data)
 
     def perform_destroy(self, instance):
         services.remove_item(item=instance)
@@ -240,7 +240,7 @@ class RunMaterialViewSet(RunChildViewSet):
         serializer.instance = services.add_material(run=self.run, data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        services.update_material(material=serializer.instance, data=serializer.validated_data)
+        serializer.instance = services.update_material(material=serializer.instance, data=serializer.validated_data)
 
     def perform_destroy(self, instance):
         services.remove_material(material=instance)

@@ -14,6 +14,7 @@ This runs inside DRF, after authentication, because a token user is only known
 there; `TenantScopedViewMixin.perform_authentication` calls it for every tenant-scoped view.
 """
 
+from django.core.validators import slug_re
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
@@ -47,7 +48,9 @@ def resolve_membership(request):
     memberships = Membership.objects.select_related("tenant").filter(user=request.user)
     slug = requested_tenant_slug(request)
     if slug:
-        membership = memberships.filter(tenant__slug=slug).first()
+        # A value no slug can have names no tenant; querying it could fail instead
+        # (PostgreSQL refuses a NUL byte in a query parameter).
+        membership = memberships.filter(tenant__slug=slug).first() if slug_re.match(slug) else None
         if membership is None:
             raise TenantForbidden()
         if not request.META.get(TENANT_HEADER):

@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib.auth import authenticate
 from django.db import connection
 from django.http import JsonResponse
@@ -10,8 +12,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api.schema import errors
 from tenants.mixins import TenantScopedViewMixin
 from tenants.serializers import MeSerializer, TenantSerializer
+
+logger = logging.getLogger(__name__)
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -42,7 +47,12 @@ class TokenView(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
-    @extend_schema(request=CredentialsSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    # No credentials needed, but a stale `Authorization` header still fails authentication (401).
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={200: TokenResponseSerializer, **errors("authentication_failed")},
+        auth=[],
+    )
     def post(self, request):
         credentials = CredentialsSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
@@ -79,6 +89,8 @@ def readyz(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as exc:  # any database failure means "not ready", never a 500
-        return JsonResponse({"status": "unavailable", "database": str(exc)[:200]}, status=503)
+    except Exception:  # any database failure means "not ready", never a 500
+        # The driver's message names hosts and users: it goes to the log, not to anonymous callers.
+        logger.exception("readyz: the database is not reachable")
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})

@@ -420,3 +420,44 @@ def test_docs_pages_load_nothing_from_another_host(url):
     for asset in assets:
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), asset
+
+
+# --- what fuzzing the API against its schema found (tests/test_api_fuzz.py) ------------------
+
+
+@pytest.mark.django_db
+def test_a_body_of_an_unsupported_media_type_answers_a_documented_415(schema, api):
+    response = api.post("/api/v1/printers/", '{"name": "P1"}', content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.json()["code"] in documented_codes(schema, "/api/v1/printers/", "post", 415)
+
+
+def test_every_operation_with_a_body_documents_415(schema):
+    for path, method, op in operations(schema):
+        if "requestBody" in op:
+            assert documented_codes(schema, path, method, 415) == {"unsupported_media_type"}, (path, method)
+
+
+@pytest.mark.django_db
+def test_a_stale_token_on_token_obtain_answers_a_documented_401(schema, member):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 64)
+
+    response = client.post("/api/v1/auth/token/", {"username": member.username, "password": "x"}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["code"] in documented_codes(schema, "/api/v1/auth/token/", "post", 401)
+
+
+def test_page_size_documents_its_minimum(schema):
+    page_size = parameters(operation(schema, RUNS, "get"), "query")["page_size"]
+
+    assert page_size["schema"]["minimum"] == 1
+
+
+def test_a_runs_failure_reason_may_be_blank(schema):
+    failure_reason = component(schema, "ProductionRun")["properties"]["failure_reason"]
+
+    assert {ref["$ref"].rsplit("/", 1)[-1] for ref in failure_reason["oneOf"]} == {"FailureReasonEnum", "BlankEnum"}
+    assert component(schema, "BlankEnum")["enum"] == [""]

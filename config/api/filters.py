@@ -29,6 +29,19 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class OrderingFilter(django_filters.OrderingFilter):
+    """`?ordering=`; a value that names no field (`,`) keeps the list's default order.
+
+    django-filter would call `order_by()` with no field, which drops the default order too:
+    the list would be paginated unordered, so rows could repeat or go missing between pages.
+    """
+
+    def filter(self, qs, value):
+        if not any(value or ()):
+            return qs
+        return super().filter(qs, value)
+
+
 class DateOrDateTimeField(forms.Field):
     """An ISO date or datetime; returns (value, is_whole_day)."""
 
@@ -67,12 +80,27 @@ class DateBoundFilter(django_filters.Filter):
             return qs
         moment, whole_day = value
         zone = self.parent.bound_timezone()
+        lookup = "lte" if self.upper else "gte"
         if whole_day:
-            day = moment + datetime.timedelta(days=1) if self.upper else moment
-            moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-            lookup = "lt" if self.upper else "gte"
-        else:
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, zone)
-            lookup = "lte" if self.upper else "gte"
-        return qs.filter(**{f"{self.field_name}__{lookup}": moment})
+            if self.upper:
+                if moment == datetime.date.max:
+                    return qs  # up to the end of the last day a date holds: no bound at all
+                moment, lookup = moment + datetime.timedelta(days=1), "lt"
+            moment = datetime.datetime.combine(moment, datetime.time.min, tzinfo=zone)
+        elif timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, zone)
+        return qs.filter(**{f"{self.field_name}__{lookup}": in_utc(moment)})
+
+
+def in_utc(moment):
+    """`moment` in UTC, where a moment the years 1-9999 cannot hold there becomes their first or last.
+
+    A bound near either end of the calendar in a zone off UTC falls outside that range
+    once converted (which the database adapter does, and SQLite's fails on); the end
+    of the range bounds the same rows.
+    """
+    try:
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        end = datetime.datetime.min if moment.year == datetime.MINYEAR else datetime.datetime.max
+        return end.replace(tzinfo=datetime.UTC)

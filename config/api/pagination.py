@@ -21,3 +21,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if size < 1:
             raise ValidationError({self.page_size_query_param: ["A whole number of at least 1 is required."]})
         return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1  # get_page_size answers 400 below it
+        return parameters

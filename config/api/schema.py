@@ -78,7 +78,7 @@ ERROR_CODES = {
         403, "Your role may not do this (viewers only read), or a session write lacks CSRF."
     ),
     "tenant_forbidden": ErrorCode(403, "You are not a member of the named tenant, or it does not exist."),
-    # 404, 409, 429.
+    # 404, 409, 415, 429.
     "not_found": ErrorCode(404, "No such record in the active tenant (or no such page)."),
     "invalid_transition": ErrorCode(409, "The run's status does not allow this (adds the current `status`)."),
     "run_locked": ErrorCode(409, "The run is no longer in progress: only notes and quality can change."),
@@ -91,6 +91,9 @@ ERROR_CODES = {
     "run_deleted": ErrorCode(409, "The run is soft-deleted: restore it first."),
     "protected": ErrorCode(409, "Other records still reference this one (deactivate it instead)."),
     "busy": ErrorCode(409, "Another request is changing the same records: try again."),
+    "unsupported_media_type": ErrorCode(
+        415, "The body's `Content-Type` is missing or not one of the request body's media types."
+    ),
     "throttled": ErrorCode(429, "Too many requests: wait the seconds the `Retry-After` header gives."),
 }
 
@@ -100,6 +103,7 @@ STATUS_TITLES = {
     403: "Forbidden.",
     404: "Not found.",
     409: "Conflict with the current state of the records.",
+    415: "Unsupported media type.",
     429: "Throttled.",
 }
 
@@ -199,6 +203,7 @@ class AutoSchema(openapi.AutoSchema):
         has_body = self.method in BODY_METHODS and "requestBody" in operation
         if has_body:
             codes[400].append("parse_error")
+            codes[415].append("unsupported_media_type")
         is_list = self.method == "GET" and self._is_list_view()
         has_path_parameters = any(parameter["in"] == "path" for parameter in operation.get("parameters", []))
         if has_path_parameters or (is_list and self._get_paginator()):

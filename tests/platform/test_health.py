@@ -36,3 +36,15 @@ def test_readyz_is_503_when_no_connection_can_be_opened(client, db):
         response = client.get("/readyz")
 
     assert response.status_code == 503
+
+
+def test_readyz_does_not_show_the_database_error_to_anonymous_callers(client, db):
+    # Driver messages name hosts, ports, users and databases: for the logs, not for the public.
+    leak = OperationalError('connection to server at "10.0.0.7", port 5432 failed: password for user "farm"')
+
+    with mock.patch("tenants.views.connection.cursor", side_effect=leak):
+        response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert "10.0.0.7" not in response.content.decode()
+    assert "farm" not in response.content.decode()
