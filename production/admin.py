@@ -4,7 +4,14 @@ from django.http import HttpResponseRedirect
 
 from config.errors import DomainError
 from production import services
-from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
+from production.models import (
+    Printer,
+    Product,
+    ProductionRun,
+    ProductionRunItem,
+    ProductionRunMaterial,
+    RunNumberCounter,
+)
 from tenants.admin import TenantOwnedAdmin
 
 
@@ -173,3 +180,40 @@ class ProductionRunAdmin(TenantOwnedAdmin):
         if getattr(request, "run_update_refused", False):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_change(request, obj)
+
+
+class ReadOnlyAdmin(TenantOwnedAdmin):
+    """Rows that change only through the services: listed, searchable and filterable for staff."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProductionRunItem)
+class ProductionRunItemAdmin(ReadOnlyAdmin):
+    list_display = ["run", "product", "quantity", "successful_quantity", "failed_quantity", "tenant"]
+    list_filter = ["tenant", "run__status"]
+    search_fields = ["run__run_number", "product__sku", "product__name"]
+    list_select_related = ["tenant", "run", "product"]
+
+
+@admin.register(ProductionRunMaterial)
+class ProductionRunMaterialAdmin(ReadOnlyAdmin):
+    list_display = ["run", "spool", "estimated_model_g", "actual_model_g", "cost_per_gram", "tenant"]
+    list_filter = ["tenant", "run__status", "spool__material__kind"]
+    search_fields = ["run__run_number", "spool__code"]
+    list_select_related = ["tenant", "run", "spool"]
+
+
+@admin.register(RunNumberCounter)
+class RunNumberCounterAdmin(ReadOnlyAdmin):
+    list_display = ["tenant", "day", "last_number"]
+    list_filter = ["tenant"]
+    search_fields = ["tenant__slug"]
+    date_hierarchy = "day"

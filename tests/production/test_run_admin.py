@@ -255,3 +255,15 @@ def test_a_soft_deleted_run_must_be_restored_before_an_action(admin_client, run,
     assert run.status == RunStatus.IN_PROGRESS
     assert InventoryTransaction.objects.count() == ledger
     assert any("restore it" in str(message) for message in response.context["messages"])
+
+
+@pytest.mark.parametrize("model", ["productionrunitem", "productionrunmaterial", "runnumbercounter"])
+def test_run_children_and_counters_are_listed_read_only_in_admin(client, admin_user, tenant, make_run, model):
+    make_run(tenant)
+    client.force_login(admin_user)
+
+    listing = client.get(f"/admin/production/{model}/", {"q": "ACME"})
+    adding = client.get(f"/admin/production/{model}/add/")
+
+    assert listing.status_code == 200
+    assert adding.status_code == 403
