@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from inventory import services
 from inventory.models import InventoryTransaction, Material, Spool
-from tenants.admin import TenantOwnedAdmin
+from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 
 @admin.register(Material)
@@ -12,7 +12,7 @@ class MaterialAdmin(TenantOwnedAdmin):
     search_fields = ["name", "brand", "color_name"]
 
 
-class LedgerInline(admin.TabularInline):
+class LedgerInline(ReadOnlyInline):
     model = InventoryTransaction
     fk_name = "spool"
     fields = readonly_fields = [
@@ -27,15 +27,7 @@ class LedgerInline(admin.TabularInline):
         "description",
     ]
     ordering = ["-sequence"]
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Spool)
@@ -68,7 +60,7 @@ class SpoolAdmin(TenantOwnedAdmin):
 
 
 @admin.register(InventoryTransaction)
-class InventoryTransactionAdmin(TenantOwnedAdmin):
+class InventoryTransactionAdmin(ReadOnlyTenantOwnedAdmin):
     """The ledger is immutable: nobody adds, changes or deletes rows here."""
 
     list_display = ["occurred_at", "spool", "type", "weight_before_g", "weight_change_g", "weight_after_g", "tenant"]
@@ -76,12 +68,3 @@ class InventoryTransactionAdmin(TenantOwnedAdmin):
     search_fields = ["spool__code", "description", "production_run__run_number"]
     list_select_related = ["tenant", "spool"]
     date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,7 +12,7 @@ from production.models import (
     ProductionRunMaterial,
     RunNumberCounter,
 )
-from tenants.admin import TenantOwnedAdmin
+from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 
 @admin.register(Product)
@@ -27,20 +27,6 @@ class PrinterAdmin(TenantOwnedAdmin):
     list_display = ["name", "model", "is_active", "tenant"]
     list_filter = ["tenant", "is_active"]
     search_fields = ["name", "model"]
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """A run's children change through the API's services (locked-run rules, stock checks)."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class RunItemInline(ReadOnlyInline):
@@ -182,21 +168,8 @@ class ProductionRunAdmin(TenantOwnedAdmin):
         return super().response_change(request, obj)
 
 
-class ReadOnlyAdmin(TenantOwnedAdmin):
-    """Rows that change only through the services: listed, searchable and filterable for staff."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ProductionRunItem)
-class ProductionRunItemAdmin(ReadOnlyAdmin):
+class ProductionRunItemAdmin(ReadOnlyTenantOwnedAdmin):
     list_display = ["run", "product", "quantity", "successful_quantity", "failed_quantity", "tenant"]
     list_filter = ["tenant", "run__status"]
     search_fields = ["run__run_number", "product__sku", "product__name"]
@@ -204,7 +177,7 @@ class ProductionRunItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProductionRunMaterial)
-class ProductionRunMaterialAdmin(ReadOnlyAdmin):
+class ProductionRunMaterialAdmin(ReadOnlyTenantOwnedAdmin):
     list_display = ["run", "spool", "estimated_model_g", "actual_model_g", "cost_per_gram", "tenant"]
     list_filter = ["tenant", "run__status", "spool__material__kind"]
     search_fields = ["run__run_number", "spool__code"]
@@ -212,7 +185,7 @@ class ProductionRunMaterialAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RunNumberCounter)
-class RunNumberCounterAdmin(ReadOnlyAdmin):
+class RunNumberCounterAdmin(ReadOnlyTenantOwnedAdmin):
     list_display = ["tenant", "day", "last_number"]
     list_filter = ["tenant"]
     search_fields = ["tenant__slug"]

@@ -38,3 +38,29 @@ class TenantOwnedAdmin(admin.ModelAdmin):
         # A saved record stays in its tenant: its children, ledger rows and references all live there.
         readonly = super().get_readonly_fields(request, obj)
         return [*readonly, "tenant"] if obj is not None and "tenant" not in readonly else readonly
+
+
+class ReadOnlyTenantOwnedAdmin(TenantOwnedAdmin):
+    """Rows that change only through the services: listed, searchable and filterable for staff."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Children shown on their parent's page that change only through the services."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
