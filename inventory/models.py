@@ -131,6 +131,14 @@ class InventoryTransactionQuerySet(TenantQuerySet):
         reversal = InventoryTransaction.objects.filter(reversal_of=OuterRef("pk")).values("pk")[:1]
         return self.select_related("spool", "user", "production_run").annotate(reversed_by_id=Subquery(reversal))
 
+    def unreversed_consumption_of(self, run):
+        """The run's usage and waste rows that no reversal has undone yet: what it holds of the stock."""
+        return self.filter(
+            production_run=run,
+            type__in=[TransactionType.USAGE, TransactionType.WASTE],
+            reversals__isnull=True,
+        )
+
 
 class InventoryTransaction(TenantOwnedModel):
     """One immutable ledger row: a change of one spool's weight."""

@@ -357,11 +357,7 @@ def reopen_run(*, run, user):
     with transaction.atomic():
         run = lock_run(run)
         transition(run, allowed_from={RunStatus.COMPLETED, RunStatus.FAILED}, verb="reopened")
-        consumed = InventoryTransaction.objects.for_tenant(run.tenant_id).filter(
-            production_run=run,
-            type__in=[TransactionType.USAGE, TransactionType.WASTE],
-            reversals__isnull=True,
-        )
+        consumed = InventoryTransaction.objects.for_tenant(run.tenant_id).unreversed_consumption_of(run)
         movements = [
             Movement(
                 spool_id=row.spool_id,
@@ -385,15 +381,7 @@ def reopen_run(*, run, user):
 
 
 def has_moved_inventory(run):
-    return (
-        InventoryTransaction.objects.for_tenant(run.tenant_id)
-        .filter(
-            production_run=run,
-            type__in=[TransactionType.USAGE, TransactionType.WASTE],
-            reversals__isnull=True,
-        )
-        .exists()
-    )
+    return InventoryTransaction.objects.for_tenant(run.tenant_id).unreversed_consumption_of(run).exists()
 
 
 def delete_run(*, run, user):
