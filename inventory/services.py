@@ -172,7 +172,7 @@ def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=Non
 def delete_spool(*, spool):
     """Delete a spool whose only ledger row is its purchase; anything else is history to keep."""
     with transaction.atomic():
-        lock_rows(Spool.objects.filter(pk=spool.pk))
+        lock_spools({spool.pk})
         if spool.transactions.exclude(type=TransactionType.PURCHASE).exists() or spool.run_materials.exists():
             raise Conflict(
                 f"Spool {spool.code} has inventory history or is used by production runs; deactivate it instead.",
