@@ -1,9 +1,9 @@
 import django_filters
 from django.db.models import Q
 
-from config.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
+from core.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
 from inventory.models import InventoryTransaction, Material, MaterialKind, Spool, TransactionType
-from tenants.filters import TenantFilterSet, tenant_rows
+from tenants.filters import TenantFilterSet
 
 
 class MaterialFilter(TenantFilterSet):
@@ -22,7 +22,7 @@ class MaterialFilter(TenantFilterSet):
 
 
 class SpoolFilter(TenantFilterSet):
-    material = django_filters.ModelChoiceFilter(queryset=tenant_rows(Material))
+    material = django_filters.ModelChoiceFilter()
     kind = django_filters.MultipleChoiceFilter(field_name="material__kind", choices=MaterialKind.choices)
     is_active = BooleanFilter()
     location = django_filters.CharFilter(lookup_expr="iexact", help_text="Exactly this location (case-insensitive).")
@@ -49,9 +49,9 @@ class SpoolFilter(TenantFilterSet):
 
 
 class InventoryTransactionFilter(TenantFilterSet):
-    spool = django_filters.ModelChoiceFilter(queryset=tenant_rows(Spool))
+    spool = django_filters.ModelChoiceFilter()
     type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices)
-    production_run = django_filters.ModelChoiceFilter(queryset=lambda request: _runs(request))
+    production_run = django_filters.ModelChoiceFilter()
     occurred_after = DateBoundFilter(field_name="occurred_at")
     occurred_before = DateBoundFilter(field_name="occurred_at", upper=True)
     ordering = OrderingFilter(fields=["occurred_at", "weight_change_g"])
@@ -59,9 +59,3 @@ class InventoryTransactionFilter(TenantFilterSet):
     class Meta:
         model = InventoryTransaction
         fields = ["spool", "type", "production_run"]
-
-
-def _runs(request):
-    from production.models import ProductionRun  # production depends on inventory, not the reverse
-
-    return tenant_rows(ProductionRun)(request)

@@ -6,19 +6,19 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from config.db import lock_rows
-from config.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from core.locking import lock_rows
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 
 
 class InsufficientStock(Conflict):
-    default_code = "insufficient_stock"
+    default_code = ErrorCode.INSUFFICIENT_STOCK
 
 
 class BelowZero(InvalidInput):
     """A manual adjustment that would leave a spool below 0 g: bad input, not a stock conflict."""
 
-    default_code = "below_zero"
+    default_code = ErrorCode.BELOW_ZERO
 
 
 # The most a grams column holds (10 digits, 2 decimals); a heavier result would overflow it.
@@ -74,7 +74,7 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
             if after > MAX_WEIGHT_G:
                 raise InvalidInput(
                     f"Spool {spool.code} would hold {after} g; at most {MAX_WEIGHT_G} g can be recorded.",
-                    code="too_heavy",
+                    code=ErrorCode.TOO_HEAVY,
                 )
             spool.current_weight_g = after
             spool.ledger_version += 1
@@ -155,9 +155,9 @@ def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=Non
     `occurred_at` (default now) lets imports and the demo seed record past corrections.
     """
     if type not in ADJUSTMENT_TYPES:
-        raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code="invalid_adjustment")
+        raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code=ErrorCode.INVALID_ADJUSTMENT)
     if (new_weight_g is None) == (delta_g is None):
-        raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code="invalid_adjustment")
+        raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code=ErrorCode.INVALID_ADJUSTMENT)
     return record_movement(
         spool=spool,
         type=type,
@@ -176,7 +176,7 @@ def delete_spool(*, spool):
         if spool.transactions.exclude(type=TransactionType.PURCHASE).exists() or spool.run_materials.exists():
             raise Conflict(
                 f"Spool {spool.code} has inventory history or is used by production runs; deactivate it instead.",
-                code="protected",
+                code=ErrorCode.PROTECTED,
             )
         spool.transactions.all().delete()
         spool.delete()

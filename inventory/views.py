@@ -3,7 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api.schema import errors
+from core.api.schema import errors
+from core.errors import ErrorCode
 from inventory import services
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
 from inventory.models import InventoryTransaction, Material, Spool
@@ -16,7 +17,7 @@ from inventory.serializers import (
 from tenants.mixins import TenantScopedViewMixin
 
 
-@extend_schema_view(destroy=extend_schema(responses={204: None, **errors("protected")}))
+@extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Material.objects.all()
     serializer_class = MaterialSerializer
@@ -24,8 +25,8 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    create=extend_schema(responses={201: SpoolSerializer, **errors("busy")}),
-    destroy=extend_schema(responses={204: None, **errors("protected", "busy")}),
+    create=extend_schema(responses={201: SpoolSerializer, **errors(ErrorCode.BUSY)}),
+    destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED, ErrorCode.BUSY)}),
 )
 class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Spool.objects.with_material()
@@ -48,7 +49,8 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         services.delete_spool(spool=instance)
 
     @extend_schema(
-        request=SpoolAdjustmentSerializer, responses={200: SpoolSerializer, **errors("below_zero", "too_heavy", "busy")}
+        request=SpoolAdjustmentSerializer,
+        responses={200: SpoolSerializer, **errors(ErrorCode.BELOW_ZERO, ErrorCode.TOO_HEAVY, ErrorCode.BUSY)},
     )
     @action(detail=True, methods=["post"])
     def adjust(self, request, pk=None):

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 
-from config.errors import DomainError
+from core.errors import DomainError
 from production import services
 from production.models import (
     Printer,

@@ -1,10 +1,10 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from config.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
-from inventory.models import MaterialKind, Spool
+from core.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
+from inventory.models import MaterialKind
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
-from tenants.filters import TenantFilterSet, tenant_rows
+from tenants.filters import TenantFilterSet
 
 
 class CommaSeparatedChoiceField(django_filters.fields.MultipleChoiceField):
@@ -58,13 +58,9 @@ class ProductionRunFilter(TenantFilterSet):
     start_date = DateBoundFilter(field_name="started_at")
     end_date = DateBoundFilter(field_name="started_at", upper=True)
     # `field_name` only documents the type (uuid) for the schema; the methods do the filtering with EXISTS.
-    product = django_filters.ModelChoiceFilter(
-        queryset=tenant_rows(Product), field_name="items__product", method="filter_product"
-    )
-    spool = django_filters.ModelChoiceFilter(
-        queryset=tenant_rows(Spool), field_name="materials__spool", method="filter_spool"
-    )
-    printer = django_filters.ModelChoiceFilter(queryset=tenant_rows(Printer))
+    product = django_filters.ModelChoiceFilter(field_name="items__product", method="filter_product")
+    spool = django_filters.ModelChoiceFilter(field_name="materials__spool", method="filter_spool")
+    printer = django_filters.ModelChoiceFilter()
     is_reprint = BooleanFilter(
         field_name="original_run", lookup_expr="isnull", exclude=True, help_text="Runs that reprint another run."
     )

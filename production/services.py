@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from config.db import lock_rows
-from config.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from core.locking import lock_rows
 from inventory.models import InventoryTransaction, TransactionType
 from inventory.services import InsufficientStock, Movement, record_movements
 from production.models import (
@@ -39,19 +39,19 @@ MAX_DURATION = datetime.timedelta(hours=MAX_DURATION_HOURS)
 
 
 class InvalidTransition(Conflict):
-    default_code = "invalid_transition"
+    default_code = ErrorCode.INVALID_TRANSITION
 
 
 class RunLocked(Conflict):
-    default_code = "run_locked"
+    default_code = ErrorCode.RUN_LOCKED
 
 
 class DuplicateSpool(Conflict):
-    default_code = "duplicate_spool"
+    default_code = ErrorCode.DUPLICATE_SPOOL
 
 
 class RunHasInventory(Conflict):
-    default_code = "run_has_inventory"
+    default_code = ErrorCode.RUN_HAS_INVENTORY
 
 
 # --- run numbers -------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def check_outcomes(item):
     if successful + failed > item.quantity:
         raise InvalidInput(
             f"successful_quantity + failed_quantity ({successful + failed}) exceeds quantity ({item.quantity}).",
-            code="invalid_quantities",
+            code=ErrorCode.INVALID_QUANTITIES,
         )
 
 
@@ -105,7 +105,8 @@ def check_total_units(items):
     total = sum(item.quantity for item in items)
     if total > MAX_UNITS_PER_RUN:
         raise InvalidInput(
-            f"A run may print at most {MAX_UNITS_PER_RUN} units; these items add up to {total}.", code="too_many_units"
+            f"A run may print at most {MAX_UNITS_PER_RUN} units; these items add up to {total}.",
+            code=ErrorCode.TOO_MANY_UNITS,
         )
 
 
@@ -120,14 +121,14 @@ def check_kinds(items, materials):
             if kind != required:
                 raise InvalidInput(
                     f"Product {item.product.sku} must be printed in {required}; spool {material.spool.code} is {kind}.",
-                    code="material_kind_mismatch",
+                    code=ErrorCode.MATERIAL_KIND_MISMATCH,
                 )
 
 
 def check_assignable(material, *, other_spool_ids):
     spool = material.spool
     if not spool.is_active:
-        raise InvalidInput(f"Spool {spool.code} is inactive.", code="spool_inactive")
+        raise InvalidInput(f"Spool {spool.code} is inactive.", code=ErrorCode.SPOOL_INACTIVE)
     if spool.pk in other_spool_ids:
         raise DuplicateSpool(f"Spool {spool.code} is already on this run.")
     if spool.current_weight_g < material.estimated_total_g:
@@ -144,7 +145,7 @@ def check_weighings(material):
     if before is not None and after is not None and after > before:
         raise InvalidInput(
             f"Spool {material.spool.code}: the weight after ({after} g) exceeds the weight before ({before} g).",
-            code="invalid_weighing",
+            code=ErrorCode.INVALID_WEIGHING,
         )
 
 
@@ -204,7 +205,7 @@ def update_run(*, run, user, data):
                 f"(not {', '.join(sorted(set(changed) - EDITABLE_WHEN_LOCKED))}).",
             )
         if changed.get("original_run") is not None and changed["original_run"].pk == run.pk:
-            raise InvalidInput("A run cannot be a reprint of itself.", code="invalid_original_run")
+            raise InvalidInput("A run cannot be a reprint of itself.", code=ErrorCode.INVALID_ORIGINAL_RUN)
         # No dates check: completed_at is set only by complete/fail, and a run with one is
         # locked, so its started_at cannot change here.
         for name, value in changed.items():
@@ -217,7 +218,9 @@ def update_run(*, run, user, data):
 def transition(run, *, allowed_from, verb):
     # Only admin reaches a soft-deleted run; moving its inventory would leave a deleted run that holds stock.
     if run.deleted_at is not None:
-        raise Conflict(f"Run {run.run_number} is deleted; restore it before it can be {verb}.", code="run_deleted")
+        raise Conflict(
+            f"Run {run.run_number} is deleted; restore it before it can be {verb}.", code=ErrorCode.RUN_DELETED
+        )
     if run.status not in allowed_from:
         raise InvalidTransition(f"Run {run.run_number} is {run.status} and cannot be {verb}.", status=run.status)
 
@@ -227,7 +230,7 @@ def apply_outcomes(items, outcomes):
     for outcome in outcomes:
         item = by_id.get(outcome["id"])
         if item is None:
-            raise InvalidInput(f"Item {outcome['id']} is not an item of this run.", code="unknown_item")
+            raise InvalidInput(f"Item {outcome['id']} is not an item of this run.", code=ErrorCode.UNKNOWN_ITEM)
         for name in ("successful_quantity", "failed_quantity"):
             if name in outcome:
                 setattr(item, name, outcome[name])
@@ -238,7 +241,9 @@ def apply_actuals(materials, actuals):
     for entry in actuals:
         material = by_id.get(entry["id"])
         if material is None:
-            raise InvalidInput(f"Material {entry['id']} is not a material of this run.", code="unknown_material")
+            raise InvalidInput(
+                f"Material {entry['id']} is not a material of this run.", code=ErrorCode.UNKNOWN_MATERIAL
+            )
         for name in MATERIAL_ACTUAL_FIELDS:
             if name in entry:
                 setattr(material, name, entry[name])
@@ -249,12 +254,12 @@ def apply_actuals(materials, actuals):
 def end_moment(run, ended_at):
     ended_at = ended_at or timezone.now()
     if ended_at < run.started_at:
-        raise InvalidInput("completed_at may not precede started_at.", code="invalid_dates")
+        raise InvalidInput("completed_at may not precede started_at.", code=ErrorCode.INVALID_DATES)
     # duration_hours holds at most 999999.99; a longer span is a typo in a date, not a 500.
     if ended_at - run.started_at > MAX_DURATION:
         raise InvalidInput(
             f"A run cannot last longer than {MAX_DURATION_HOURS} hours; check started_at and completed_at.",
-            code="invalid_dates",
+            code=ErrorCode.INVALID_DATES,
         )
     return ended_at
 
@@ -289,7 +294,7 @@ def complete_run(*, run, user, data):
         apply_outcomes(items, data.get("items", []))
         apply_actuals(materials, data.get("materials", []))
         if not items:
-            raise InvalidInput("A run needs at least one item to be completed.", code="no_items")
+            raise InvalidInput("A run needs at least one item to be completed.", code=ErrorCode.NO_ITEMS)
         for item in items:
             settle_outcomes(item)
             check_outcomes(item)
@@ -304,7 +309,7 @@ def complete_run(*, run, user, data):
             raise InvalidInput(
                 f"These materials have no actual usage: {', '.join(missing)}. "
                 "Send their actual grams or weighings, or use_estimates.",
-                code="missing_actuals",
+                code=ErrorCode.MISSING_ACTUALS,
                 materials=missing,
             )
         run.completed_at = end_moment(run, data.get("completed_at"))

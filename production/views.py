@@ -6,7 +6,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from config.api.schema import errors
+from core.api.schema import errors
+from core.errors import ErrorCode
 from production import services
 from production.filters import PrinterFilter, ProductFilter, ProductionRunFilter, RunItemFilter, RunMaterialFilter
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
@@ -23,26 +24,31 @@ from production.serializers import (
 from tenants.mixins import TenantScopedViewMixin
 
 
-@extend_schema_view(destroy=extend_schema(responses={204: None, **errors("protected")}))
+@extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
 
 
-@extend_schema_view(destroy=extend_schema(responses={204: None, **errors("protected")}))
+@extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Printer.objects.all()
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
 
 
-RUN_CONTENT_ERRORS = ("invalid_quantities", "too_many_units", "material_kind_mismatch", "spool_inactive")
+RUN_CONTENT_ERRORS = (
+    ErrorCode.INVALID_QUANTITIES,
+    ErrorCode.TOO_MANY_UNITS,
+    ErrorCode.MATERIAL_KIND_MISMATCH,
+    ErrorCode.SPOOL_INACTIVE,
+)
 RUN_UPDATE_SCHEMA = extend_schema(
     request=ProductionRunUpdateSerializer,
     responses={
         200: ProductionRunSerializer,
-        **errors("invalid_original_run", "invalid_transition", "run_locked", "busy"),
+        **errors(ErrorCode.INVALID_ORIGINAL_RUN, ErrorCode.INVALID_TRANSITION, ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
     },
 )
 
@@ -51,12 +57,18 @@ RUN_UPDATE_SCHEMA = extend_schema(
     create=extend_schema(
         responses={
             201: ProductionRunSerializer,
-            **errors(*RUN_CONTENT_ERRORS, "invalid_weighing", "duplicate_spool", "insufficient_stock", "busy"),
+            **errors(
+                *RUN_CONTENT_ERRORS,
+                ErrorCode.INVALID_WEIGHING,
+                ErrorCode.DUPLICATE_SPOOL,
+                ErrorCode.INSUFFICIENT_STOCK,
+                ErrorCode.BUSY,
+            ),
         }
     ),
     update=RUN_UPDATE_SCHEMA,
     partial_update=RUN_UPDATE_SCHEMA,
-    destroy=extend_schema(responses={204: None, **errors("run_has_inventory", "busy")}),
+    destroy=extend_schema(responses={204: None, **errors(ErrorCode.RUN_HAS_INVENTORY, ErrorCode.BUSY)}),
 )
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     """Production runs; state changes go through `production.services`."""
@@ -116,16 +128,16 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         responses={
             200: ProductionRunSerializer,
             **errors(
-                "unknown_item",
-                "unknown_material",
-                "invalid_weighing",
-                "no_items",
-                "invalid_quantities",
-                "missing_actuals",
-                "invalid_dates",
-                "invalid_transition",
-                "insufficient_stock",
-                "busy",
+                ErrorCode.UNKNOWN_ITEM,
+                ErrorCode.UNKNOWN_MATERIAL,
+                ErrorCode.INVALID_WEIGHING,
+                ErrorCode.NO_ITEMS,
+                ErrorCode.INVALID_QUANTITIES,
+                ErrorCode.MISSING_ACTUALS,
+                ErrorCode.INVALID_DATES,
+                ErrorCode.INVALID_TRANSITION,
+                ErrorCode.INSUFFICIENT_STOCK,
+                ErrorCode.BUSY,
             ),
         },
     )
@@ -139,12 +151,12 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         responses={
             200: ProductionRunSerializer,
             **errors(
-                "unknown_material",
-                "invalid_weighing",
-                "invalid_dates",
-                "invalid_transition",
-                "insufficient_stock",
-                "busy",
+                ErrorCode.UNKNOWN_MATERIAL,
+                ErrorCode.INVALID_WEIGHING,
+                ErrorCode.INVALID_DATES,
+                ErrorCode.INVALID_TRANSITION,
+                ErrorCode.INSUFFICIENT_STOCK,
+                ErrorCode.BUSY,
             ),
         },
     )
@@ -153,14 +165,20 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         """Mark the run failed; materials with actual usage are written off as `waste`."""
         return self.run_action(services.fail_run, FailRunSerializer)
 
-    @extend_schema(request=None, responses={200: ProductionRunSerializer, **errors("invalid_transition", "busy")})
+    @extend_schema(
+        request=None, responses={200: ProductionRunSerializer, **errors(ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY)}
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel an in-progress run; no inventory moves."""
         return self.run_action(services.cancel_run)
 
     @extend_schema(
-        request=None, responses={200: ProductionRunSerializer, **errors("too_heavy", "invalid_transition", "busy")}
+        request=None,
+        responses={
+            200: ProductionRunSerializer,
+            **errors(ErrorCode.TOO_HEAVY, ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY),
+        },
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
@@ -200,8 +218,14 @@ class RunChildViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
 @run_child_schema(
     RunItemSerializer,
-    write_errors=("invalid_quantities", "too_many_units", "material_kind_mismatch", "run_locked", "busy"),
-    delete_errors=("run_locked", "busy"),
+    write_errors=(
+        ErrorCode.INVALID_QUANTITIES,
+        ErrorCode.TOO_MANY_UNITS,
+        ErrorCode.MATERIAL_KIND_MISMATCH,
+        ErrorCode.RUN_LOCKED,
+        ErrorCode.BUSY,
+    ),
+    delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunItemViewSet(RunChildViewSet):
     queryset = ProductionRunItem.objects.select_related("product")
@@ -221,15 +245,15 @@ class RunItemViewSet(RunChildViewSet):
 @run_child_schema(
     RunMaterialSerializer,
     write_errors=(
-        "spool_inactive",
-        "material_kind_mismatch",
-        "invalid_weighing",
-        "duplicate_spool",
-        "insufficient_stock",
-        "run_locked",
-        "busy",
+        ErrorCode.SPOOL_INACTIVE,
+        ErrorCode.MATERIAL_KIND_MISMATCH,
+        ErrorCode.INVALID_WEIGHING,
+        ErrorCode.DUPLICATE_SPOOL,
+        ErrorCode.INSUFFICIENT_STOCK,
+        ErrorCode.RUN_LOCKED,
+        ErrorCode.BUSY,
     ),
-    delete_errors=("run_locked", "busy"),
+    delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunMaterialViewSet(RunChildViewSet):
     queryset = ProductionRunMaterial.objects.select_related("spool__material")

@@ -13,6 +13,7 @@ class TenantScopedViewMixin:
     and fails for any viewset that does not.
     """
 
+    tenant_scoped = True  # read by the schema, which documents the tenant header and its errors
     permission_classes = [IsAuthenticated, TenantRolePermission]
     manager_actions = ("destroy",)
 

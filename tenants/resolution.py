@@ -15,28 +15,29 @@ there; `TenantScopedViewMixin.perform_authentication` calls it for every tenant-
 """
 
 from django.core.validators import slug_re
-from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
 
+from core.errors import ErrorCode
+from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
+from core.tenancy import TENANT_QUERY_PARAM
 from tenants.models import Membership
 
-TENANT_HEADER = "HTTP_X_TENANT"
-TENANT_QUERY_PARAM = "tenant"
+TENANT_HEADER = "HTTP_" + TENANT_HEADER_NAME.upper().replace("-", "_")
 SESSION_KEY = "active_tenant"
 
 
 class TenantRequired(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code = ErrorCode.TENANT_REQUIRED.status
     default_detail = "You belong to several tenants: name one with the X-Tenant header or ?tenant=<slug>."
-    default_code = "tenant_required"
+    default_code = ErrorCode.TENANT_REQUIRED.value
 
 
 class TenantForbidden(APIException):
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code = ErrorCode.TENANT_FORBIDDEN.status
     # The same answer for "no such tenant" and "not yours", so slugs cannot be probed.
     default_detail = "You are not a member of this tenant."
-    default_code = "tenant_forbidden"
+    default_code = ErrorCode.TENANT_FORBIDDEN.value
 
 
 def requested_tenant_slug(request):

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.api.schema import errors
+from core.api.schema import errors
+from core.errors import ErrorCode
 from tenants.mixins import TenantScopedViewMixin
 from tenants.serializers import MeSerializer, TenantSerializer
 
@@ -50,7 +51,7 @@ class TokenView(APIView):
     # No credentials needed, but a stale `Authorization` header still fails authentication (401).
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: TokenResponseSerializer, **errors("authentication_failed")},
+        responses={200: TokenResponseSerializer, **errors(ErrorCode.AUTHENTICATION_FAILED)},
         auth=[],
     )
     def post(self, request):

@@ -7,7 +7,7 @@ from django.db import transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.services import adjust_spool, create_spool
 from tenants.models import Tenant

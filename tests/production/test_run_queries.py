@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.support.queries import lock_wait_bounds
+
 pytestmark = pytest.mark.django_db
 
 # The budgets, so a regression shows as a changed number and not only as a difference.
@@ -17,13 +19,15 @@ FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 DETAIL_QUERIES = 4
 # complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
-# materials, update run, release; the detail response (run, items, materials).
-COMPLETE_QUERIES = 18
+# materials, update run, release; the detail response (run, items, materials); on PostgreSQL
+# the lock wait is bounded before each of the two locks.
+COMPLETE_QUERIES = 18 + lock_wait_bounds(2)
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
-# spools, insert reversals, update spools, release; update run, release; the detail response (3).
-REOPEN_QUERIES = 15
+# spools, insert reversals, update spools, release; update run, release; the detail response (3);
+# the two lock wait bounds.
+REOPEN_QUERIES = 15 + lock_wait_bounds(2)
 
 
 def count_queries(call):

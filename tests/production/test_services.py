@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from inventory.models import InventoryTransaction
 from inventory.services import InsufficientStock
 from production.models import ProductionRun, RunStatus

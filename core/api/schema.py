@@ -6,14 +6,13 @@ the error responses that authentication, tenant resolution, role permissions,
 validation, lookups and throttling can give, each with the `code` values it carries.
 A view declares only its own extra codes, by listing them in `extend_schema`:
 
-    @extend_schema(responses={200: RunSerializer, **errors("invalid_transition", "busy")})
+    @extend_schema(responses={200: RunSerializer, **errors(ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY)})
 
-`errors()` files each code under its status from `ERROR_CODES`, so a code has one
-status and one meaning everywhere in the schema.
+`errors()` files each code under its status from `core.errors.ErrorCode`, the one
+catalogue, so a code has one status and one meaning everywhere in the schema.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 import django_filters
 from drf_spectacular import openapi
@@ -24,12 +23,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 
-from config.api.filters import BooleanFilter, DateBoundFilter
-from tenants.mixins import TenantScopedViewMixin
-from tenants.resolution import TENANT_QUERY_PARAM
+from core.api.filters import BooleanFilter, DateBoundFilter
+from core.errors import ErrorCode
+from core.tenancy import TENANT_HEADER, TENANT_QUERY_PARAM
 
 X_TENANT = OpenApiParameter(
-    "X-Tenant",
+    TENANT_HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description=(
@@ -42,61 +41,6 @@ X_TENANT = OpenApiParameter(
 )
 
 
-@dataclass(frozen=True)
-class ErrorCode:
-    status: int
-    meaning: str
-
-
-ERROR_CODES = {
-    # 400: the request is malformed for this operation.
-    "parse_error": ErrorCode(400, "The body is not valid JSON."),
-    "tenant_required": ErrorCode(400, "You belong to several tenants: name one with `X-Tenant` or `?tenant=`."),
-    "unique": ErrorCode(400, "A concurrent request wrote the same unique value first."),
-    "invalid_adjustment": ErrorCode(400, "An adjustment needs a known type and exactly one of new_weight_g/delta_g."),
-    "below_zero": ErrorCode(
-        400, "The change would take the spool below 0 g (adds `spool`, `available_g`, `required_g`)."
-    ),
-    "too_heavy": ErrorCode(400, "The spool would hold more than the largest weight that can be recorded."),
-    "invalid_quantities": ErrorCode(400, "An item's successful + failed quantity exceeds its quantity."),
-    "too_many_units": ErrorCode(400, "The run's items add up to more than 1000 units."),
-    "material_kind_mismatch": ErrorCode(400, "A product on the run must be printed in another material kind."),
-    "spool_inactive": ErrorCode(400, "The spool is inactive."),
-    "invalid_weighing": ErrorCode(400, "A spool's weight after exceeds its weight before."),
-    "invalid_original_run": ErrorCode(400, "A run cannot be a reprint of itself."),
-    "invalid_dates": ErrorCode(400, "`completed_at` would precede `started_at`, or the run last over 999999 h."),
-    "unknown_item": ErrorCode(400, "An `items[].id` is not an item of this run."),
-    "unknown_material": ErrorCode(400, "A `materials[].id` is not a material of this run."),
-    "no_items": ErrorCode(400, "The run has no items to complete."),
-    "missing_actuals": ErrorCode(
-        400, "Materials without actual usage (listed in `materials`): send actuals or `use_estimates`."
-    ),
-    # 401, 403: who is asking.
-    "not_authenticated": ErrorCode(401, "No credentials were sent (`Authorization: Token <token>` or a session)."),
-    "authentication_failed": ErrorCode(401, "The token is invalid or has expired."),
-    "permission_denied": ErrorCode(
-        403, "Your role may not do this (viewers only read), or a session write lacks CSRF."
-    ),
-    "tenant_forbidden": ErrorCode(403, "You are not a member of the named tenant, or it does not exist."),
-    # 404, 409, 415, 429.
-    "not_found": ErrorCode(404, "No such record in the active tenant (or no such page)."),
-    "invalid_transition": ErrorCode(409, "The run's status does not allow this (adds the current `status`)."),
-    "run_locked": ErrorCode(409, "The run is no longer in progress: only notes and quality can change."),
-    "insufficient_stock": ErrorCode(
-        409, "A spool holds less than the run needs (adds `spool`, `available_g`, `required_g`)."
-    ),
-    "duplicate_spool": ErrorCode(409, "The spool is already on this run."),
-    "run_has_inventory": ErrorCode(409, "The run has moved inventory: reopen it before deleting it."),
-    # Raised for admin's actions only: through the API a deleted run is a 404.
-    "run_deleted": ErrorCode(409, "The run is soft-deleted: restore it first."),
-    "protected": ErrorCode(409, "Other records still reference this one (deactivate it instead)."),
-    "busy": ErrorCode(409, "Another request is changing the same records: try again."),
-    "unsupported_media_type": ErrorCode(
-        415, "The body's `Content-Type` is missing or not one of the request body's media types."
-    ),
-    "throttled": ErrorCode(429, "Too many requests: wait the seconds the `Retry-After` header gives."),
-}
-
 STATUS_TITLES = {
     400: "Invalid input.",
     401: "Not authenticated.",
@@ -105,6 +49,7 @@ STATUS_TITLES = {
     409: "Conflict with the current state of the records.",
     415: "Unsupported media type.",
     429: "Throttled.",
+    503: "Service unavailable.",
 }
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -153,7 +98,8 @@ def errors(*codes):
     """`{status: ErrorCodes}` for the codes an operation adds to the standard ones."""
     by_status = defaultdict(list)
     for code in codes:
-        by_status[ERROR_CODES[code].status].append(code)  # an unknown code fails at import
+        code = ErrorCode(code)  # an unknown code fails at import
+        by_status[code.status].append(code.value)
     return {status: ErrorCodes(status, listed) for status, listed in by_status.items()}
 
 
@@ -179,7 +125,7 @@ class AutoSchema(openapi.AutoSchema):
         return operation
 
     def is_tenant_scoped(self):
-        return isinstance(self.view, TenantScopedViewMixin)
+        return getattr(self.view, "tenant_scoped", False)
 
     def standard_errors(self, operation):
         """The codes the platform can answer for this operation, whatever the view."""
@@ -230,7 +176,7 @@ class AutoSchema(openapi.AutoSchema):
         title = STATUS_TITLES.get(status, "")
         if field_errors:
             title += " Field errors, or `{detail, code}`:" if codes else " Field errors."
-        listing = "\n".join(f"- `{code}`: {ERROR_CODES[code].meaning}" for code in codes)
+        listing = "\n".join(f"- `{code}`: {ErrorCode(code).meaning}" for code in codes)
         return {
             "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
             "description": f"{title}\n\n{listing}" if listing else title,

@@ -1,0 +1,156 @@
+"""The one catalogue of error codes, and the domain errors services raise with them.
+
+Every `code` a client can receive is a member of `ErrorCode`, with the HTTP status
+it is answered with and what it means. The exception handler answers a domain
+error with its member's status; the OpenAPI schema documents each operation's
+codes from the same members. Domain errors carry no HTTP machinery, so services
+stay plain Python.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """`code` value, HTTP status and meaning, declared once."""
+
+    def __new__(cls, code, status, meaning):
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.status = status
+        member.meaning = meaning
+        return member
+
+    # 400: the request is malformed for this operation.
+    INVALID = "invalid", 400, "The input is not valid for this operation."
+    PARSE_ERROR = "parse_error", 400, "The body is not valid JSON."
+    TENANT_REQUIRED = (
+        "tenant_required",
+        400,
+        "You belong to several tenants: name one with `X-Tenant` or `?tenant=`.",
+    )
+    UNIQUE = "unique", 400, "A concurrent request wrote the same unique value first."
+    INVALID_ADJUSTMENT = (
+        "invalid_adjustment",
+        400,
+        "An adjustment needs a known type and exactly one of new_weight_g/delta_g.",
+    )
+    BELOW_ZERO = (
+        "below_zero",
+        400,
+        "The change would take the spool below 0 g (adds `spool`, `available_g`, `required_g`).",
+    )
+    TOO_HEAVY = "too_heavy", 400, "The spool would hold more than the largest weight that can be recorded."
+    INVALID_QUANTITIES = "invalid_quantities", 400, "An item's successful + failed quantity exceeds its quantity."
+    TOO_MANY_UNITS = "too_many_units", 400, "The run's items add up to more than 1000 units."
+    MATERIAL_KIND_MISMATCH = (
+        "material_kind_mismatch",
+        400,
+        "A product on the run must be printed in another material kind.",
+    )
+    SPOOL_INACTIVE = "spool_inactive", 400, "The spool is inactive."
+    INVALID_WEIGHING = "invalid_weighing", 400, "A spool's weight after exceeds its weight before."
+    INVALID_ORIGINAL_RUN = "invalid_original_run", 400, "A run cannot be a reprint of itself."
+    INVALID_DATES = (
+        "invalid_dates",
+        400,
+        "`completed_at` would precede `started_at`, or the run last over 999999 h.",
+    )
+    UNKNOWN_ITEM = "unknown_item", 400, "An `items[].id` is not an item of this run."
+    UNKNOWN_MATERIAL = "unknown_material", 400, "A `materials[].id` is not a material of this run."
+    NO_ITEMS = "no_items", 400, "The run has no items to complete."
+    MISSING_ACTUALS = (
+        "missing_actuals",
+        400,
+        "Materials without actual usage (listed in `materials`): send actuals or `use_estimates`.",
+    )
+    FOREIGN_TENANT = (
+        "foreign_tenant",
+        400,
+        "A referenced record belongs to another tenant (services refuse it; the API never finds it).",
+    )
+    # 401, 403: who is asking.
+    NOT_AUTHENTICATED = (
+        "not_authenticated",
+        401,
+        "No credentials were sent (`Authorization: Token <token>` or a session).",
+    )
+    AUTHENTICATION_FAILED = "authentication_failed", 401, "The token is invalid or has expired."
+    PERMISSION_DENIED = (
+        "permission_denied",
+        403,
+        "Your role may not do this (viewers only read), or a session write lacks CSRF.",
+    )
+    TENANT_FORBIDDEN = (
+        "tenant_forbidden",
+        403,
+        "You are not a member of the named tenant, or it does not exist.",
+    )
+    # 404, 409, 415, 429, 503.
+    NOT_FOUND = "not_found", 404, "No such record in the active tenant (or no such page)."
+    CONFLICT = "conflict", 409, "The request clashes with the record's current state."
+    INVALID_TRANSITION = (
+        "invalid_transition",
+        409,
+        "The run's status does not allow this (adds the current `status`).",
+    )
+    RUN_LOCKED = "run_locked", 409, "The run is no longer in progress: only notes and quality can change."
+    INSUFFICIENT_STOCK = (
+        "insufficient_stock",
+        409,
+        "A spool holds less than the run needs (adds `spool`, `available_g`, `required_g`).",
+    )
+    DUPLICATE_SPOOL = "duplicate_spool", 409, "The spool is already on this run."
+    RUN_HAS_INVENTORY = "run_has_inventory", 409, "The run has moved inventory: reopen it before deleting it."
+    # Raised for admin's actions only: through the API a deleted run is a 404.
+    RUN_DELETED = "run_deleted", 409, "The run is soft-deleted: restore it first."
+    PROTECTED = "protected", 409, "Other records still reference this one (deactivate it instead)."
+    BUSY = "busy", 409, "Another request is changing the same records: try again."
+    UNSUPPORTED_MEDIA_TYPE = (
+        "unsupported_media_type",
+        415,
+        "The body's `Content-Type` is missing or not one of the request body's media types.",
+    )
+    THROTTLED = "throttled", 429, "Too many requests: wait the seconds the `Retry-After` header gives."
+    DATABASE_UNAVAILABLE = (
+        "database_unavailable",
+        503,
+        "The database cannot be reached right now: retry after the seconds `Retry-After` gives.",
+    )
+
+
+class DomainError(Exception):
+    """An error a client caused or can resolve; answered as `{"detail", "code", **extra}`."""
+
+    default_code = ErrorCode.INVALID
+
+    def __init__(self, detail, *, code: ErrorCode | None = None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.code = ErrorCode(code or self.default_code)
+        self.extra = extra
+
+    @property
+    def status_code(self) -> int:
+        return self.code.status
+
+
+class InvalidInput(DomainError):
+    """The request is malformed for this operation (400)."""
+
+
+class NotFound(DomainError):
+    """The record is gone: another request removed it after this one found it (404)."""
+
+    default_code = ErrorCode.NOT_FOUND
+
+
+class Conflict(DomainError):
+    """The request is valid but clashes with the record's current state (409)."""
+
+    default_code = ErrorCode.CONFLICT
+
+
+class ForeignTenant(InvalidInput):
+    """A service was handed a record of another tenant: refused before anything is written."""
+
+    default_code = ErrorCode.FOREIGN_TENANT

@@ -1,0 +1,37 @@
+"""Row locking shared by the services, with its wait bounded where the lock is taken."""
+
+from django.conf import settings
+from django.db import connection
+
+from core.database import is_lock_timeout
+from core.errors import Conflict, ErrorCode
+
+
+class RecordBusy(Conflict):
+    default_code = ErrorCode.BUSY
+
+
+def lock_rows(queryset):
+    """Lock the rows of `queryset` in primary-key order and return them.
+
+    One statement in a fixed order means two transactions that lock overlapping
+    sets cannot deadlock. On PostgreSQL the wait is bounded by `SET LOCAL
+    lock_timeout` (settings.LOCK_TIMEOUT_MS) for the rest of this transaction only,
+    so it covers this statement and the foreign-key checks that follow it, and no
+    other connection's work; SQLite's writers queue on its busy timeout instead.
+    A wait that runs out becomes a 409 `busy` the client can retry; any other
+    database error (a lost connection) is left to the exception handler's 503.
+    """
+    bound_lock_wait()
+    try:
+        return list(queryset.select_for_update().order_by("pk"))
+    except Exception as exc:
+        if is_lock_timeout(exc):
+            raise RecordBusy("The record is being changed by another request; try again.") from exc
+        raise
+
+
+def bound_lock_wait():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.LOCK_TIMEOUT_MS}ms"])

@@ -1,0 +1,13 @@
+"""The test suite's settings: the project's, in development mode.
+
+The project's settings default to production-safe values (DEBUG off, which also
+demands a SECRET_KEY and turns on SSL redirects); the suite runs as a developer's
+machine would, unless the environment says otherwise. Tests of the production
+configuration start their own processes with DEBUG=0.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from config.settings import *  # noqa: F403
