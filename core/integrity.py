@@ -1,10 +1,13 @@
-"""Which integrity errors a client's input explains: the per-tenant unique constraints, by name.
+"""Which integrity errors a client's input explains: the per-tenant unique values a client chooses.
 
 A serializer checks uniqueness before writing, but two requests can pass that check
-together; the database then refuses the second. Only those refusals, of constraints
-a model declares as unique per tenant (`UniqueConstraint(fields=["tenant", ...])`),
-are a client's 400 on the field they name. Every other integrity error (a ledger row
-that does not balance, a foreign key to nothing) is a broken invariant, not input.
+together; the database then refuses the second. Only the constraints a model marks
+as the client's (`UniqueConstraint(fields=["tenant", "code"], ...,
+violation_error_code=CLIENT_UNIQUE)`: a spool's code, a product's sku) turn such a
+refusal into a 400 on the field they name, found by the constraint's name
+(PostgreSQL) or its columns (SQLite). Every other integrity error (a ledger row that
+does not balance, two rows at one ledger position, a foreign key to nothing) is a
+broken invariant, not input, and is not disguised as one.
 """
 
 import re
@@ -16,6 +19,8 @@ from django.db import models
 
 from core.database import sqlstate
 
+# The marker of a client-facing unique constraint (also Django's code for its validation error).
+CLIENT_UNIQUE = "unique"
 UNIQUE_VIOLATION = "23505"
 # SQLite names the columns, not the constraint: "UNIQUE constraint failed: table.col, table.col".
 SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w., ]+)")
@@ -29,11 +34,13 @@ class UniqueViolation:
 
 @cache
 def tenant_unique_constraints():
-    """{constraint name: (model, field names)} and {(table, columns): same}, of every installed model."""
+    """{constraint name: (model, field names)} and {(table, columns): same}, of the client-facing ones."""
     by_name, by_columns = {}, {}
     for model in apps.get_models():
         for constraint in model._meta.constraints:
             if not isinstance(constraint, models.UniqueConstraint) or constraint.condition is not None:
+                continue
+            if constraint.violation_error_code != CLIENT_UNIQUE:
                 continue
             fields = tuple(constraint.fields)
             if len(fields) < 2 or fields[0] != "tenant":

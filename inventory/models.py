@@ -7,6 +7,8 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from core.integrity import CLIENT_UNIQUE
+
 from tenants.models import TenantOwnedModel, TenantQuerySet
 
 GRAMS = {"max_digits": 10, "decimal_places": 2}
@@ -89,7 +91,9 @@ class Spool(TenantOwnedModel):
     class Meta:
         ordering = ["code", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "code"], name="spool_unique_tenant_code"),
+            models.UniqueConstraint(
+                fields=["tenant", "code"], name="spool_unique_tenant_code", violation_error_code=CLIENT_UNIQUE
+            ),
             models.CheckConstraint(condition=Q(initial_weight_g__gt=0), name="spool_initial_weight_positive"),
             models.CheckConstraint(condition=Q(current_weight_g__gte=0), name="spool_current_weight_not_negative"),
             models.CheckConstraint(

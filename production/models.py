@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.integrity import CLIENT_UNIQUE
+
 from inventory.models import GRAMS, ZERO, MaterialKind, Spool
 from tenants.models import TenantOwnedModel, TenantQuerySet
 
@@ -30,7 +32,9 @@ class Product(TenantOwnedModel):
     class Meta:
         ordering = ["sku", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "sku"], name="product_unique_tenant_sku"),
+            models.UniqueConstraint(
+                fields=["tenant", "sku"], name="product_unique_tenant_sku", violation_error_code=CLIENT_UNIQUE
+            ),
             models.CheckConstraint(
                 condition=Q(unit_weight_g__isnull=True) | Q(unit_weight_g__gte=0),
                 name="product_unit_weight_not_negative",
@@ -51,7 +55,11 @@ class Printer(TenantOwnedModel):
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="printer_unique_tenant_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"], name="printer_unique_tenant_name", violation_error_code=CLIENT_UNIQUE
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -264,7 +272,9 @@ class ProductionRunMaterial(TenantOwnedModel):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "run", "spool"], name="run_material_unique_spool"),
+            models.UniqueConstraint(
+                fields=["tenant", "run", "spool"], name="run_material_unique_spool", violation_error_code=CLIENT_UNIQUE
+            ),
             models.CheckConstraint(
                 condition=Q(estimated_model_g__gte=0, estimated_flushed_g__gte=0, estimated_tower_g__gte=0),
                 name="run_material_estimates_not_negative",

@@ -63,6 +63,20 @@ def test_check_deploy_fails_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+def test_debug_is_off_unless_the_environment_turns_it_on():
+    """Settings default to safe: a deployment that forgets DEBUG runs in production mode."""
+    env = production_env()
+    del env["DEBUG"]
+    snippet = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
 def test_proxy_ssl_header_is_trusted():
     assert settings.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
 
