@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test e2e lint format bench clean
+.PHONY: venv run test e2e lint format bench soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# A live gunicorn + PostgreSQL under a mixed, retried load, then the ledger audited (bench/soak.py).
+SOAK_SECONDS ?= 120
+soak: venv
+	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm
