@@ -7,8 +7,8 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
-
 from tenants.models import TenantOwnedModel, TenantQuerySet
 
 GRAMS = {"max_digits": 10, "decimal_places": 2}
@@ -43,7 +43,7 @@ class Material(TenantOwnedModel):
     density_g_cm3 = models.DecimalField(
         max_digits=5, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal("0.001"))]
     )
-    notes = models.TextField(blank=True)
+    notes = FreeTextField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

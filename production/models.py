@@ -7,8 +7,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
-
 from inventory.models import GRAMS, ZERO, MaterialKind, Spool
 from tenants.models import TenantOwnedModel, TenantQuerySet
 
@@ -20,7 +20,7 @@ MAX_UNITS_PER_RUN = 1000
 class Product(TenantOwnedModel):
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = FreeTextField()
     unit_weight_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     material_kind = models.CharField(
         max_length=8, choices=MaterialKind.choices, blank=True, help_text="If set, runs may only use spools of it."
@@ -49,7 +49,7 @@ class Printer(TenantOwnedModel):
     name = models.CharField(max_length=100)
     model = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -125,9 +125,9 @@ class ProductionRun(TenantOwnedModel):
     quality_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    quality_notes = models.TextField(blank=True)
+    quality_notes = FreeTextField()
     failure_reason = models.CharField(max_length=20, choices=FailureReason.choices, blank=True)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField()
     original_run = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reprints")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -236,7 +236,7 @@ class ProductionRunItem(TenantOwnedModel):
     successful_quantity = models.PositiveIntegerField(null=True, blank=True)
     failed_quantity = models.PositiveIntegerField(null=True, blank=True)
     bed_position = models.CharField(max_length=50, blank=True)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.fields import FREE_TEXT_MAX_LENGTH
 from production.models import (
     FailureReason,
     Printer,
@@ -210,8 +211,8 @@ class CompleteRunSerializer(serializers.Serializer):
         required=False, default=False, help_text="Materials without actuals use their estimates."
     )
     quality_rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
-    quality_notes = serializers.CharField(required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    quality_notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     items = ItemOutcomeSerializer(many=True, required=False)
     materials = MaterialActualsSerializer(many=True, required=False)
 
@@ -221,5 +222,5 @@ class FailRunSerializer(serializers.Serializer):
     completed_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When the print stopped; defaults to now."
     )
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     materials = MaterialActualsSerializer(many=True, required=False)
