@@ -15,6 +15,9 @@ from tenants.models import TenantOwnedModel, TenantQuerySet
 HUNDRED = Decimal("100")
 CENTS = Decimal("0.01")
 MAX_UNITS_PER_RUN = 1000
+# The most rows one request body may list: checked before any lookup, so a huge body is cheap to refuse.
+MAX_ITEMS_PER_BODY = 100
+MAX_MATERIALS_PER_BODY = 20
 
 
 class Product(TenantOwnedModel):

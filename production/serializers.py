@@ -3,6 +3,8 @@ from rest_framework import serializers
 
 from core.fields import FREE_TEXT_MAX_LENGTH
 from production.models import (
+    MAX_ITEMS_PER_BODY,
+    MAX_MATERIALS_PER_BODY,
     FailureReason,
     Printer,
     Product,
@@ -11,7 +13,7 @@ from production.models import (
     ProductionRunMaterial,
     RunStatus,
 )
-from tenants.serializers import TenantOwnedSerializer
+from tenants.serializers import TenantListSerializer, TenantOwnedSerializer
 
 
 def grams(**kwargs):
@@ -50,6 +52,7 @@ class RunItemSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = ProductionRunItem
+        list_serializer_class = TenantListSerializer
         fields = [
             "id",
             "product",
@@ -76,6 +79,7 @@ class RunMaterialSerializer(TenantOwnedSerializer):
 
     class Meta:
         model = ProductionRunMaterial
+        list_serializer_class = TenantListSerializer
         fields = [
             "id",
             "spool",
@@ -104,8 +108,8 @@ class RunMaterialSerializer(TenantOwnedSerializer):
 class ProductionRunSerializer(TenantOwnedSerializer):
     """A run with its items, materials and totals; `items`/`materials` are written on create only."""
 
-    items = RunItemSerializer(many=True, required=False)
-    materials = RunMaterialSerializer(many=True, required=False)
+    items = RunItemSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_BODY)
+    materials = RunMaterialSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
     is_reprint = serializers.BooleanField(read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
     estimated_total_g = grams()
@@ -213,8 +217,8 @@ class CompleteRunSerializer(serializers.Serializer):
     quality_rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     quality_notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
-    items = ItemOutcomeSerializer(many=True, required=False)
-    materials = MaterialActualsSerializer(many=True, required=False)
+    items = ItemOutcomeSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_BODY)
+    materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
 
 
 class FailRunSerializer(serializers.Serializer):
@@ -223,4 +227,4 @@ class FailRunSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="When the print stopped; defaults to now."
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
-    materials = MaterialActualsSerializer(many=True, required=False)
+    materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)

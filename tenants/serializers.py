@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,6 +47,40 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         tenant = getattr(request, "tenant", None)
         return queryset.for_tenant(tenant) if tenant is not None else queryset.none()
+
+    def to_internal_value(self, data):
+        resolved = getattr(self, "resolved", None)
+        if resolved is not None and str(data) in resolved:
+            return resolved[str(data)]
+        return super().to_internal_value(data)
+
+    def resolve_in_bulk(self, values):
+        """Look up all `values` (the ids a list body names) in one query; `to_internal_value` reads them.
+
+        Ids that are malformed or unknown are left to the ordinary lookup, which answers their 400.
+        """
+        ids = set()
+        for value in values:
+            try:
+                ids.add(uuid.UUID(str(value)))
+            except (TypeError, ValueError, AttributeError):
+                continue
+        self.resolved = {str(pk): row for pk, row in self.get_queryset().in_bulk(ids).items()} if ids else {}
+
+
+class TenantListSerializer(serializers.ListSerializer):
+    """A list body (a run's items or materials) whose foreign keys are resolved in one query per field.
+
+    DRF's related fields look each id up on its own: 1,000 items naming products would cost
+    1,000 queries before any other check. The list's length is capped (`max_length`) first.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and (self.max_length is None or len(data) <= self.max_length):
+            for name, field in self.child.fields.items():
+                if isinstance(field, TenantRelatedField) and not field.read_only:
+                    field.resolve_in_bulk(entry.get(name) for entry in data if isinstance(entry, dict))
+        return super().to_internal_value(data)
 
 
 class TenantOwnedSerializer(serializers.ModelSerializer):
