@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from demo.catalog import DEMO_PASSWORD, PLANS, STAFF_USERNAME
 from inventory.models import InventoryTransaction, Material, Spool
-from production.management.commands.seed_demo import DEMO_PASSWORD, PLANS, STAFF_USERNAME
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
 from tenants.models import Membership, Tenant
 
