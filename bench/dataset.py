@@ -1,7 +1,12 @@
-"""A realistic data set, written through the services so the ledger is what production would hold."""
+"""A realistic data set, written through the services so the ledger is what production would hold.
+
+Its materials, spool definitions and products are the demo farm's catalogue (demo/catalog.py),
+repeated to the size asked for; every write goes through demo/writes.py, like the demo seed's.
+"""
 
 import math
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -10,20 +15,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from inventory.models import Material, Spool
-from inventory.services import create_spool
-from production.models import FailureReason, Printer, Product
-from production.services import cancel_run, complete_run, create_run, fail_run
-from tenants.services import add_member, create_tenant
+from demo import writes
+from demo.catalog import DEMO
+from inventory.models import Spool
+from production.models import FailureReason
 
-MATERIALS = [
-    ("PLA Basic", "PLA", "Black", "#000000"),
-    ("PLA Basic", "PLA", "White", "#FFFFFF"),
-    ("PLA Matte", "PLA", "Red", "#C0392B"),
-    ("PETG HF", "PETG", "Blue", "#2E86C1"),
-    ("PETG HF", "PETG", "Orange", "#E67E22"),
-    ("ASA", "ASA", "Grey", "#7F8C8D"),
-]
 CENTS = Decimal("0.01")
 SPOOL_G = Decimal("1000.00")
 MAX_ESTIMATE_G = 17  # model (at most 15 g) + flushed (at most 2 g) per material, see run_data
@@ -46,8 +42,13 @@ QUICK_SIZE = Size(spools=10, products=10, printers=2, runs=60)
 class TenantData:
     tenant: object
     user: object
+    materials: list = field(default_factory=list)
     products: list = field(default_factory=list)
     printers: list = field(default_factory=list)
+
+    def printable(self, kind):
+        """The products that may be printed from spools of `kind` (theirs, or any kind)."""
+        return [product for product in self.products if product.material_kind in ("", kind)]
 
 
 def grams(value):
@@ -61,35 +62,43 @@ def build(size, *, seed=2024):
 
 
 def build_tenant(number, size, rng):
-    tenant, _ = create_tenant(slug=f"bench-{number}", name=f"Bench farm {number}", run_prefix=f"BN{number}")
-    membership, _ = add_member(tenant=tenant, username=f"bench-member-{number}", role="member")
-    data = TenantData(tenant=tenant, user=membership.user)
-    materials = [
-        Material.objects.create(tenant=tenant, name=name, brand="Bench", kind=kind, color_name=color, color_hex=hex_)
-        for name, kind, color, hex_ in MATERIALS
-    ]
+    tenant, (user,) = writes.open_tenant(
+        slug=f"bench-{number}",
+        name=f"Bench farm {number}",
+        run_prefix=f"BN{number}",
+        logins=[(f"bench-member-{number}", "member")],
+    )
+    data = TenantData(tenant=tenant, user=user)
+    materials = {key: writes.add_material(tenant=tenant, fields=fields) for key, fields in DEMO.materials.items()}
+    data.materials = list(materials.values())
     weight = spool_weight(size)
     for n in range(size.spools):
-        material = materials[n % len(materials)]
-        create_spool(
+        plan = DEMO.spools[n % len(DEMO.spools)]
+        writes.buy_spool(
             tenant=tenant,
             user=data.user,
             data={
-                "code": f"{material.kind}-{material.color_name.upper()}-{n + 1:03d}",
-                "material": material,
+                "code": f"{plan.code}-{n + 1:03d}",
+                "material": materials[plan.material],
                 "initial_weight_g": weight,
-                "purchase_price": grams(Decimal(rng.choice(["19.99", "24.50", "29.90"])) * weight / SPOOL_G),
-                "location": f"Rack {n % 4 + 1}",
+                "purchase_price": grams(Decimal(plan.price) * weight / SPOOL_G),
+                "supplier": plan.supplier,
+                "location": plan.location,
             },
         )
-    data.products = [
-        Product.objects.create(
-            tenant=tenant, sku=f"SKU-{n:04d}", name=f"Product {n}", unit_weight_g=grams(rng.uniform(3, 40))
-        )
-        for n in range(1, size.products + 1)
-    ]
+    data.products = []
+    for n in range(size.products):
+        plan = DEMO.products[n % len(DEMO.products)]
+        copy = n // len(DEMO.products) + 1
+        fields = {
+            "sku": f"{plan.sku}-{copy}",
+            "name": f"{plan.name} #{copy}",
+            "unit_weight_g": Decimal(plan.unit_weight_g),
+            "material_kind": plan.material_kind,
+        }
+        data.products.append(writes.add_product(tenant=tenant, fields=fields))
     data.printers = [
-        Printer.objects.create(tenant=tenant, name=f"Printer {n}", model="Bambu Lab P1S")
+        writes.add_printer(tenant=tenant, fields={"name": f"Printer {n}", "model": "Bambu Lab P1S"})
         for n in range(1, size.printers + 1)
     ]
     add_runs(data, size.runs, rng)
@@ -117,20 +126,30 @@ def add_runs(data, count, rng):
             spools = list(Spool.objects.for_tenant(tenant).with_material())
             for i in range(batch_start, min(count, batch_start + RUNS_PER_BATCH)):
                 started_at = now - timedelta(days=365) + step * i
-                run = create_run(tenant=tenant, user=user, data=run_data(rng, data, spools, started_at))
+                run = writes.start_run(tenant=tenant, user=user, data=run_data(rng, data, spools, started_at))
                 finish_run(run, user, rng, outcome=i % 10, ended_at=min(now, started_at + step / 2))
 
 
 def run_data(rng, data, spools, started_at=None):
-    """One bed load: 3 products and 2 spools, as a service (model instances) payload."""
-    items = [{"product": product, "quantity": rng.randint(1, 20)} for product in rng.sample(data.products, 3)]
+    """One bed load: 3 products and 2 spools of one kind, as a service (model instances) payload.
+
+    The first spool is drawn from all the spools of a kind that has two, so that use spreads
+    evenly over the spools; the products are ones the kind may print (the catalogue's rule).
+    """
+    by_kind = defaultdict(list)
+    for spool in spools:
+        by_kind[spool.material.kind].append(spool)
+    first = rng.choice([spool for spool in spools if len(by_kind[spool.material.kind]) > 1])
+    second = rng.choice([spool for spool in by_kind[first.material.kind] if spool != first])
+    products = rng.sample(data.printable(first.material.kind), 3)
+    items = [{"product": product, "quantity": rng.randint(1, 20)} for product in products]
     materials = [
         {
             "spool": spool,
             "estimated_model_g": grams(rng.uniform(4, 15)),
             "estimated_flushed_g": grams(rng.uniform(0, 2)),
         }
-        for spool in rng.sample(spools, 2)
+        for spool in (first, second)
     ]
     fields = {"printer": rng.choice(data.printers), "slicer_software": "OrcaSlicer 2.2", "notes": "bench load"}
     if started_at is not None:
@@ -149,13 +168,13 @@ def finish_run(run, user, rng, *, outcome, ended_at):
             for pk, model_g, flushed_g in run.materials.values_list("pk", "estimated_model_g", "estimated_flushed_g")
         ]
         data = {"completed_at": ended_at, "materials": actuals, "quality_rating": rng.randint(3, 5)}
-        complete_run(run=run, user=user, data=data)
+        writes.complete_run(run=run, user=user, data=data)
     elif outcome == 5:
-        fail_run(
+        writes.fail_run(
             run=run, user=user, data={"completed_at": ended_at, "failure_reason": rng.choice(FailureReason.values)}
         )
     elif outcome == 6:
-        cancel_run(run=run, user=user)
+        writes.cancel_run(run=run, user=user)
 
 
 def check_ledger():

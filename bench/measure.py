@@ -16,9 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from inventory.models import InventoryTransaction, Material
-from inventory.services import create_spool
-from production.services import create_run
+from demo import writes
+from inventory.models import InventoryTransaction
 
 
 @dataclass
@@ -110,21 +109,18 @@ def concurrent_completions(data, threads):
     Each thread has its own database connection (Django's are per thread); a barrier
     releases them together so the spool's row lock is really contended.
     """
-    spool = create_spool(
+    material = data.materials[0]
+    spool = writes.buy_spool(
         tenant=data.tenant,
         user=data.user,
-        data={
-            "code": "BENCH-CONCURRENT",
-            "material": Material.objects.for_tenant(data.tenant).first(),
-            "initial_weight_g": Decimal(1000),
-        },
+        data={"code": "BENCH-CONCURRENT", "material": material, "initial_weight_g": Decimal(1000)},
     )
     runs = [
-        create_run(
+        writes.start_run(
             tenant=data.tenant,
             user=data.user,
             data={
-                "items": [{"product": data.products[0], "quantity": 5}],
+                "items": [{"product": data.printable(material.kind)[0], "quantity": 5}],
                 "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")}],
             },
         )

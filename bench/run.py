@@ -14,10 +14,8 @@ from django.utils import timezone
 
 from bench import dataset, measure
 from bench.database import analyze, database_version, prepare_database
-from inventory.models import Material
-from inventory.services import create_spool
+from demo import writes
 from production.models import ProductionRun, RunStatus
-from production.services import create_run
 
 RUNS = "/api/v1/production-runs/"
 
@@ -71,13 +69,15 @@ def measure_endpoints(data, repeat):
     }
 
     # Fresh spools for the writes, so that they never run short whatever the data set did to the others.
+    material = data.materials[0]
+    products = data.printable(material.kind)[:3]
     write_spools = [
-        create_spool(
+        writes.buy_spool(
             tenant=data.tenant,
             user=data.user,
             data={
                 "code": f"BENCH-WRITE-{n}",
-                "material": Material.objects.for_tenant(data.tenant).first(),
+                "material": material,
                 "initial_weight_g": Decimal(1000 + 20 * (repeat + 3)),
                 "purchase_price": Decimal("24.50"),
             },
@@ -86,18 +86,18 @@ def measure_endpoints(data, repeat):
     ]
     new_run = {
         "slicer_software": "OrcaSlicer 2.2",
-        "items": [{"product": str(product.pk), "quantity": 4} for product in data.products[:3]],
+        "items": [{"product": str(product.pk), "quantity": 4} for product in products],
         "materials": [
             {"spool": str(spool.pk), "estimated_model_g": "10.00", "estimated_flushed_g": "1.00"}
             for spool in write_spools
         ],
     }
     to_complete = [
-        create_run(
+        writes.start_run(
             tenant=data.tenant,
             user=data.user,
             data={
-                "items": [{"product": product, "quantity": 4} for product in data.products[:3]],
+                "items": [{"product": product, "quantity": 4} for product in products],
                 "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")} for spool in write_spools],
             },
         )

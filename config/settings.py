@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tenants",
     "inventory",
     "production",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -11,3 +11,7 @@ import os
 os.environ.setdefault("DEBUG", "1")
 
 from config.settings import *  # noqa: F403
+
+# Tests create many users (and the demo seed several); the production hasher's key stretching
+# would dominate the run time. Set here once, it also covers class- and module-scoped fixtures.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,10 +6,10 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
-from django.test import Client
 from knox.models import AuthToken
 
 from tests.conftest import client_for
+from tests.support.clients import browser_for
 
 TENANT_URL = "/api/v1/tenant/"
 HTML = {"HTTP_ACCEPT": "text/html"}
@@ -26,9 +26,7 @@ def multi_user(tenant, other_tenant, make_member):
 @pytest.fixture
 def browser(multi_user):
     """A logged-in browser session of the user of two tenants."""
-    client = Client()
-    client.force_login(multi_user)
-    return client
+    return browser_for(multi_user)
 
 
 def active_slug(response):
@@ -134,8 +132,7 @@ def test_api_root_switches_through_the_tenant_page_and_shows_the_kept_choice(bro
 
 
 def test_user_of_one_tenant_sees_it_without_switch_links(tenant, member):
-    client = Client()
-    client.force_login(member)
+    client = browser_for(member)
 
     bar = tenant_bar(client.get("/api/v1/printers/", **HTML))
 
@@ -148,16 +145,12 @@ def test_user_of_one_tenant_sees_it_without_switch_links(tenant, member):
 
 @pytest.fixture
 def member_browser(member):
-    client = Client()
-    client.force_login(member)
-    return client
+    return browser_for(member)
 
 
 @pytest.fixture
 def manager_browser(tenant, make_member):
-    client = Client()
-    client.force_login(make_member(tenant, "admin"))
-    return client
+    return browser_for(make_member(tenant, "admin"))
 
 
 def post_form(response):

@@ -8,14 +8,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from demo.catalog import DEMO_PASSWORD, PLANS, STAFF_USERNAME
 from inventory.models import InventoryTransaction, Material, Spool
-from production.management.commands.seed_demo import DEMO_PASSWORD, PLANS, STAFF_USERNAME
 from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
 from tenants.models import Membership, Tenant
+from tests.support.ledger import assert_ledger_balances
 
 SEEDED_MODELS = (
     Tenant,
@@ -30,13 +30,6 @@ SEEDED_MODELS = (
     ProductionRunItem,
     ProductionRunMaterial,
 )
-# The seed sets several passwords; the default hasher is slow on purpose.
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 def seed_demo(*args):
@@ -55,7 +48,7 @@ def seeded(django_db_setup, django_db_blocker):
 
     Seeding takes seconds; each test still runs in its own savepoint (`db`) inside this transaction.
     """
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+    with django_db_blocker.unblock(), transaction.atomic():
         yield seed_demo()
         transaction.set_rollback(True)
 
@@ -105,14 +98,7 @@ class TestSeededDemo:
         assert all(run.completed_at >= run.started_at for run in completed + failed)
 
     def test_every_spool_balances_with_its_ledger(self, seeded, db):
-        for spool in Spool.objects.all():
-            rows = list(spool.transactions.order_by("sequence"))
-            assert spool.current_weight_g == sum((row.weight_change_g for row in rows), Decimal("0")), spool.code
-            previous_after = Decimal("0")
-            for row in rows:
-                assert row.weight_before_g == previous_after, spool.code
-                assert row.weight_after_g == row.weight_before_g + row.weight_change_g, spool.code
-                previous_after = row.weight_after_g
+        assert_ledger_balances(*Spool.objects.all())
 
     def test_ledger_rows_are_in_time_order(self, seeded, db):
         """The history was replayed in time order, so each spool's rows read chronologically."""

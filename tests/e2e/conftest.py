@@ -60,11 +60,6 @@ def chromium():
 
 
 @pytest.fixture
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
 def network_log():
     """Every request the page made (Playwright `Request` objects), in order."""
     return []
@@ -77,7 +72,7 @@ def js_errors():
 
 
 @pytest.fixture
-def page(chromium, live_server, network_log, js_errors, fast_passwords):
+def page(chromium, live_server, network_log, js_errors):
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     context.on("request", lambda request: network_log.append(request))  # a bound builtin confuses Playwright
@@ -119,7 +114,7 @@ class Farm:
 
 
 @pytest.fixture
-def farm(transactional_db, fast_passwords):
+def farm(transactional_db):
     """A tenant with a member who can log in, one product and one full spool, made through the services."""
     tenant, _ = create_tenant(slug="acme", name="Acme Prints", run_prefix="ACME", timezone="Europe/Berlin")
     member = add_member(tenant=tenant, username="maker", role="member", password=PASSWORD)[0].user

@@ -4,18 +4,16 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 
 from inventory.models import InventoryTransaction, Spool
 from inventory.services import adjust_spool
+from tests.support.clients import browser_for
 
 
 @pytest.fixture
 def staff(db):
     user = get_user_model().objects.create_superuser("root", "root@example.com", "x")
-    client = Client()
-    client.force_login(user)
-    return client
+    return browser_for(user)
 
 
 @pytest.fixture

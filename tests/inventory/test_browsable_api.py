@@ -1,16 +1,14 @@
 """Section 4 through the browsable API: every list, detail and the adjust action render as HTML for a member."""
 
 import pytest
-from django.test import Client
 
 from tenants.models import Membership
+from tests.support.clients import browser_for
 
 
 @pytest.fixture
 def browser(member):
-    client = Client()
-    client.force_login(member)
-    return client
+    return browser_for(member)
 
 
 @pytest.fixture
@@ -36,8 +34,7 @@ def test_list_and_detail_render_as_html(browser, records, name):
 
 
 def test_adjust_page_renders_for_an_admin(tenant, records, make_member):
-    client = Client()
-    client.force_login(make_member(tenant, "admin"))
+    client = browser_for(make_member(tenant, "admin"))
 
     response = client.get(f"/api/v1/spools/{records['spools'].pk}/adjust/", HTTP_ACCEPT="text/html")
 
@@ -60,8 +57,7 @@ def test_query_parameter_chooses_the_tenant_in_the_browser(tenant, other_tenant,
     user = make_member(tenant, "member", "both")
     Membership.objects.create(tenant=other_tenant, user=user, role="viewer")
     theirs = make_material(other_tenant, name="Globex PLA")
-    client = Client()
-    client.force_login(user)
+    client = browser_for(user)
 
     response = client.get("/api/v1/materials/", {"tenant": other_tenant.slug}, HTTP_ACCEPT="text/html")
 

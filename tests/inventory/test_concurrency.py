@@ -1,52 +1,23 @@
 """Concurrent adjustments of one spool lose no update (PostgreSQL row locks; SQLite serializes writers)."""
 
-import itertools
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from inventory.models import InventoryTransaction, Spool
+from inventory.models import Spool
 from inventory.services import adjust_spool
 from tests.conftest import client_for, postgres_only
+from tests.support.ledger import assert_ledger_balances
+from tests.support.threads import run_together
 
 THREADS = 20
 
 
-def run_together(work):
-    """Run `work(i)` in THREADS threads released at once; return what each returned or raised."""
-    barrier = threading.Barrier(THREADS)
-    outcomes = [None] * THREADS
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[i] = work(i)
-        except Exception as exc:  # reported to the test, which fails on it
-            outcomes[i] = exc
-        finally:
-            connection.close()  # each thread has its own connection; leave none open for teardown
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
-
-
 def assert_twenty_grams_lower(spool):
-    spool.refresh_from_db()
+    rows = assert_ledger_balances(spool)
     assert spool.current_weight_g == Decimal("980.00")
-    rows = list(InventoryTransaction.objects.filter(spool=spool).order_by("sequence"))
     assert len(rows) == 1 + THREADS
-    assert [row.sequence for row in rows] == list(range(1, THREADS + 2))
-    for previous, row in itertools.pairwise(rows):
-        assert row.weight_before_g == previous.weight_after_g
-        assert row.weight_change_g == Decimal("-1.00")
-    assert sum(row.weight_change_g for row in rows) == spool.current_weight_g
+    assert [row.weight_change_g for row in rows[1:]] == [Decimal("-1.00")] * THREADS
 
 
 @postgres_only
@@ -60,9 +31,8 @@ def test_twenty_concurrent_service_adjustments_end_twenty_grams_lower(tenant, ma
             spool=Spool.objects.get(pk=spool.pk), user=None, type="waste", delta_g=Decimal("-1"), reason=f"t{i}"
         )
 
-    outcomes = run_together(adjust)
+    run_together(THREADS, adjust)  # re-raises the first error of any thread
 
-    assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert_twenty_grams_lower(spool)
 
 
@@ -73,7 +43,7 @@ def test_twenty_concurrent_api_adjustments_end_twenty_grams_lower(tenant, make_s
     clients = [client_for(make_member(tenant, "admin", f"admin-{i}"), tenant) for i in range(THREADS)]
     url = f"/api/v1/spools/{spool.pk}/adjust/"
 
-    outcomes = run_together(lambda i: clients[i].post(url, {"type": "waste", "delta_g": "-1"}).status_code)
+    outcomes = run_together(THREADS, lambda i: clients[i].post(url, {"type": "waste", "delta_g": "-1"}).status_code)
 
     assert outcomes == [200] * THREADS
     assert_twenty_grams_lower(spool)

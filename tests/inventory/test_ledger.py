@@ -9,28 +9,13 @@ from django.utils import timezone
 from inventory.models import InventoryTransaction, Spool
 from inventory.services import adjust_spool
 from production.services import complete_run
+from tests.support.ledger import assert_ledger_balances, ledger_rows
 
 URL = "/api/v1/inventory-transactions/"
 
 
 def adjust_url(spool):
     return f"/api/v1/spools/{spool.pk}/adjust/"
-
-
-def chain(spool):
-    return list(InventoryTransaction.objects.filter(spool=spool).order_by("sequence"))
-
-
-def assert_chain_holds(spool):
-    spool.refresh_from_db()
-    rows = chain(spool)
-    previous_after = Decimal("0")
-    for position, row in enumerate(rows, start=1):
-        assert row.sequence == position
-        assert row.weight_before_g == previous_after
-        assert row.weight_after_g == row.weight_before_g + row.weight_change_g
-        previous_after = row.weight_after_g
-    assert spool.current_weight_g == previous_after == sum(row.weight_change_g for row in rows)
 
 
 # Purchase
@@ -60,8 +45,8 @@ def test_creating_a_spool_through_the_api_writes_exactly_one_purchase_row(api, t
 def test_creating_a_spool_through_the_service_writes_exactly_one_purchase_row(tenant, make_spool):
     spool = make_spool(tenant, initial_weight_g=Decimal("1000.00"))
 
-    assert [(row.type, row.weight_change_g) for row in chain(spool)] == [("purchase", Decimal("1000.00"))]
-    assert_chain_holds(spool)
+    assert [(row.type, row.weight_change_g) for row in ledger_rows(spool)] == [("purchase", Decimal("1000.00"))]
+    assert_ledger_balances(spool)
 
 
 # Adjust
@@ -79,10 +64,10 @@ def test_adjust_to_a_new_weight_writes_one_row(manager_api, spool, type_):
     assert response.status_code == 200
     assert response.json()["current_weight_g"] == "912.40"
     assert response.json()["remaining_percent"] == "91.24"
-    rows = chain(spool)
+    rows = ledger_rows(spool)
     assert len(rows) == 2
     assert (rows[1].type, rows[1].weight_change_g, rows[1].description) == (type_, Decimal("-87.60"), "Weighed")
-    assert_chain_holds(spool)
+    assert_ledger_balances(spool)
 
 
 @pytest.mark.parametrize("type_", ["adjustment", "count", "waste"])
@@ -91,7 +76,7 @@ def test_adjust_by_a_delta_writes_one_row(owner_api, spool, type_):
 
     assert response.status_code == 200
     assert response.json()["current_weight_g"] == "987.50"
-    rows = chain(spool)
+    rows = ledger_rows(spool)
     assert len(rows) == 2
     assert (rows[1].type, rows[1].weight_before_g, rows[1].weight_change_g, rows[1].weight_after_g) == (
         type_,
@@ -111,7 +96,7 @@ def test_positive_delta_adds_weight(manager_api, spool):
 def test_adjust_records_the_user(manager_api, spool, tenant):
     manager_api.post(adjust_url(spool), {"type": "count", "new_weight_g": "10"})
 
-    assert chain(spool)[-1].user.username == f"admin-{tenant.slug}"
+    assert ledger_rows(spool)[-1].user.username == f"admin-{tenant.slug}"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +112,7 @@ def test_adjust_needs_exactly_one_of_new_weight_and_delta(manager_api, spool, bo
     response = manager_api.post(adjust_url(spool), body)
 
     assert response.status_code == 400
-    assert len(chain(spool)) == 1
+    assert len(ledger_rows(spool)) == 1
     spool.refresh_from_db()
     assert spool.current_weight_g == Decimal("1000.00")
 
@@ -138,7 +123,7 @@ def test_adjust_refuses_other_types(manager_api, spool, type_):
 
     assert response.status_code == 400
     assert "type" in response.json()
-    assert len(chain(spool)) == 1
+    assert len(ledger_rows(spool)) == 1
 
 
 @pytest.mark.parametrize(
@@ -157,7 +142,7 @@ def test_adjust_below_zero_is_400_and_nothing_written(manager_api, spool, body):
         assert response.data["code"] == "below_zero"
     else:  # a negative new weight is refused by the serializer, as a field error
         assert "new_weight_g" in response.data
-    assert len(chain(spool)) == 1
+    assert len(ledger_rows(spool)) == 1
     spool.refresh_from_db()
     assert spool.current_weight_g == Decimal("1000.00")
     assert spool.ledger_version == 1
@@ -175,7 +160,7 @@ def test_adjust_above_what_a_spool_can_record_is_400_not_500(manager_api, spool)
     response = manager_api.post(adjust_url(spool), {"type": "adjustment", "delta_g": "99999999.99"})
 
     assert response.status_code == 400
-    assert len(chain(spool)) == 1
+    assert len(ledger_rows(spool)) == 1
 
 
 def test_huge_ratios_serialize_instead_of_failing(api, tenant, make_material):
@@ -194,7 +179,7 @@ def test_adjust_service_refuses_below_zero_without_writing(spool):
     with pytest.raises(Exception, match="cannot be taken"):
         adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-1000.01"))
 
-    assert len(chain(spool)) == 1
+    assert len(ledger_rows(spool)) == 1
     assert Spool.objects.get(pk=spool.pk).current_weight_g == Decimal("1000.00")
 
 
@@ -208,12 +193,12 @@ def test_each_row_chains_onto_the_previous_one(manager_api, spool):
     ):
         assert manager_api.post(adjust_url(spool), body).status_code == 200
 
-    rows = chain(spool)
+    rows = ledger_rows(spool)
     assert [row.sequence for row in rows] == [1, 2, 3, 4, 5, 6]
     assert [row.weight_after_g for row in rows] == [
         Decimal(value) for value in ("1000.00", "989.90", "700.05", "700.25", "700.25", "700.24")
     ]
-    assert_chain_holds(spool)
+    assert_ledger_balances(spool)
 
 
 # The read-only ledger API
@@ -240,7 +225,7 @@ def test_ledger_rows_serialize_decimals_as_two_place_strings(api, spool):
 
 
 def test_ledger_detail(api, spool):
-    row = chain(spool)[0]
+    row = ledger_rows(spool)[0]
 
     response = api.get(f"{URL}{row.pk}/")
 
@@ -251,7 +236,7 @@ def test_ledger_detail(api, spool):
 @pytest.mark.parametrize("client_name", ["api", "manager_api", "owner_api"])
 def test_ledger_write_methods_are_405(request, spool, client_name):
     client = request.getfixturevalue(client_name)
-    row = chain(spool)[0]
+    row = ledger_rows(spool)[0]
     row_url = f"{URL}{row.pk}/"
     body = {"spool": str(spool.pk), "type": "adjustment", "weight_change_g": "100"}
 
@@ -260,7 +245,7 @@ def test_ledger_write_methods_are_405(request, spool, client_name):
     assert client.patch(row_url, {"weight_change_g": "100"}).status_code == 405
     assert client.delete(row_url).status_code == 405
 
-    assert chain(spool) == [row]
+    assert ledger_rows(spool) == [row]
     row.refresh_from_db()
     assert row.weight_change_g == Decimal("1000.00")
 

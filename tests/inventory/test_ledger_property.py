@@ -11,6 +11,7 @@ from core.errors import InvalidInput
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.services import adjust_spool, create_spool
 from tenants.models import Tenant
+from tests.support.ledger import assert_ledger_balances
 
 grams = st.decimals(min_value=Decimal("-1500"), max_value=Decimal("1500"), places=2, allow_nan=False)
 weights = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("2000"), places=2, allow_nan=False)
@@ -21,22 +22,6 @@ create = st.tuples(st.just("create"), weights)
 adjust_by = st.tuples(st.just("delta"), st.integers(0, 10), st.sampled_from(["adjustment", "count", "waste"]), grams)
 adjust_to = st.tuples(st.just("to"), st.integers(0, 10), st.sampled_from(["adjustment", "count", "waste"]), weights)
 steps = st.lists(st.one_of(create, adjust_by, adjust_to), min_size=1, max_size=25)
-
-
-def assert_balanced(spool):
-    rows = list(InventoryTransaction.objects.filter(spool=spool).order_by("sequence"))
-    assert rows, "every spool has at least its purchase row"
-    assert rows[0].type == "purchase"
-    assert rows[0].weight_before_g == Decimal("0")
-    previous = Decimal("0")
-    for position, row in enumerate(rows, start=1):
-        assert row.sequence == position
-        assert row.weight_before_g == previous
-        assert row.weight_after_g == row.weight_before_g + row.weight_change_g
-        assert row.weight_after_g >= 0
-        previous = row.weight_after_g
-    assert spool.ledger_version == len(rows)
-    assert spool.current_weight_g == previous == sum(row.weight_change_g for row in rows)
 
 
 @pytest.mark.django_db
@@ -86,4 +71,4 @@ def run_example(steps):
     assert InventoryTransaction.objects.filter(tenant=tenant).count() == rows_written
     for spool in Spool.objects.filter(tenant=tenant):
         assert spool.current_weight_g == expected[spool.pk]
-        assert_balanced(spool)
+        assert_ledger_balances(spool)

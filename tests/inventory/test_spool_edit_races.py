@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
 
 from inventory.admin import SpoolAdmin
 from inventory.models import InventoryTransaction, Spool
 from inventory.services import adjust_spool, delete_spool, record_movement
 from inventory.views import SpoolViewSet
+from tests.support.clients import browser_for
 
 
 @pytest.fixture
@@ -58,8 +58,7 @@ def test_spool_edit_keeps_a_weight_moved_meanwhile(api, spool, monkeypatch, meth
 
 
 def test_admin_spool_edit_keeps_a_weight_moved_meanwhile(db, spool, monkeypatch):
-    staff = Client()
-    staff.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "x"))
+    staff = browser_for(get_user_model().objects.create_superuser("root", "root@example.com", "x"))
     monkeypatch.setattr(SpoolAdmin, "get_object", take_50_g_after_reading(SpoolAdmin.get_object))
 
     response = staff.post(

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from inventory.models import InventoryTransaction, Spool
 from inventory.services import adjust_spool
-from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial
+from production.models import ProductionRunMaterial
+from tests.support.snapshots import run_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -21,32 +22,10 @@ def complete_url(run):
     return f"/api/v1/production-runs/{run.pk}/complete/"
 
 
-def snapshot(run):
-    """Everything a refused completion must leave untouched."""
-    return {
-        "ledger": InventoryTransaction.objects.count(),
-        "spools": dict(Spool.objects.values_list("pk", "current_weight_g")),
-        "run": ProductionRun.all_objects.filter(pk=run.pk)
-        .values("status", "completed_at", "duration_hours", "quality_rating", "quality_notes", "notes")
-        .get(),
-        "items": list(ProductionRunItem.objects.filter(run=run).values("pk", "successful_quantity", "failed_quantity")),
-        "materials": list(
-            ProductionRunMaterial.objects.filter(run=run).values(
-                "pk",
-                "actual_model_g",
-                "actual_flushed_g",
-                "actual_tower_g",
-                "spool_weight_before_g",
-                "spool_weight_after_g",
-            )
-        ),
-    }
-
-
 def assert_refused(response, status_code, code, before, run):
     assert response.status_code == status_code, response.content
     assert response.json()["code"] == code
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
     assert before["run"]["status"] == "in_progress"
 
 
@@ -297,7 +276,7 @@ def test_missing_actuals_is_400_naming_the_materials_and_writes_nothing(
         items=[{"product": product, "quantity": 2}],
         materials=[{"spool": spool, "estimated_model_g": Decimal("10.00")} for spool in (given, lacking, also_lacking)],
     )
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -314,7 +293,7 @@ def test_missing_actuals_is_400_naming_the_materials_and_writes_nothing(
 
 def test_completing_a_run_without_items_is_400_and_writes_nothing(api, tenant, member, make_run, spool):
     run = make_run(tenant, user=member, items=[], materials=[{"spool": spool, "estimated_model_g": Decimal("10.00")}])
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(complete_url(run), {"use_estimates": True}, format="json")
 
@@ -323,7 +302,7 @@ def test_completing_a_run_without_items_is_400_and_writes_nothing(api, tenant, m
 
 def test_insufficient_stock_is_409_with_spool_available_and_required(api, run, spool, member):
     adjust_spool(spool=spool, user=member, type="count", new_weight_g=Decimal("50.00"), reason="recount")
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -351,7 +330,7 @@ def test_insufficient_stock_on_one_spool_deducts_no_other_spool(api, tenant, mem
         ],
     )
     adjust_spool(spool=scarce, user=member, type="count", new_weight_g=Decimal("5.00"))
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(complete_url(run), {"use_estimates": True}, format="json")
 
@@ -360,7 +339,7 @@ def test_insufficient_stock_on_one_spool_deducts_no_other_spool(api, tenant, mem
 
 
 def test_weighing_after_above_before_is_400_and_writes_nothing(api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -412,7 +391,7 @@ def test_unnamed_item_with_only_a_failed_count_gets_the_rest_as_successful(api, 
 
 def test_item_counts_above_quantity_are_400_and_write_nothing(api, run):
     item = run.items.get()
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -425,7 +404,7 @@ def test_item_counts_above_quantity_are_400_and_write_nothing(api, run):
 
 @pytest.mark.parametrize("field", ["items", "materials"])
 def test_unknown_item_or_material_id_is_400_and_writes_nothing(api, run, field):
-    before = snapshot(run)
+    before = run_snapshot(run)
     entry = {"id": str(uuid.uuid4()), "successful_quantity": 1} if field == "items" else {"id": str(uuid.uuid4())}
 
     response = api.post(complete_url(run), {"use_estimates": True, field: [entry]}, format="json")
@@ -435,7 +414,7 @@ def test_unknown_item_or_material_id_is_400_and_writes_nothing(api, run, field):
 
 def test_an_item_of_another_run_is_unknown(api, tenant, member, make_run, run):
     other_run = make_run(tenant, user=member)
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -449,7 +428,7 @@ def test_an_item_of_another_run_is_unknown(api, tenant, member, make_run, run):
 
 def test_a_material_of_another_run_is_unknown(api, tenant, member, make_run, run):
     other_run = make_run(tenant, user=member)
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -462,7 +441,7 @@ def test_a_material_of_another_run_is_unknown(api, tenant, member, make_run, run
 
 
 def test_negative_actual_is_400_and_writes_nothing(api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run), {"materials": [{"id": str(only_material(run).pk), "actual_model_g": "-1.00"}]}, format="json"
@@ -470,11 +449,11 @@ def test_negative_actual_is_400_and_writes_nothing(api, run):
 
     assert response.status_code == 400
     assert "materials" in response.json()
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_completed_at_before_started_at_is_400_and_writes_nothing(api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         complete_url(run),
@@ -487,7 +466,7 @@ def test_completed_at_before_started_at_is_400_and_writes_nothing(api, run):
 
 @pytest.mark.parametrize("completed_at", ["9999-12-31T00:00:00Z", "2200-01-01T00:00:00Z"])
 def test_completed_at_too_far_after_started_at_is_400_not_500(api, run, completed_at):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(complete_url(run), {"use_estimates": True, "completed_at": completed_at}, format="json")
 
@@ -570,32 +549,32 @@ def test_one_usage_row_per_material_linked_to_its_run_material(api, tenant, memb
 
 def test_completing_a_completed_run_is_409_and_writes_nothing(api, run):
     assert api.post(complete_url(run), {"use_estimates": True}, format="json").status_code == 200
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(complete_url(run), {"use_estimates": True}, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert "completed" in response.json()["detail"]
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_viewer_cannot_complete_a_run(viewer_api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = viewer_api.post(complete_url(run), {"use_estimates": True}, format="json")
 
     assert response.status_code == 403
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_other_tenant_cannot_complete_a_run(other_api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = other_api.post(complete_url(run), {"use_estimates": True}, format="json")
 
     assert response.status_code == 404
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_an_extreme_variance_percent_is_served_not_a_500(api, tenant, member, make_run, make_spool, product):

@@ -1,46 +1,20 @@
 """`fail/`, `cancel/` and `reopen/`: SPEC 5.3 and 5.4, through the API."""
 
-import itertools
 from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
 
-from inventory.models import InventoryTransaction, Spool
-from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial
+from inventory.models import InventoryTransaction
 from tests.conftest import client_for
+from tests.support.ledger import assert_ledger_balances
+from tests.support.snapshots import run_snapshot
 
 pytestmark = pytest.mark.django_db
 
 
 def action_url(run, action):
     return f"/api/v1/production-runs/{run.pk}/{action}/"
-
-
-def snapshot(run):
-    return {
-        "ledger": list(InventoryTransaction.objects.order_by("pk").values("pk", "reversal_of")),
-        "spools": dict(Spool.objects.values_list("pk", "current_weight_g")),
-        "run": ProductionRun.all_objects.filter(pk=run.pk)
-        .values("status", "completed_at", "duration_hours", "failure_reason", "notes")
-        .get(),
-        "items": list(ProductionRunItem.objects.filter(run=run).values("pk", "successful_quantity", "failed_quantity")),
-        "materials": list(
-            ProductionRunMaterial.objects.filter(run=run).values(
-                "pk", "actual_model_g", "actual_flushed_g", "actual_tower_g", "spool_weight_before_g"
-            )
-        ),
-    }
-
-
-def assert_ledger_balances(*spools):
-    for spool in spools:
-        spool.refresh_from_db()
-        rows = list(InventoryTransaction.objects.filter(spool=spool).order_by("sequence"))
-        assert spool.current_weight_g == sum((row.weight_change_g for row in rows), Decimal("0"))
-        for previous, row in itertools.pairwise(rows):
-            assert row.weight_before_g == previous.weight_after_g
-            assert row.weight_after_g == row.weight_before_g + row.weight_change_g
 
 
 @pytest.fixture
@@ -144,24 +118,24 @@ def test_fail_without_any_usage_writes_no_rows(api, run):
 
 
 def test_fail_requires_a_failure_reason(api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, "fail"), {"notes": "oops"}, format="json")
 
     assert response.status_code == 400
     assert "failure_reason" in response.json()
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 @pytest.mark.parametrize("reason", ["melted", "", None])
 def test_fail_refuses_a_reason_not_in_the_choices(api, run, reason):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, "fail"), {"failure_reason": reason}, format="json")
 
     assert response.status_code == 400
     assert "failure_reason" in response.json()
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 @pytest.mark.parametrize(
@@ -176,7 +150,7 @@ def test_fail_accepts_every_reason_of_the_contract(api, run, reason):
 
 
 def test_fail_with_insufficient_stock_is_409_and_writes_nothing(api, run, spools):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         action_url(run, "fail"),
@@ -190,11 +164,11 @@ def test_fail_with_insufficient_stock_is_409_and_writes_nothing(api, run, spools
     assert response.status_code == 409
     assert response.json()["code"] == "insufficient_stock"
     assert response.json()["spool"] == "PLA-A"
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_fail_with_a_bad_weighing_is_400_and_writes_nothing(api, run, spools):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         action_url(run, "fail"),
@@ -209,12 +183,12 @@ def test_fail_with_a_bad_weighing_is_400_and_writes_nothing(api, run, spools):
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_weighing"
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 @pytest.mark.parametrize("completed_at", ["2000-01-01T00:00:00Z", "9999-12-31T00:00:00Z"])
 def test_fail_with_a_stop_time_out_of_range_is_400_and_writes_nothing(api, run, completed_at):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(
         action_url(run, "fail"), {"failure_reason": "other", "completed_at": completed_at}, format="json"
@@ -222,16 +196,16 @@ def test_fail_with_a_stop_time_out_of_range_is_400_and_writes_nothing(api, run, 
 
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_dates"
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_viewer_cannot_fail_a_run(viewer_api, run):
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = viewer_api.post(action_url(run, "fail"), {"failure_reason": "other"}, format="json")
 
     assert response.status_code == 403
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 # --- cancel -----------------------------------------------------------------------------------
@@ -239,13 +213,13 @@ def test_viewer_cannot_fail_a_run(viewer_api, run):
 
 def test_cancel_writes_no_rows(api, run, spools):
     run.materials.update(actual_model_g=Decimal("10.00"))
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, "cancel"))
 
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    after = snapshot(run)
+    after = run_snapshot(run)
     assert after["ledger"] == before["ledger"]
     assert after["spools"] == before["spools"]
 
@@ -253,39 +227,39 @@ def test_cancel_writes_no_rows(api, run, spools):
 @pytest.mark.parametrize("action", ["complete", "fail", "cancel"])
 def test_actions_on_a_cancelled_run_are_409_invalid_transition(api, run, action):
     assert api.post(action_url(run, "cancel")).status_code == 200
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, action), {"failure_reason": "other", "use_estimates": True}, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert "cancelled" in response.json()["detail"]
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 @pytest.mark.parametrize("action", ["complete", "fail", "cancel"])
 def test_actions_on_a_failed_run_are_409_invalid_transition(api, run, action):
     assert api.post(action_url(run, "fail"), {"failure_reason": "other"}, format="json").status_code == 200
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, action), {"failure_reason": "other", "use_estimates": True}, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 @pytest.mark.parametrize("action", ["fail", "cancel"])
 def test_fail_or_cancel_a_completed_run_is_409_invalid_transition(api, run, action):
     assert api.post(action_url(run, "complete"), {"use_estimates": True}, format="json").status_code == 200
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, action), {"failure_reason": "other"}, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert "completed" in response.json()["detail"]
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 # --- reopen -----------------------------------------------------------------------------------
@@ -418,44 +392,44 @@ def test_a_reopened_run_can_be_completed_and_reopened_again(api, manager_api, ru
 
 def test_member_cannot_reopen_a_run(api, run):
     complete(api, run)
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = api.post(action_url(run, "reopen"))
 
     assert response.status_code == 403
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_viewer_cannot_reopen_a_run(api, viewer_api, run):
     complete(api, run)
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = viewer_api.post(action_url(run, "reopen"))
 
     assert response.status_code == 403
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 @pytest.mark.parametrize("status", ["in_progress", "cancelled"])
 def test_reopen_an_in_progress_or_cancelled_run_is_409(api, manager_api, run, status):
     if status == "cancelled":
         assert api.post(action_url(run, "cancel")).status_code == 200
-    before = snapshot(run)
+    before = run_snapshot(run)
 
     response = manager_api.post(action_url(run, "reopen"))
 
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_transition"
     assert status in response.json()["detail"]
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before
 
 
 def test_other_tenant_cannot_reopen_a_run(api, other_tenant, make_member, run):
     complete(api, run)
-    before = snapshot(run)
+    before = run_snapshot(run)
     outsider = client_for(make_member(other_tenant, "owner"), other_tenant)
 
     response = outsider.post(action_url(run, "reopen"))
 
     assert response.status_code == 404
-    assert snapshot(run) == before
+    assert run_snapshot(run) == before

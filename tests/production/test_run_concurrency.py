@@ -5,60 +5,21 @@ per thread) and closes it at the end; a Barrier releases all requests at once.
 """
 
 import datetime
-import itertools
-import threading
 from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import connection
 
 from inventory.models import InventoryTransaction
 from production.models import ProductionRun
 from tests.conftest import client_for, postgres_only
+from tests.support.ledger import assert_ledger_balances
+from tests.support.threads import run_together
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
 JOIN_TIMEOUT = 120
 MOMENT = datetime.datetime(2024, 7, 1, 12, 0, tzinfo=datetime.UTC)
-
-
-def in_threads(count, work):
-    """Run `work(i)` in `count` threads started together; return the results, re-raising any error."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            results[i] = work(i)
-        except BaseException as exc:  # any failure in a thread must fail the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
-    if errors:
-        raise errors[0]
-    return results
-
-
-def assert_chain_intact(spool):
-    spool.refresh_from_db()
-    rows = list(InventoryTransaction.objects.filter(spool=spool).order_by("sequence"))
-    assert [row.sequence for row in rows] == list(range(1, len(rows) + 1))
-    for previous, row in itertools.pairwise(rows):
-        assert row.weight_before_g == previous.weight_after_g
-    for row in rows:
-        assert row.weight_after_g == row.weight_before_g + row.weight_change_g
-    assert spool.current_weight_g == rows[-1].weight_after_g == sum((r.weight_change_g for r in rows), Decimal("0"))
-    return rows
 
 
 def test_concurrent_completions_of_one_run_succeed_exactly_once(tenant, member, make_run, make_spool):
@@ -72,7 +33,7 @@ def test_concurrent_completions_of_one_run_succeed_exactly_once(tenant, member, 
         )
         return response.status_code, response.json()
 
-    results = in_threads(16, complete)
+    results = run_together(16, complete)
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] + [409] * 15
@@ -80,7 +41,7 @@ def test_concurrent_completions_of_one_run_succeed_exactly_once(tenant, member, 
     (row,) = InventoryTransaction.objects.filter(production_run=run)
     assert row.type == "usage"
     assert row.weight_change_g == Decimal("-100.00")
-    rows = assert_chain_intact(spool)
+    rows = assert_ledger_balances(spool)
     assert len(rows) == 2
     assert spool.current_weight_g == Decimal("900.00")
     assert ProductionRun.objects.get(pk=run.pk).status == "completed"
@@ -111,14 +72,14 @@ def test_concurrent_completions_sharing_a_spool_lose_no_update(tenant, member, m
         )
         return response.status_code
 
-    assert in_threads(20, complete) == [200] * 20
+    assert run_together(20, complete) == [200] * 20
 
     spool.refresh_from_db()
     assert spool.current_weight_g == Decimal("5000.00") - sum(actuals, Decimal("0"))
     usage = InventoryTransaction.objects.filter(spool=spool, type="usage")
     assert usage.count() == 20
     assert sorted(-row.weight_change_g for row in usage) == actuals
-    assert len(assert_chain_intact(spool)) == 21
+    assert len(assert_ledger_balances(spool)) == 21
 
 
 def test_concurrent_creates_get_distinct_consecutive_run_numbers(tenant, member):
@@ -130,7 +91,7 @@ def test_concurrent_creates_get_distinct_consecutive_run_numbers(tenant, member)
 
     # One frozen moment, so all 30 fall on one day whenever the test runs.
     with mock.patch("production.services.timezone.now", return_value=MOMENT):
-        results = in_threads(30, create)
+        results = run_together(30, create)
 
     assert [status for status, _ in results] == [201] * 30
     numbers = [number for _, number in results]

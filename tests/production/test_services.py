@@ -1,37 +1,20 @@
 """`production.services.complete_run`, `fail_run` and `reopen_run` called directly: the core rules."""
 
 import datetime
-import itertools
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
 
 from core.errors import InvalidInput
 from inventory.models import InventoryTransaction
 from inventory.services import InsufficientStock
 from production.models import ProductionRun, RunStatus
 from production.services import InvalidTransition, cancel_run, complete_run, fail_run, reopen_run
+from tests.support.ledger import assert_ledger_balances
 
 pytestmark = pytest.mark.django_db
 
 STARTED = datetime.datetime(2024, 5, 6, 8, 0, tzinfo=datetime.UTC)
-
-
-def ledger_sum(spool):
-    return InventoryTransaction.objects.filter(spool=spool).aggregate(total=Sum("weight_change_g"))["total"]
-
-
-def assert_invariant(*spools):
-    """current_weight_g == sum of the ledger, and each row chains onto the one before it."""
-    for spool in spools:
-        spool.refresh_from_db()
-        assert spool.current_weight_g == ledger_sum(spool)
-        rows = list(InventoryTransaction.objects.filter(spool=spool).order_by("sequence"))
-        assert [row.sequence for row in rows] == list(range(1, len(rows) + 1))
-        for previous, row in itertools.pairwise(rows):
-            assert row.weight_before_g == previous.weight_after_g
-        assert rows[-1].weight_after_g == spool.current_weight_g
 
 
 @pytest.fixture
@@ -58,22 +41,22 @@ def actuals(run, **by_code):
 
 
 def test_ledger_invariant_holds_through_complete_reopen_complete(run, member, spools):
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
 
     complete_run(
         run=run, user=member, data={"materials": actuals(run, **{"S-1": Decimal("31.10"), "S-2": Decimal("19.90")})}
     )
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("968.90"), Decimal("980.10")]
 
     reopen_run(run=run, user=member)
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("1000.00"), Decimal("1000.00")]
 
     complete_run(
         run=run, user=member, data={"materials": actuals(run, **{"S-1": Decimal("5.00"), "S-2": Decimal("6.00")})}
     )
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("995.00"), Decimal("994.00")]
 
     reopen_run(run=run, user=member)
@@ -85,7 +68,7 @@ def test_ledger_invariant_holds_through_complete_reopen_complete(run, member, sp
             "materials": actuals(run, **{"S-1": Decimal("1.00"), "S-2": Decimal("0")}),
         },
     )
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("999.00"), Decimal("1000.00")]
 
 
@@ -146,7 +129,7 @@ def test_insufficient_stock_raises_before_any_write(run, member, spools):
 
     assert refused.value.extra == {"spool": "S-2", "available_g": "1000.00", "required_g": "1000.01"}
     assert InventoryTransaction.objects.count() == rows
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("1000.00"), Decimal("1000.00")]
     run.refresh_from_db()
     assert run.status == RunStatus.IN_PROGRESS
@@ -175,7 +158,7 @@ def test_fail_run_writes_waste_only_for_used_materials(run, member, spools):
     assert (row.type, row.spool_id, row.weight_change_g) == ("waste", spools[0].pk, Decimal("-3.30"))
     item = run.items.get()
     assert (item.successful_quantity, item.failed_quantity) == (0, 5)
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
 
 
 def test_reopen_run_reverses_only_rows_not_yet_reversed(run, member, spools):
@@ -190,7 +173,7 @@ def test_reopen_run_reverses_only_rows_not_yet_reversed(run, member, spools):
     assert rows.filter(type="reversal").count() == 4
     for usage in rows.filter(type="usage"):
         assert usage.reversals.get().weight_change_g == -usage.weight_change_g
-    assert_invariant(*spools)
+    assert_ledger_balances(*spools)
 
 
 def test_reopen_run_refuses_in_progress_and_cancelled_runs(run, member):

@@ -1,0 +1,37 @@
+"""Real concurrency for the PostgreSQL tests: threads released together by a barrier."""
+
+import threading
+
+from django.db import connection
+
+TIMEOUT_S = 120
+
+
+def run_together(count, work):
+    """Run `work(i)` in `count` threads released at once; return what each returned, re-raising any error.
+
+    Each thread has its own database connection (Django opens one per thread) and closes it,
+    so that none is left open for the test database's teardown.
+    """
+    barrier = threading.Barrier(count)
+    results = [None] * count
+    errors = []
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=TIMEOUT_S)
+            results[i] = work(i)
+        except BaseException as exc:  # any failure in a thread must fail the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT_S)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+    if errors:
+        raise errors[0]
+    return results
