@@ -7,7 +7,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from tenants.models import TenantOwnedModel, TenantQuerySet
+from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 
 GRAMS = {"max_digits": 10, "decimal_places": 2}
 ZERO = Decimal("0")
@@ -84,7 +84,7 @@ class Spool(TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SpoolQuerySet.as_manager()
+    objects = scoped_manager(SpoolQuerySet)
 
     class Meta:
         ordering = ["code", "id"]
@@ -167,7 +167,7 @@ class InventoryTransaction(TenantOwnedModel):
     # At most one reversal per row (see the constraint); a plain FK keeps that unique per tenant.
     reversal_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
 
-    objects = InventoryTransactionQuerySet.as_manager()
+    objects = scoped_manager(InventoryTransactionQuerySet)
 
     class Meta:
         ordering = ["-occurred_at", "-sequence"]

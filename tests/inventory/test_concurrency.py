@@ -9,6 +9,7 @@ from django.db import connection
 
 from inventory.models import InventoryTransaction, Spool
 from inventory.services import adjust_spool
+from tenants.scoping import all_tenants
 from tests.conftest import client_for, postgres_only
 
 THREADS = 20
@@ -22,7 +23,8 @@ def run_together(work):
     def worker(i):
         try:
             barrier.wait(timeout=30)
-            outcomes[i] = work(i)
+            with all_tenants():  # a new thread starts with no tenant scope, unlike the test body
+                outcomes[i] = work(i)
         except Exception as exc:  # reported to the test, which fails on it
             outcomes[i] = exc
         finally:

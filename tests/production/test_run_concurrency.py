@@ -15,6 +15,7 @@ from django.db import connection
 
 from inventory.models import InventoryTransaction
 from production.models import ProductionRun
+from tenants.scoping import all_tenants
 from tests.conftest import client_for, postgres_only
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
@@ -32,7 +33,8 @@ def in_threads(count, work):
     def worker(i):
         try:
             barrier.wait(timeout=JOIN_TIMEOUT)
-            results[i] = work(i)
+            with all_tenants():  # a new thread starts with no tenant scope, unlike the test body
+                results[i] = work(i)
         except BaseException as exc:  # any failure in a thread must fail the test
             errors.append(exc)
         finally:

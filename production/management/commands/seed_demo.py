@@ -26,6 +26,7 @@ from inventory.services import adjust_spool, create_spool
 from production import services as runs
 from production.models import Printer, Product, ProductionRun, RunStatus
 from tenants.models import Membership, Role, Tenant
+from tenants.scoping import all_tenants
 from tenants.services import add_member, create_tenant
 
 DEMO_PASSWORD = "printfarm-demo"
@@ -545,6 +546,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2024, help="random seed of the simulated history")
         parser.add_argument("--print-password", action="store_true", help="print the demo password and exit")
 
+    @all_tenants()  # a command spans tenants: it runs in the escape hatch (tenants/scoping.py)
     def handle(self, *args, if_empty, seed, print_password, **options):
         if print_password:
             self.stdout.write(DEMO_PASSWORD)
