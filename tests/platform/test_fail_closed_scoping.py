@@ -7,9 +7,11 @@ without it runs here in a fresh context (`unscoped`), as a new thread or process
 import contextvars
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.core.management import call_command
-from django.test import Client
+from django.test import AsyncClient, Client
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from inventory.models import InventoryTransaction, Material, Spool
@@ -197,3 +199,20 @@ def test_tenant_commands_run_without_a_scope(db):
     unscoped(call_command, "add_member", "initech", "peter", role="member")
 
     assert Membership.objects.filter(tenant__slug="initech", user__username="peter").exists()
+
+
+def test_an_asgi_request_is_scoped_and_its_scope_ends(member, tenant, both_tenants_data, scoping_forgotten):
+    """Under ASGI the view runs in a copied context; the scope still reaches rendering and is undone."""
+    _, token = AuthToken.objects.create(member)
+    headers = {"Authorization": f"Token {token}", "X-Tenant": tenant.slug, "Accept": "text/html"}
+
+    def request_then_scope():
+        response = async_to_sync(AsyncClient().get)("/api/v1/printers/", headers=headers)
+        return response, active_tenant_id()
+
+    response, scope_after = unscoped(request_then_scope)
+
+    assert response.status_code == 200
+    assert "Printer of acme" in response.content.decode()
+    assert "Printer of globex" not in response.content.decode()
+    assert scope_after is None
