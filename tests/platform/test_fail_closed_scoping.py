@@ -186,11 +186,16 @@ def test_the_admin_shows_staff_every_tenant(admin_client, both_tenants_data, ten
     assert unscoped(admin_client.get, f"/admin/production/productionrun/{run.pk}/change/").status_code == 200
 
 
-def test_outside_the_admin_a_page_gets_no_escape_hatch(admin_client, both_tenants_data):
-    """Staff on the API still act for one tenant: the hatch is the admin's, not the user's."""
-    response = unscoped(admin_client.get, "/api/v1/spools/")
+def test_staff_on_the_api_act_for_one_tenant_only(
+    admin_client, admin_user, tenant, both_tenants_data, scoping_forgotten
+):
+    """The hatch is the admin's views', not the staff user's: their API requests are scoped."""
+    Membership.objects.create(tenant=tenant, user=admin_user, role="owner")
 
-    assert response.status_code in (400, 403)  # staff without a membership: no tenant to act for
+    response = unscoped(admin_client.get, "/api/v1/printers/", {"tenant": tenant.slug})
+
+    assert response.status_code == 200
+    assert [row["name"] for row in response.json()["results"]] == ["Printer of acme"]
 
 
 def test_tenant_commands_run_without_a_scope(db):
