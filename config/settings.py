@@ -69,6 +69,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Owns each request's tenant scope (entered by the API views, or all tenants for the admin)
+    # until the response is rendered: tenant-owned models refuse queries outside a scope.
+    "tenants.scoping.TenantScopeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

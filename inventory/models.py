@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
-from tenants.models import TenantOwnedModel, TenantQuerySet
+from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 
 GRAMS = {"max_digits": 10, "decimal_places": 2}
 ZERO = Decimal("0")
@@ -86,7 +86,7 @@ class Spool(TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SpoolQuerySet.as_manager()
+    objects = scoped_manager(SpoolQuerySet)
 
     class Meta:
         ordering = ["code", "id"]
@@ -171,7 +171,7 @@ class InventoryTransaction(TenantOwnedModel):
     # At most one reversal per row (see the constraint); a plain FK keeps that unique per tenant.
     reversal_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
 
-    objects = InventoryTransactionQuerySet.as_manager()
+    objects = scoped_manager(InventoryTransactionQuerySet)
 
     class Meta:
         ordering = ["-occurred_at", "-sequence"]

@@ -19,7 +19,7 @@ from tenants.mixins import TenantScopedViewMixin
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    queryset = Material.objects.all()
+    queryset = Material.objects
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
 
@@ -29,10 +29,13 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED, ErrorCode.BUSY)}),
 )
 class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    queryset = Spool.objects.with_material()
+    queryset = Spool.objects
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
     manager_actions = ("destroy", "adjust")
+
+    def get_queryset(self):
+        return super().get_queryset().with_material()
 
     def get_serializer_class(self):
         return SpoolAdjustmentSerializer if self.action == "adjust" else SpoolSerializer
@@ -67,6 +70,9 @@ class InventoryTransactionViewSet(
 ):
     """The ledger: read-only; rows are written by spool purchases, adjustments and production runs."""
 
-    queryset = InventoryTransaction.objects.with_references()
+    queryset = InventoryTransaction.objects
     serializer_class = InventoryTransactionSerializer
     filterset_class = InventoryTransactionFilter
+
+    def get_queryset(self):
+        return super().get_queryset().with_references()

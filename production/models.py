@@ -10,7 +10,8 @@ from django.utils import timezone
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
 from inventory.models import GRAMS, ZERO, MaterialKind, Spool
-from tenants.models import TenantOwnedModel, TenantQuerySet
+from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
+from tenants.scoping import TenantScopedManager
 
 HUNDRED = Decimal("100")
 CENTS = Decimal("0.01")
@@ -105,8 +106,12 @@ class ProductionRunQuerySet(TenantQuerySet):
         )
 
 
-class ActiveRunManager(models.Manager.from_queryset(ProductionRunQuerySet)):
-    """Hides soft-deleted runs; `ProductionRun.all_objects` is the explicit way to see them."""
+class ActiveRunManager(TenantScopedManager.from_queryset(ProductionRunQuerySet)):
+    """Hides soft-deleted runs; `ProductionRun.all_objects` is the explicit way to see them.
+
+    Both managers are tenant-scoped: `all_objects` lifts the soft-delete filter, not the
+    tenant scope (that is `tenants.scoping.all_tenants()`, which the admin runs in).
+    """
 
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
@@ -143,7 +148,7 @@ class ProductionRun(TenantOwnedModel):
     )
 
     objects = ActiveRunManager()
-    all_objects = ProductionRunQuerySet.as_manager()
+    all_objects = scoped_manager(ProductionRunQuerySet)
 
     class Meta:
         ordering = ["-started_at", "-run_number"]

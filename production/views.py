@@ -26,14 +26,14 @@ from tenants.mixins import TenantScopedViewMixin
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    queryset = Product.objects.all()
+    queryset = Product.objects
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
 
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    queryset = Printer.objects.all()
+    queryset = Printer.objects
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
 
@@ -73,7 +73,7 @@ RUN_UPDATE_SCHEMA = extend_schema(
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     """Production runs; state changes go through `production.services`."""
 
-    queryset = ProductionRun.objects.all()
+    queryset = ProductionRun.objects
     serializer_class = ProductionRunSerializer
     filterset_class = ProductionRunFilter
     manager_actions = ("destroy", "reopen")
@@ -228,9 +228,12 @@ class RunChildViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunItemViewSet(RunChildViewSet):
-    queryset = ProductionRunItem.objects.select_related("product")
+    queryset = ProductionRunItem.objects
     serializer_class = RunItemSerializer
     filterset_class = RunItemFilter
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("product")
 
     def perform_create(self, serializer):
         serializer.instance = services.add_item(run=self.run, data=serializer.validated_data)
@@ -256,9 +259,12 @@ class RunItemViewSet(RunChildViewSet):
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunMaterialViewSet(RunChildViewSet):
-    queryset = ProductionRunMaterial.objects.select_related("spool__material")
+    queryset = ProductionRunMaterial.objects
     serializer_class = RunMaterialSerializer
     filterset_class = RunMaterialFilter
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("spool__material")
 
     def perform_create(self, serializer):
         serializer.instance = services.add_material(run=self.run, data=serializer.validated_data)

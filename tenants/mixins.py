@@ -2,15 +2,20 @@ from rest_framework.permissions import IsAuthenticated
 
 from tenants.permissions import TenantRolePermission
 from tenants.resolution import resolve_membership
+from tenants.scoping import request_scope_stack, tenant_scope
 
 
 class TenantScopedViewMixin:
     """The one place API querysets are scoped to the request's tenant.
 
     Every tenant-owned endpoint inherits it: it resolves the active tenant right
-    after authentication, scopes `get_queryset`, stamps the tenant on creates, and
-    applies the role permissions. `tests/platform/test_tenant_scoping.py` walks the router
-    and fails for any viewset that does not.
+    after authentication and enters its scope for the rest of the request (so every
+    tenant-owned query of the request, rendering included, sees that tenant only:
+    tenants/scoping.py), scopes `get_queryset` visibly too, stamps the tenant on
+    creates, and applies the role permissions. Viewsets name the manager
+    (`queryset = Model.objects`): a queryset cannot be built before the scope exists.
+    `tests/platform/test_tenant_scoping.py` walks the router and fails for any viewset
+    that does not inherit it.
     """
 
     tenant_scoped = True  # read by the schema, which documents the tenant header and its errors
@@ -29,6 +34,8 @@ class TenantScopedViewMixin:
             # clone must still know the tenant for permissions and tenant-scoped choices.
             django_request = request._request
             django_request.membership, django_request.tenant = membership, membership.tenant
+            # Open until the middleware closes the stack, after the response is rendered.
+            request_scope_stack(django_request).enter_context(tenant_scope(membership.tenant))
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)

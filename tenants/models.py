@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from tenants.scoping import TenantScopedManager
+
 RUN_PREFIX_PATTERN = r"^[A-Z0-9]{2,10}$"
 validate_run_prefix = RegexValidator(
     RUN_PREFIX_PATTERN, "Use 2 to 10 upper-case letters or digits.", code="invalid_prefix"
@@ -74,19 +76,26 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(tenant=tenant)
 
 
+def scoped_manager(queryset_class=TenantQuerySet):
+    """A tenant-owned model's manager: `queryset_class`'s methods, refusing to run outside a scope."""
+    return TenantScopedManager.from_queryset(queryset_class)()
+
+
 class TenantOwnedModel(models.Model):
     """Base of every tenant-owned table, child rows included.
 
     The tenant column lets isolation be checked per table and the schema be
     distributed by tenant later; unique constraints of subclasses start with it.
-    Read paths go through `Model.objects.for_tenant(tenant)`, which the API's
-    `TenantScopedViewMixin` calls for every viewset.
+    Its managers fail closed (tenants/scoping.py): a query needs the API request's
+    tenant scope or the `all_tenants()` escape hatch, else it raises. Read paths still
+    say `for_tenant(tenant)` where the tenant is at hand, as a second, visible filter.
+    Subclasses with their own queryset class declare `objects = scoped_manager(ThatQuerySet)`.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = scoped_manager()
 
     class Meta:
         abstract = True

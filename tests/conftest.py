@@ -12,6 +12,7 @@ from inventory.services import create_spool
 from production.models import Printer, Product
 from production.services import create_run
 from tenants.models import Membership, Tenant
+from tenants.scoping import all_tenants
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -159,3 +160,15 @@ def fresh_throttles():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def unscoped_test_body():
+    """Test bodies and fixtures span tenants, so they run in the escape hatch.
+
+    API requests made inside still scope themselves to their tenant (the request's
+    `tenant_scope` overrides this one until the response is rendered). Code run in another
+    thread starts with no scope and needs its own `all_tenants()`.
+    """
+    with all_tenants():
+        yield

@@ -11,6 +11,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from core.api.exceptions import exception_handler
 from core.database import is_database_unavailable, is_lock_timeout
 from inventory.models import InventoryTransaction, Spool
+from tenants.scoping import all_tenants
 from tenants.serializers import TenantOwnedSerializer
 from tests.conftest import postgres_only
 
@@ -131,7 +132,7 @@ def test_a_spool_held_by_another_transaction_answers_busy_after_the_lock_timeout
 
     def hold_the_spool():
         try:
-            with transaction.atomic():
+            with all_tenants(), transaction.atomic():  # a new thread starts with no tenant scope
                 list(Spool.objects.select_for_update().filter(pk=spool.pk))
                 locked.set()
                 release.wait(timeout=30)

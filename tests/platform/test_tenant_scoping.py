@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from config.urls import router, runs_router
 from tenants.mixins import TenantScopedViewMixin
 from tenants.models import Tenant, TenantOwnedModel
+from tenants.scoping import request_scopes
 
 REGISTRY = [(basename, viewset) for _, viewset, basename in router.registry + runs_router.registry]
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]
@@ -67,8 +68,10 @@ def scoped_queryset(viewset, user, tenant, run):
     force_authenticate(django_request, user=user)
     view = viewset(action_map={"get": "list"}, args=(), kwargs={"run_pk": run.pk}, format_kwarg=None, headers={})
     view.request = view.initialize_request(django_request)
-    view.initial(view.request)
-    return view.get_queryset()
+    # As `TenantScopeMiddleware` does around a view: the stack the view enters its tenant scope into.
+    with request_scopes(django_request):
+        view.initial(view.request)
+        return view.get_queryset()
 
 
 @pytest.mark.parametrize(("basename", "viewset"), REGISTRY, ids=[basename for basename, _ in REGISTRY])

@@ -14,6 +14,7 @@ from demo.seed import ensure_staff_user, seed_farm
 from inventory.models import Spool
 from production.models import Printer, ProductionRun, RunStatus
 from tenants.models import Membership, Tenant
+from tenants.scoping import all_tenants
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2024, help="random seed of the simulated history")
         parser.add_argument("--print-password", action="store_true", help="print the demo password and exit")
 
+    @all_tenants()  # a command spans tenants: it runs in the escape hatch (tenants/scoping.py)
     def handle(self, *args, if_empty, seed, print_password, **options):
         if print_password:
             self.stdout.write(DEMO_PASSWORD)

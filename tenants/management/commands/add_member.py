@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tenants.management.commands.create_tenant import format_errors
 from tenants.models import Role, Tenant
+from tenants.scoping import all_tenants
 from tenants.services import add_member
 
 
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, help=f"one of {', '.join(Role.values)}")
         parser.add_argument("--password", help="sets the password (new users without one cannot log in)")
 
+    @all_tenants()  # a command spans tenants: it runs in the escape hatch (tenants/scoping.py)
     def handle(self, *args, slug, username, role, password, **options):
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:

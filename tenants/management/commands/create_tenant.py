@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from tenants.scoping import all_tenants
 from tenants.services import create_tenant
 
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--prefix", required=True, help="2-10 upper-case letters or digits, used in run numbers")
         parser.add_argument("--timezone", default="UTC", help="IANA name, e.g. Europe/Berlin (default UTC)")
 
+    @all_tenants()  # a command spans tenants: it runs in the escape hatch (tenants/scoping.py)
     def handle(self, *args, slug, name, prefix, timezone, **options):
         try:
             tenant, created = create_tenant(slug=slug, name=name, run_prefix=prefix, timezone=timezone)

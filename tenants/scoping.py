@@ -1,0 +1,132 @@
+"""Tenant scoping that fails closed: a tenant-owned model cannot be queried without a scope.
+
+Every tenant-owned model's managers are `TenantScopedManager`s. Asking one for a queryset
+(`Spool.objects.filter(...)`, `run.items.all()`, a prefetch, a serializer's choices...)
+returns rows of the active tenant only, and RAISES `TenantScopeError` when no scope is
+active. A scope is one of:
+
+- `tenant_scope(tenant)`: the API enters it for the whole request once the tenant is
+  resolved (`TenantScopedViewMixin`, into the ExitStack `TenantScopeMiddleware` owns, which
+  closes it after the response is rendered);
+- `all_tenants()`: THE escape hatch, greppable, for code that legitimately spans tenants:
+  the Django admin (entered by the middleware for the admin's views), management
+  commands, the benchmark harness and the test bodies (tests/conftest.py).
+
+The check runs when the queryset is built, not when it is evaluated: a queryset built inside a
+scope keeps its tenant filter wherever it is evaluated, and one built at import time (a class
+attribute) raises at import, so views name the manager (`queryset = Model.objects`) and build
+their querysets per request.
+
+This is django-scopes' idea written for this project rather than the library: its disabled
+queryset still runs `exists()` and `explain()` unscoped, and a custom queryset method
+(`Spool.objects.with_material()`) outside a scope fails with an AttributeError instead of a
+scope error; raising in `get_queryset` closes both.
+
+`ProductionRun.all_objects` is a different hatch on another axis: it shows soft-deleted
+runs, but it is scoped like every manager here (inside `all_tenants()` it shows every
+tenant's runs, deleted ones included, which is what the admin uses).
+"""
+
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+
+from django.db import models
+
+ALL_TENANTS = object()
+_active_scope = ContextVar("tenant_scope", default=None)
+
+
+class TenantScopeError(RuntimeError):
+    """A tenant-owned model was queried outside `tenant_scope()` and `all_tenants()`."""
+
+
+@contextmanager
+def _scoped(value):
+    # Restores the previous value rather than resetting a token: under ASGI, asgiref copies the
+    # view's context changes back to the middleware's context, where a token would not reset.
+    previous = _active_scope.get()
+    _active_scope.set(value)
+    try:
+        yield
+    finally:
+        _active_scope.set(previous)
+
+
+@contextmanager
+def tenant_scope(tenant):
+    """Every tenant-owned query inside sees `tenant`'s rows only."""
+    with _scoped(tenant.pk):
+        yield
+
+
+@contextmanager
+def all_tenants():
+    """The escape hatch: tenant-owned queries inside see every tenant's rows. Use sparingly."""
+    with _scoped(ALL_TENANTS):
+        yield
+
+
+def active_tenant_id():
+    """The scoped tenant's id; None when no scope or `all_tenants()` is active."""
+    active = _active_scope.get()
+    return None if active is ALL_TENANTS else active
+
+
+class TenantScopedManager(models.Manager):
+    """The manager of every tenant-owned model: the active scope's rows, or an error."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        active = _active_scope.get()
+        if active is ALL_TENANTS:
+            return queryset
+        if active is None:
+            raise TenantScopeError(
+                f"{self.model.__name__} queried outside a tenant scope: run it in an API request, "
+                "or wrap code that spans tenants in tenants.scoping.all_tenants()."
+            )
+        return queryset.filter(tenant_id=active)
+
+    def none(self):
+        # An empty queryset reveals nothing, and schema generation asks for one without a tenant.
+        return super().get_queryset().none()
+
+
+def request_scope_stack(request):
+    """The ExitStack the request's scopes are entered into; closed once the response is rendered."""
+    stack = getattr(request, "tenant_scope_stack", None)
+    if stack is None:
+        raise RuntimeError("tenants.scoping.TenantScopeMiddleware is not installed (see MIDDLEWARE).")
+    return stack
+
+
+@contextmanager
+def request_scopes(request):
+    """Owns the request's scope stack for as long as the request is handled."""
+    with ExitStack() as stack:
+        request.tenant_scope_stack = stack
+        try:
+            yield stack
+        finally:
+            del request.tenant_scope_stack
+
+
+class TenantScopeMiddleware:
+    """Gives each request an ExitStack for its tenant scope, open until the response is rendered.
+
+    The tenant is known only after DRF authenticates (in the view), so the view enters
+    `tenant_scope` into this stack; Django renders a DRF/template response inside
+    `get_response`, so the browsable API's forms still query inside the scope. The admin's
+    views run in `all_tenants()`: staff see every tenant (the admin checks staff itself).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_scopes(request):
+            return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if "admin" in request.resolver_match.namespaces:
+            request.tenant_scope_stack.enter_context(all_tenants())
