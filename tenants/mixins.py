@@ -1,16 +1,19 @@
 from rest_framework.permissions import IsAuthenticated
 
+from core.api.writes import TransactionalWritesMixin
 from tenants.permissions import TenantRolePermission
 from tenants.resolution import resolve_membership
 
 
-class TenantScopedViewMixin:
+class TenantScopedViewMixin(TransactionalWritesMixin):
     """The one place API querysets are scoped to the request's tenant.
 
     Every tenant-owned endpoint inherits it: it resolves the active tenant right
     after authentication, scopes `get_queryset`, stamps the tenant on creates, and
-    applies the role permissions. `tests/platform/test_tenant_scoping.py` walks the router
-    and fails for any viewset that does not.
+    applies the role permissions; its writes run in one transaction with their
+    response and take an `Idempotency-Key` (core.api.writes).
+    `tests/platform/test_tenant_scoping.py` walks the router and fails for any
+    viewset that does not.
     """
 
     tenant_scoped = True  # read by the schema, which documents the tenant header and its errors
