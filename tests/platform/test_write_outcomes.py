@@ -8,9 +8,9 @@ import pytest
 from django.db import OperationalError, connection, transaction
 from rest_framework.test import APIClient
 
-from inventory.models import InventoryTransaction, Spool
+from inventory.models import InventoryTransaction
 from production import services
-from production.models import ProductionRun
+from production.models import Product, ProductionRun
 from production.views import ProductionRunViewSet
 from tests.conftest import client_for, postgres_only
 
@@ -200,17 +200,17 @@ def test_a_database_error_while_rendering_is_a_json_503(api, monkeypatch):
 
 
 class Holder:
-    """Another connection that holds `FOR UPDATE` on a spool until released."""
+    """Another connection that holds `FOR UPDATE` on a row (a spool, a material) until released."""
 
-    def __init__(self, spool):
-        self.spool = spool
+    def __init__(self, row):
+        self.row = row
         self.locked, self.release = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self.hold)
 
     def hold(self):
         try:
             with transaction.atomic():
-                Spool.objects.select_for_update().get(pk=self.spool.pk)
+                type(self.row).objects.select_for_update().get(pk=self.row.pk)
                 self.locked.set()
                 self.release.wait(30)
         finally:
@@ -262,6 +262,25 @@ def test_adding_a_material_on_a_spool_another_transaction_holds_is_409_busy(
     assert response.status_code == 409
     assert response.json()["code"] == "busy"
     assert run.materials.count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_takes_no_row_lock_still_bounds_its_foreign_key_wait(api, tenant, settings):
+    # A product's create locks nothing through core.locking: only the bound the write's
+    # transaction sets at its start ends its (deferred, at commit) foreign-key check on a
+    # tenant row another transaction holds FOR UPDATE.
+    settings.LOCK_TIMEOUT_MS = 300
+
+    with Holder(tenant):
+        started = time.monotonic()
+        response = api.post("/api/v1/products/", {"sku": "NEW-1", "name": "New"}, format="json")
+        waited = time.monotonic() - started
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "busy"
+    assert waited < 10
+    assert not Product.objects.filter(sku="NEW-1").exists()
 
 
 @postgres_only
