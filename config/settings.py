@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a database error anywhere below it on an /api/ path becomes a JSON 503.
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,6 +116,10 @@ else:
 # How long a service waits for a row lock before answering 409 `busy`; set with `SET LOCAL`
 # where the lock is taken (core.locking), so it bounds that transaction's waits and no other.
 LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "5000"))
+
+# How long a POST's `Idempotency-Key` is remembered (core.idempotency); `manage.py
+# purge_idempotency_keys` deletes older ones.
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

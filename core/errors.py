@@ -39,6 +39,11 @@ class ErrorCode(StrEnum):
         400,
         "The change would take the spool below 0 g (adds `spool`, `available_g`, `required_g`).",
     )
+    INVALID_IDEMPOTENCY_KEY = (
+        "invalid_idempotency_key",
+        400,
+        "The `Idempotency-Key` header is empty, longer than 255 characters, or not printable ASCII.",
+    )
     TOO_HEAVY = "too_heavy", 400, "The spool would hold more than the largest weight that can be recorded."
     INVALID_QUANTITIES = "invalid_quantities", 400, "An item's successful + failed quantity exceeds its quantity."
     TOO_MANY_UNITS = "too_many_units", 400, "The run's items add up to more than 1000 units."
@@ -85,7 +90,7 @@ class ErrorCode(StrEnum):
         403,
         "You are not a member of the named tenant, or it does not exist.",
     )
-    # 404, 409, 415, 429, 503.
+    # 404, 409, 415, 422, 429, 503.
     NOT_FOUND = "not_found", 404, "No such record in the active tenant (or no such page)."
     CONFLICT = "conflict", 409, "The request clashes with the record's current state."
     INVALID_TRANSITION = (
@@ -105,10 +110,20 @@ class ErrorCode(StrEnum):
     RUN_DELETED = "run_deleted", 409, "The run is soft-deleted: restore it first."
     PROTECTED = "protected", 409, "Other records still reference this one (deactivate it instead)."
     BUSY = "busy", 409, "Another request is changing the same records: try again."
+    IDEMPOTENCY_IN_PROGRESS = (
+        "idempotency_in_progress",
+        409,
+        "A request with this `Idempotency-Key` is still running: retry it once that one has finished.",
+    )
     UNSUPPORTED_MEDIA_TYPE = (
         "unsupported_media_type",
         415,
         "The body's `Content-Type` is missing or not one of the request body's media types.",
+    )
+    IDEMPOTENCY_KEY_REUSED = (
+        "idempotency_key_reused",
+        422,
+        "This `Idempotency-Key` was used within 24 h for another request (method, path or body): use a new key.",
     )
     THROTTLED = "throttled", 429, "Too many requests: wait the seconds the `Retry-After` header gives."
     DATABASE_UNAVAILABLE = (

@@ -222,7 +222,26 @@ def transition(run, *, allowed_from, verb):
             f"Run {run.run_number} is deleted; restore it before it can be {verb}.", code=ErrorCode.RUN_DELETED
         )
     if run.status not in allowed_from:
-        raise InvalidTransition(f"Run {run.run_number} is {run.status} and cannot be {verb}.", status=run.status)
+        raise InvalidTransition(
+            f"Run {run.run_number} is {run.status} and cannot be {verb}.", status=run.status, **finished_by(run)
+        )
+
+
+def finished_by(run):
+    """When and by whom a completed or failed run ended, so a retrying client can tell its own request.
+
+    The user is the one whose usage/waste rows the ending wrote (None for a run that moved no stock).
+    """
+    if run.completed_at is None:
+        return {}
+    row = (
+        InventoryTransaction.objects.for_tenant(run.tenant_id)
+        .unreversed_consumption_of(run)
+        .select_related("user")
+        .first()
+    )
+    user = row.user if row is not None else None
+    return {"completed_at": run.completed_at, "completed_by": user.get_username() if user is not None else None}
 
 
 def apply_outcomes(items, outcomes):

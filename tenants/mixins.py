@@ -1,21 +1,23 @@
 from rest_framework.permissions import IsAuthenticated
 
+from core.api.writes import TransactionalWritesMixin
 from tenants.permissions import TenantRolePermission
 from tenants.resolution import resolve_membership
 from tenants.scoping import request_scope_stack, tenant_scope
 
 
-class TenantScopedViewMixin:
+class TenantScopedViewMixin(TransactionalWritesMixin):
     """The one place API querysets are scoped to the request's tenant.
 
     Every tenant-owned endpoint inherits it: it resolves the active tenant right
     after authentication and enters its scope for the rest of the request (so every
     tenant-owned query of the request, rendering included, sees that tenant only:
     tenants/scoping.py), scopes `get_queryset` visibly too, stamps the tenant on
-    creates, and applies the role permissions. Viewsets name the manager
-    (`queryset = Model.objects`): a queryset cannot be built before the scope exists.
-    `tests/platform/test_tenant_scoping.py` walks the router and fails for any viewset
-    that does not inherit it.
+    creates, and applies the role permissions; its writes run in one transaction with
+    their response and take an `Idempotency-Key` (core.api.writes). Viewsets name the
+    manager (`queryset = Model.objects`): a queryset cannot be built before the scope
+    exists. `tests/platform/test_tenant_scoping.py` walks the router and fails for any
+    viewset that does not inherit it.
     """
 
     tenant_scoped = True  # read by the schema, which documents the tenant header and its errors

@@ -25,6 +25,9 @@ from rest_framework.authentication import SessionAuthentication
 
 from core.api.filters import BooleanFilter, DateBoundFilter
 from core.errors import ErrorCode
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import MAX_KEY_LENGTH
+from core.idempotency import REPLAYED_HEADER as IDEMPOTENT_REPLAYED_HEADER
 from core.tenancy import TENANT_HEADER, TENANT_QUERY_PARAM
 
 X_TENANT = OpenApiParameter(
@@ -40,6 +43,27 @@ X_TENANT = OpenApiParameter(
     ),
 )
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        f"A unique string (1-{MAX_KEY_LENGTH} printable ASCII characters, a UUID say) that makes this POST "
+        "safe to retry. Within 24 h, the same key from the same user and tenant with the same method, path "
+        "and body returns the first request's stored response (with `Idempotent-Replayed: true`) and does "
+        "nothing again; with another method, path or body it is a 422 `idempotency_key_reused`; while the "
+        "first request is still running, a 409 `idempotency_in_progress`. Stored: the success and the "
+        "errors of a processed request (such as `insufficient_stock` or `invalid_transition`); not stored, "
+        "so a retry runs again: authentication, tenant, permission, field-validation and not-found errors, "
+        "`busy`, `database_unavailable` and any 5xx."
+    ),
+)
+IDEMPOTENT_REPLAYED = {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": f"`true` when this is the stored response of an earlier request with the same "
+    f"`{IDEMPOTENCY_HEADER}`, replayed; absent otherwise.",
+}
+
 
 STATUS_TITLES = {
     400: "Invalid input.",
@@ -48,6 +72,7 @@ STATUS_TITLES = {
     404: "Not found.",
     409: "Conflict with the current state of the records.",
     415: "Unsupported media type.",
+    422: "Unprocessable: the request clashes with an earlier one.",
     429: "Throttled.",
     503: "Service unavailable.",
 }
@@ -66,6 +91,15 @@ class ErrorSerializer(serializers.Serializer):
     spool = serializers.CharField(required=False, help_text="`insufficient_stock`, `invalid`: the spool's code.")
     available_g = serializers.CharField(required=False, help_text="`insufficient_stock`, `invalid`: grams it holds.")
     required_g = serializers.CharField(required=False, help_text="`insufficient_stock`, `invalid`: grams asked for.")
+    completed_at = serializers.DateTimeField(
+        required=False, help_text="`invalid_transition` of a completed or failed run: when it ended."
+    )
+    completed_by = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="`invalid_transition` of a completed or failed run: the username of who ended it "
+        "(null if it moved no stock), to tell your own earlier request from someone else's.",
+    )
     materials = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="`missing_actuals`: spool codes of those materials."
     )
@@ -108,6 +142,8 @@ class AutoSchema(openapi.AutoSchema):
         parameters = super().get_override_parameters()
         if self.is_tenant_scoped():
             parameters = [*parameters, X_TENANT]
+        if self.accepts_idempotency_key():
+            parameters = [*parameters, IDEMPOTENCY_KEY]
         return parameters
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -121,11 +157,18 @@ class AutoSchema(openapi.AutoSchema):
         for status in sorted(codes):
             if codes[status] or (status == 400 and field_errors):
                 responses[str(status)] = self.error_response(status, codes[status], field_errors and status == 400)
+        if self.accepts_idempotency_key():
+            for status, response in responses.items():
+                if status.startswith(("2", "4")):
+                    response.setdefault("headers", {})[IDEMPOTENT_REPLAYED_HEADER] = IDEMPOTENT_REPLAYED
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
     def is_tenant_scoped(self):
         return getattr(self.view, "tenant_scoped", False)
+
+    def accepts_idempotency_key(self):
+        return self.method == "POST" and getattr(self.view, "accepts_idempotency_key", False)
 
     def standard_errors(self, operation):
         """The codes the platform can answer for this operation, whatever the view."""
@@ -154,6 +197,10 @@ class AutoSchema(openapi.AutoSchema):
         has_path_parameters = any(parameter["in"] == "path" for parameter in operation.get("parameters", []))
         if has_path_parameters or (is_list and self._get_paginator()):
             codes[404].append("not_found")
+        if self.accepts_idempotency_key():
+            codes[400].append("invalid_idempotency_key")
+            codes[409].append("idempotency_in_progress")
+            codes[422].append("idempotency_key_reused")
         if getattr(self.view, "throttle_classes", None):
             codes[429].append("throttled")
         field_errors = has_body or is_list

@@ -1,6 +1,5 @@
 """What database errors answer: a lost uniqueness race, a broken invariant, a lock wait, a lost connection."""
 
-import threading
 from decimal import Decimal
 from unittest import mock
 
@@ -11,9 +10,9 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from core.api.exceptions import exception_handler
 from core.database import is_database_unavailable, is_lock_timeout
 from inventory.models import InventoryTransaction, Spool
-from tenants.scoping import all_tenants
 from tenants.serializers import TenantOwnedSerializer
 from tests.conftest import postgres_only
+from tests.support.threads import RowHeldByAnotherTransaction
 
 pytestmark = pytest.mark.django_db
 
@@ -128,25 +127,9 @@ def test_a_spool_held_by_another_transaction_answers_busy_after_the_lock_timeout
 ):
     settings.LOCK_TIMEOUT_MS = 200
     spool = make_spool(tenant, initial_weight_g=Decimal("1000.00"))
-    locked, release = threading.Event(), threading.Event()
 
-    def hold_the_spool():
-        try:
-            with all_tenants(), transaction.atomic():  # a new thread starts with no tenant scope
-                list(Spool.objects.select_for_update().filter(pk=spool.pk))
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_spool)
-    holder.start()
-    try:
-        assert locked.wait(timeout=30)
+    with RowHeldByAnotherTransaction(spool):
         response = manager_api.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "waste", "delta_g": "-1"})
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
     assert response.status_code == 409, response.content
     assert response.json()["code"] == "busy"

@@ -88,17 +88,25 @@ def test_admin_spool_edit_keeps_a_weight_moved_meanwhile(db, spool, monkeypatch)
 )
 def test_changing_a_spool_deleted_meanwhile_is_a_404(manager_api, spool, monkeypatch, method, path, body):
     get_object = SpoolViewSet.get_object
+    deleted = []
 
     def read_then_concurrent_delete(view):
         read = get_object(view)
         delete_spool(spool=Spool.objects.get(pk=read.pk))
+        deleted.append(read.pk)
         return read
 
     monkeypatch.setattr(SpoolViewSet, "get_object", read_then_concurrent_delete)
+    ledger = list(InventoryTransaction.objects.values_list("pk", flat=True))
 
     response = getattr(manager_api, method)(f"/api/v1/spools/{spool.pk}/{path}", body)
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-    assert not Spool.objects.filter(pk=spool.pk).exists()
-    assert not InventoryTransaction.objects.exists()
+    assert deleted == [spool.pk]
+    # In a test the simulated concurrent delete runs inside this request's write transaction
+    # (core.api.writes), which the refusal rolls back: the spool is back as it was, and the
+    # refused change wrote nothing.
+    stored = Spool.objects.get(pk=spool.pk)
+    assert (stored.current_weight_g, stored.location) == (spool.current_weight_g, spool.location)
+    assert list(InventoryTransaction.objects.values_list("pk", flat=True)) == ledger

@@ -21,13 +21,15 @@ DETAIL_QUERIES = 4
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
 # materials, update run, release; the detail response (run, items, materials); on PostgreSQL
 # the lock wait is bounded before each of the two locks.
-COMPLETE_QUERIES = 18 + lock_wait_bounds(2)
+# Plus the write's own transaction (core.api.writes): a savepoint and its release under the
+# test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
+COMPLETE_QUERIES = 18 + 2 + lock_wait_bounds(2 + 1)
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
 # spools, insert reversals, update spools, release; update run, release; the detail response (3);
-# the two lock wait bounds.
-REOPEN_QUERIES = 15 + lock_wait_bounds(2)
+# the two lock wait bounds; the write's transaction (2) and its lock wait bound, as above.
+REOPEN_QUERIES = 15 + 2 + lock_wait_bounds(2 + 1)
 
 
 def count_queries(call):

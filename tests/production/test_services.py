@@ -107,7 +107,8 @@ def test_complete_run_refuses_a_completed_run(run, member, spools):
         complete_run(run=run, user=member, data={"use_estimates": True})
 
     assert refused.value.code == "invalid_transition"
-    assert refused.value.extra == {"status": "completed"}
+    completed = ProductionRun.objects.get(pk=run.pk).completed_at
+    assert refused.value.extra == {"status": "completed", "completed_at": completed, "completed_by": member.username}
     assert InventoryTransaction.objects.count() == rows
 
 

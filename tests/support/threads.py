@@ -2,7 +2,7 @@
 
 import threading
 
-from django.db import connection
+from django.db import connection, transaction
 
 from tenants.scoping import all_tenants
 
@@ -38,3 +38,30 @@ def run_together(count, work):
     if errors:
         raise errors[0]
     return results
+
+
+class RowHeldByAnotherTransaction:
+    """Another connection holds `FOR UPDATE` on `row` from entering this context until leaving it."""
+
+    def __init__(self, row):
+        self.row = row
+        self.locked, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self.hold)
+
+    def hold(self):
+        try:
+            with all_tenants(), transaction.atomic():  # a new thread starts with no tenant scope
+                type(self.row).objects.select_for_update().get(pk=self.row.pk)
+                self.locked.set()
+                self.release.wait(TIMEOUT_S)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.locked.wait(TIMEOUT_S), "the other transaction did not get the lock"
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.thread.join(TIMEOUT_S)
