@@ -22,7 +22,7 @@ class ErrorCode(StrEnum):
 
     # 400: the request is malformed for this operation.
     INVALID = "invalid", 400, "The input is not valid for this operation."
-    PARSE_ERROR = "parse_error", 400, "The body is not valid JSON."
+    PARSE_ERROR = "parse_error", 400, "The body is not valid JSON, or nests arrays/objects deeper than 32 levels."
     TENANT_REQUIRED = (
         "tenant_required",
         400,
@@ -110,7 +110,12 @@ class ErrorCode(StrEnum):
         415,
         "The body's `Content-Type` is missing or not one of the request body's media types.",
     )
-    THROTTLED = "throttled", 429, "Too many requests: wait the seconds the `Retry-After` header gives."
+    THROTTLED = (
+        "throttled",
+        429,
+        "Too many requests, or too many failed logins from this client or for this username: "
+        "wait the seconds the `Retry-After` header gives.",
+    )
     DATABASE_UNAVAILABLE = (
         "database_unavailable",
         503,
