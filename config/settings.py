@@ -142,11 +142,14 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "config.staticfiles.ManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# `collectstatic` is optional: without it WhiteNoise serves the files from the apps themselves.
+WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "rest_framework:login"
 LOGIN_REDIRECT_URL = "/api/v1/"
@@ -232,7 +235,9 @@ CACHES = {
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the count: a client that could log in to an account of its own
+# would otherwise reset its address's failures, and with them its guesses at other users.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "core.api.client.client_ip"
 AXES_LOCKOUT_CALLABLE = "tenants.authentication.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # successful logins need no table of their own

@@ -194,3 +194,13 @@ def test_the_schema_documents_the_429_and_its_retry_after():
 
     assert throttled["headers"]["Retry-After"]["schema"]["type"] == "integer"
     assert "failed logins" in throttled["description"]
+
+
+def test_logging_in_to_an_own_account_does_not_wipe_the_failures(alice, make_member, tenant):
+    """Else an attacker with one account resets the count of their guesses at another between tries."""
+    make_member(tenant, "member", "mallory")
+    for _ in range(LIMIT - 1):
+        post_token(username="alice")
+    assert post_token(username="mallory", password=PASSWORD).status_code == 200
+
+    assert post_token(username="alice").status_code == 429
