@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class CredentialsSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    # No username is longer (Django's User), and the failed-login record stores at most 255 characters.
+    username = serializers.CharField(max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
     def validate(self, attrs):

@@ -105,6 +105,9 @@ def test_the_request_rate_counter_lives_in_the_shared_cache(alice, monkeypatch):
         (2, "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
         (3, "203.0.113.9", "203.0.113.9"),
         (1, None, "10.0.0.1"),
+        (1, "not-an-address", "10.0.0.1"),
+        (2, "<script>", "10.0.0.1"),
+        (1, "2001:db8::1", "2001:db8::1"),
     ],
 )
 def test_client_address_trusts_only_the_configured_proxies(settings, rf, proxies, forwarded_for, expected):
@@ -204,3 +207,22 @@ def test_logging_in_to_an_own_account_does_not_wipe_the_failures(alice, make_mem
     assert post_token(username="mallory", password=PASSWORD).status_code == 200
 
     assert post_token(username="alice").status_code == 429
+
+
+@pytest.mark.parametrize("forwarded_for", ["not-an-address", "", "1.2.3.4.5", "x" * 300])
+def test_a_forged_address_behind_a_proxy_is_a_plain_failure(alice, settings, forwarded_for):
+    """The failed-login record stores the address in an `inet` column on PostgreSQL: never a 500."""
+    settings.TRUSTED_PROXY_COUNT = 2
+
+    response = post_token(HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    assert response.status_code == 400
+    assert AccessAttempt.objects.get().ip_address == "127.0.0.1"
+
+
+def test_an_overlong_username_is_a_field_error(db):
+    response = post_token(username="x" * 1000)
+
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert not AccessAttempt.objects.exists()
