@@ -22,6 +22,7 @@ venv: $(STAMP)
 run: export DEBUG ?= 1
 run: venv
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  API:      http://$(HOST):$(PORT)/api/v1/"

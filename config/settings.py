@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "knox",
+    "axes",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -71,9 +74,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Owns each request's tenant scope (entered by the API views, or all tenants for the admin)
     # until the response is rendered: tenant-owned models refuse queries outside a scope.
     "tenants.scoping.TenantScopeMiddleware",
+    # Last: it turns a login that django-axes refused into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -123,6 +129,12 @@ IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out client before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "tenants.authentication.AxesLoginLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -140,18 +152,26 @@ STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "config.staticfiles.ManifestStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 
+# `collectstatic` is optional: without it WhiteNoise serves the files from the apps themselves.
+WHITENOISE_USE_FINDERS = True
+
 LOGIN_URL = "rest_framework:login"
 LOGIN_REDIRECT_URL = "/api/v1/"
 
+# The client's address is REMOTE_ADDR, or with N trusted reverse proxies in front, the address
+# the outermost of them saw (the N-th entry of X-Forwarded-For from the right). Anything
+# further left is whatever the client wrote, so it is never trusted (core.api.client).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "tenants.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -160,6 +180,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Throttles identify a client by this rule too; unset, DRF would key on the whole header.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE_RATE", "20/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -174,7 +201,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Plan production runs, assign filament spools, record what came off the "
     "printer, and keep an inventory ledger that always balances.\n\n"
     "- **Authentication**: `POST /api/v1/auth/token/` with `{username, password}`, then send "
-    "`Authorization: Token <token>`; the browsable API and these docs also accept a session.\n"
+    "`Authorization: Token <token>`; the browsable API and these docs also accept a session. "
+    "Failed logins are limited per client address and per username (429 `throttled` with "
+    "`Retry-After`), and a new password revokes all of the user's tokens.\n"
     "- **Tenant**: a user of several tenants names one per request with the `X-Tenant: <slug>` "
     "header (or `?tenant=<slug>`); `GET /api/v1/me/` lists them.\n"
     "- **Lists**: `?page=`, `?page_size=` (default 20, at most 100), `?ordering=field` or `-field`, "
@@ -203,7 +232,46 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Throttle counters must be shared by every worker and process: Redis when REDIS_URL is
+# set, else a table in the database (`python manage.py createcachetable` creates it).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+}
+
+# Failed logins (token endpoint, /api-auth/login/, /admin/login/) are counted by django-axes
+# in the database, so every worker sees them. A client address or a username with
+# LOGIN_FAILURE_LIMIT failures is refused (429 with Retry-After) for LOGIN_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A success does not wipe the count: a client that could log in to an account of its own
+# would otherwise reset its address's failures, and with them its guesses at other users.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "core.api.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "tenants.authentication.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins need no table of their own
+AXES_VERBOSE = False
+
+# Scripts only from this host or with the response's nonce; styles may be inline (the
+# admin, Swagger UI and ReDoc set style attributes); ReDoc runs a worker from a blob: URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "worker-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

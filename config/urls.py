@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
@@ -33,7 +33,13 @@ api_v1 = [
     path("tenant/", ActiveTenantView.as_view(), name="active-tenant"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs pages are HTML for GET only: their templates cannot render OPTIONS metadata (a 500).
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="swagger-ui"),
+    # The split view serves Swagger UI's start-up script as a file of its own (`?script`): the
+    # Content-Security-Policy runs no inline script without the response's nonce.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
+        name="swagger-ui",
+    ),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),

@@ -22,7 +22,7 @@ class ErrorCode(StrEnum):
 
     # 400: the request is malformed for this operation.
     INVALID = "invalid", 400, "The input is not valid for this operation."
-    PARSE_ERROR = "parse_error", 400, "The body is not valid JSON."
+    PARSE_ERROR = "parse_error", 400, "The body is not valid JSON, or nests arrays/objects deeper than 32 levels."
     TENANT_REQUIRED = (
         "tenant_required",
         400,
@@ -125,7 +125,12 @@ class ErrorCode(StrEnum):
         422,
         "This `Idempotency-Key` was used within 24 h for another request (method, path or body): use a new key.",
     )
-    THROTTLED = "throttled", 429, "Too many requests: wait the seconds the `Retry-After` header gives."
+    THROTTLED = (
+        "throttled",
+        429,
+        "Too many requests, or too many failed logins from this client or for this username: "
+        "wait the seconds the `Retry-After` header gives.",
+    )
     DATABASE_UNAVAILABLE = (
         "database_unavailable",
         503,

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from knox.models import AuthToken
 
 from tenants.models import Membership, Tenant
 
@@ -63,4 +64,35 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+# knox registers an admin that lists each token's digest (also its primary key, so in
+# every link and checkbox) and searches by digest and key prefix: secrets a staff user with
+# view permission has no use for. This one lists whose tokens exist and until when.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    """Bearer tokens, listed without their digest or key prefix (a token ends by API DELETE or a new password)."""
+
+    list_display = ["user", "created", "expiry"]
+    list_display_links = None
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    ordering = ["-created"]
+    # No action checkboxes and no detail page: both would put the digest (the primary key) in the page.
+    actions = None
+
+    def has_view_permission(self, request, obj=None):
+        return obj is None and super().has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

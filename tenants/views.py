@@ -4,9 +4,9 @@ from django.contrib.auth import authenticate
 from django.db import connection
 from django.http import JsonResponse
 from drf_spectacular.utils import extend_schema
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from core.api.schema import errors
 from core.errors import ErrorCode
+from tenants.authentication import TokenAuthentication, lockout_seconds
 from tenants.mixins import TenantScopedViewMixin
 from tenants.serializers import MeSerializer, TenantSerializer
 
@@ -21,11 +22,16 @@ logger = logging.getLogger(__name__)
 
 
 class CredentialsSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    # No username is longer (Django's User), and the failed-login record stores at most 255 characters.
+    username = serializers.CharField(max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        request = self.context["request"]
+        user = authenticate(request, username=attrs["username"], password=attrs["password"])
+        # django-axes flags a client address or username that has used up its failed logins.
+        if getattr(request, "axes_locked_out", False):
+            raise Throttled(wait=lockout_seconds(request), detail="Too many failed logins: try again later.")
         if user is None:
             raise serializers.ValidationError("Unable to log in with these credentials.", code="authorization")
         attrs["user"] = user

@@ -1,5 +1,6 @@
 """Shared fixtures: tenants, members of each role, API clients, and catalog factories."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -155,11 +156,13 @@ def make_run(db, make_product, make_spool):
 
 
 @pytest.fixture(autouse=True)
-def fresh_throttles():
-    """Throttle counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
+def fresh_throttles(settings):
+    """Throttle counters live in the shared cache (a database table); each test starts with none.
 
-    cache.clear()
+    A key prefix of its own hides other tests' counters without touching the database,
+    which a test without database access may not do.
+    """
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": uuid.uuid4().hex} for alias, config in settings.CACHES.items()}
 
 
 @pytest.fixture(autouse=True)

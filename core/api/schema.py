@@ -77,6 +77,13 @@ STATUS_TITLES = {
     503: "Service unavailable.",
 }
 
+# Answers that tell the client when to try again.
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+RETRY_AFTER_HEADER = {
+    "schema": {"type": "integer", "minimum": 0},
+    "description": "Seconds to wait before trying again.",
+}
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 MODEL_WRITE_ACTIONS = frozenset({"create", "update", "partial_update"})
@@ -224,10 +231,13 @@ class AutoSchema(openapi.AutoSchema):
         if field_errors:
             title += " Field errors, or `{detail, code}`:" if codes else " Field errors."
         listing = "\n".join(f"- `{code}`: {ErrorCode(code).meaning}" for code in codes)
-        return {
+        response = {
             "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
             "description": f"{title}\n\n{listing}" if listing else title,
         }
+        if status in RETRY_AFTER_STATUSES:
+            response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
+        return response
 
     def field_errors_component(self):
         component = ResolvedComponent(

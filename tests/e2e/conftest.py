@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from inventory.models import Material, Spool
 from inventory.services import create_spool
@@ -35,6 +35,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 NOT_LOCAL = re.compile(r"^(https?|wss?)://(?!(127\.0\.0\.1|localhost)[:/])")
 PASSWORD = "e2e-browser-password"
+
+# Assertions wait as long as actions do: on a loaded 2-core machine ReDoc takes over 5 s to render.
+expect.set_options(timeout=15_000)
 
 # pytest-django's live_server binds to this address (its default is "localhost"); it reads
 # the variable when the session-scoped server starts, after this module is imported.
@@ -72,7 +75,18 @@ def js_errors():
 
 
 @pytest.fixture
-def page(chromium, live_server, network_log, js_errors):
+def csp_violations():
+    """What the browser refused under the page's Content-Security-Policy (chromium logs each one)."""
+    return []
+
+
+def record_csp_violation(message, violations):
+    if "Content Security Policy" in message.text:
+        violations.append(message.text)
+
+
+@pytest.fixture
+def page(chromium, live_server, network_log, js_errors, csp_violations):
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     context.on("request", lambda request: network_log.append(request))  # a bound builtin confuses Playwright
@@ -80,6 +94,7 @@ def page(chromium, live_server, network_log, js_errors):
     context.route(NOT_LOCAL, lambda route: route.abort())
     page = context.new_page()
     page.on("pageerror", lambda error: js_errors.append(str(error)))
+    page.on("console", lambda message: record_csp_violation(message, csp_violations))
     yield page
     context.close()
 

@@ -5,6 +5,7 @@ Settings are read once at import, so the production case runs in a fresh interpr
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -143,3 +144,78 @@ def test_production_serves_the_docs_assets_after_collectstatic(tmp_path):
     assets = json.loads(probe.stdout.strip().splitlines()[-1])["assets"]
     assert any("swagger-ui-bundle" in path for path in assets)
     assert set(assets.values()) == {200}, assets
+
+
+CACHE_SNIPPET = (
+    "import json, django; django.setup(); from django.conf import settings; print(json.dumps(settings.CACHES))"
+)
+
+
+def test_production_throttles_share_the_database_cache_table():
+    """Not a per-process memory cache: every worker must see the same counters."""
+    result = run_python("-c", CACHE_SNIPPET)
+
+    assert result.returncode == 0, result.stderr
+    default = json.loads(result.stdout.strip().splitlines()[-1])["default"]
+    assert default == {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+
+
+def test_redis_url_puts_the_throttles_in_redis():
+    result = run_python("-c", CACHE_SNIPPET, REDIS_URL="redis://cache.internal:6379/1")
+
+    assert result.returncode == 0, result.stderr
+    default = json.loads(result.stdout.strip().splitlines()[-1])["default"]
+    assert default == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://cache.internal:6379/1",
+    }
+
+
+def test_the_cache_table_exists_where_the_tests_run(db):
+    """Django's test database creation runs `createcachetable`, as `make run` and the deployment do."""
+    from django.db import connection
+
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert "django_cache" in connection.introspection.table_names()
+
+
+ADMIN_LOGIN_SNIPPET = textwrap.dedent(
+    """
+    import json, re, django
+    django.setup()
+    from django.test import Client
+
+    client = Client(HTTP_HOST="example.com", HTTP_X_FORWARDED_PROTO="https")
+    login = client.get("/admin/login/")
+    page = login.content.decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+    print(json.dumps({
+        "status": login.status_code,
+        "assets": {path: client.get(path).status_code for path in assets},
+    }))
+    """
+)
+
+
+def test_admin_login_works_in_production_without_collectstatic(tmp_path):
+    """DEBUG=0 and an empty STATIC_ROOT: the page renders and its stylesheets are served from the apps."""
+    probe = run_python("-W", "ignore", "-c", ADMIN_LOGIN_SNIPPET, STATIC_ROOT=str(tmp_path / "never-collected"))
+
+    assert probe.returncode == 0, probe.stderr
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200
+    assert any(path.startswith("/static/admin/css/") for path in result["assets"]), result
+    assert set(result["assets"].values()) == {200}, result
+
+
+def test_admin_login_uses_hashed_names_after_collectstatic(tmp_path):
+    collect = run_python("manage.py", "collectstatic", "--noinput", "-v0", STATIC_ROOT=str(tmp_path))
+    assert collect.returncode == 0, collect.stderr
+
+    probe = run_python("-W", "ignore", "-c", ADMIN_LOGIN_SNIPPET, STATIC_ROOT=str(tmp_path))
+
+    assert probe.returncode == 0, probe.stderr
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200
+    assert any(re.search(r"/static/admin/css/base\.[0-9a-f]{12}\.css$", path) for path in result["assets"]), result
+    assert set(result["assets"].values()) == {200}, result
