@@ -11,9 +11,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.models import Material, Spool
-from inventory.services import create_spool
+from inventory.services import SpoolDraft, create_spool
 from production.models import FailureReason, Printer, Product
-from production.services import cancel_run, complete_run, create_run, fail_run
+from production.services import Completion, Failure, RunDraft, cancel_run, complete_run, create_run, fail_run
 from tenants.services import add_member, create_tenant
 
 MATERIALS = [
@@ -74,13 +74,15 @@ def build_tenant(number, size, rng):
         create_spool(
             tenant=tenant,
             user=data.user,
-            data={
-                "code": f"{material.kind}-{material.color_name.upper()}-{n + 1:03d}",
-                "material": material,
-                "initial_weight_g": weight,
-                "purchase_price": grams(Decimal(rng.choice(["19.99", "24.50", "29.90"])) * weight / SPOOL_G),
-                "location": f"Rack {n % 4 + 1}",
-            },
+            draft=SpoolDraft(
+                **{
+                    "code": f"{material.kind}-{material.color_name.upper()}-{n + 1:03d}",
+                    "material": material,
+                    "initial_weight_g": weight,
+                    "purchase_price": grams(Decimal(rng.choice(["19.99", "24.50", "29.90"])) * weight / SPOOL_G),
+                    "location": f"Rack {n % 4 + 1}",
+                }
+            ),
         )
     data.products = [
         Product.objects.create(
@@ -117,7 +119,9 @@ def add_runs(data, count, rng):
             spools = list(Spool.objects.for_tenant(tenant).with_material())
             for i in range(batch_start, min(count, batch_start + RUNS_PER_BATCH)):
                 started_at = now - timedelta(days=365) + step * i
-                run = create_run(tenant=tenant, user=user, data=run_data(rng, data, spools, started_at))
+                run = create_run(
+                    tenant=tenant, user=user, draft=RunDraft.from_data(run_data(rng, data, spools, started_at))
+                )
                 finish_run(run, user, rng, outcome=i % 10, ended_at=min(now, started_at + step / 2))
 
 
@@ -149,10 +153,12 @@ def finish_run(run, user, rng, *, outcome, ended_at):
             for pk, model_g, flushed_g in run.materials.values_list("pk", "estimated_model_g", "estimated_flushed_g")
         ]
         data = {"completed_at": ended_at, "materials": actuals, "quality_rating": rng.randint(3, 5)}
-        complete_run(run=run, user=user, data=data)
+        complete_run(run=run, user=user, completion=Completion.from_data(data))
     elif outcome == 5:
         fail_run(
-            run=run, user=user, data={"completed_at": ended_at, "failure_reason": rng.choice(FailureReason.values)}
+            run=run,
+            user=user,
+            failure=Failure.from_data({"completed_at": ended_at, "failure_reason": rng.choice(FailureReason.values)}),
         )
     elif outcome == 6:
         cancel_run(run=run, user=user)

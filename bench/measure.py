@@ -17,8 +17,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from inventory.models import InventoryTransaction, Material
-from inventory.services import create_spool
-from production.services import create_run
+from inventory.services import SpoolDraft, create_spool
+from production.services import RunDraft, create_run
 
 
 @dataclass
@@ -113,20 +113,24 @@ def concurrent_completions(data, threads):
     spool = create_spool(
         tenant=data.tenant,
         user=data.user,
-        data={
-            "code": "BENCH-CONCURRENT",
-            "material": Material.objects.for_tenant(data.tenant).first(),
-            "initial_weight_g": Decimal(1000),
-        },
+        draft=SpoolDraft(
+            **{
+                "code": "BENCH-CONCURRENT",
+                "material": Material.objects.for_tenant(data.tenant).first(),
+                "initial_weight_g": Decimal(1000),
+            }
+        ),
     )
     runs = [
         create_run(
             tenant=data.tenant,
             user=data.user,
-            data={
-                "items": [{"product": data.products[0], "quantity": 5}],
-                "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")}],
-            },
+            draft=RunDraft.from_data(
+                {
+                    "items": [{"product": data.products[0], "quantity": 5}],
+                    "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")}],
+                }
+            ),
         )
         for _ in range(threads)
     ]

@@ -15,9 +15,9 @@ from django.utils import timezone
 from bench import dataset, measure
 from bench.database import analyze, database_version, prepare_database
 from inventory.models import Material
-from inventory.services import create_spool
+from inventory.services import SpoolDraft, create_spool
 from production.models import ProductionRun, RunStatus
-from production.services import create_run
+from production.services import RunDraft, create_run
 
 RUNS = "/api/v1/production-runs/"
 
@@ -75,12 +75,14 @@ def measure_endpoints(data, repeat):
         create_spool(
             tenant=data.tenant,
             user=data.user,
-            data={
-                "code": f"BENCH-WRITE-{n}",
-                "material": Material.objects.for_tenant(data.tenant).first(),
-                "initial_weight_g": Decimal(1000 + 20 * (repeat + 3)),
-                "purchase_price": Decimal("24.50"),
-            },
+            draft=SpoolDraft(
+                **{
+                    "code": f"BENCH-WRITE-{n}",
+                    "material": Material.objects.for_tenant(data.tenant).first(),
+                    "initial_weight_g": Decimal(1000 + 20 * (repeat + 3)),
+                    "purchase_price": Decimal("24.50"),
+                }
+            ),
         )
         for n in (1, 2)
     ]
@@ -96,10 +98,12 @@ def measure_endpoints(data, repeat):
         create_run(
             tenant=data.tenant,
             user=data.user,
-            data={
-                "items": [{"product": product, "quantity": 4} for product in data.products[:3]],
-                "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")} for spool in write_spools],
-            },
+            draft=RunDraft.from_data(
+                {
+                    "items": [{"product": product, "quantity": 4} for product in data.products[:3]],
+                    "materials": [{"spool": spool, "estimated_model_g": Decimal("10.00")} for spool in write_spools],
+                }
+            ),
         )
         for _ in range(repeat + 3)  # the timed calls, the warm-up calls and the captured call
     ]

@@ -3,7 +3,15 @@ from django.db.models import Exists, OuterRef, Q
 
 from core.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
 from inventory.models import MaterialKind
-from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
+from production.models import (
+    Printer,
+    Product,
+    ProductionRun,
+    ProductionRunEvent,
+    ProductionRunItem,
+    ProductionRunMaterial,
+    RunStatus,
+)
 from tenants.filters import TenantFilterSet
 
 
@@ -97,3 +105,11 @@ class RunMaterialFilter(TenantFilterSet):
     class Meta:
         model = ProductionRunMaterial
         fields = []
+
+
+class RunEventFilter(TenantFilterSet):
+    ordering = OrderingFilter(fields=["occurred_at"])
+
+    class Meta:
+        model = ProductionRunEvent
+        fields = ["action"]

@@ -6,10 +6,11 @@ from production.models import (
     Printer,
     Product,
     ProductionRun,
+    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
-    RunStatus,
 )
+from production.status_codes import INITIAL_STATUS
 from tenants.serializers import TenantOwnedSerializer
 
 
@@ -170,8 +171,8 @@ class ProductionRunSerializer(TenantOwnedSerializer):
         return value
 
     def validate_status(self, value):
-        if self.instance is None and value != RunStatus.IN_PROGRESS:
-            raise serializers.ValidationError("A new run starts in_progress.")
+        if self.instance is None and value != INITIAL_STATUS:
+            raise serializers.ValidationError(f"A new run starts {INITIAL_STATUS}.")
         return value
 
 
@@ -223,3 +224,15 @@ class FailRunSerializer(serializers.Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True)
     materials = MaterialActualsSerializer(many=True, required=False)
+
+
+class RunEventSerializer(serializers.ModelSerializer):
+    """One entry of a run's history: `changes` maps each changed field to `[old, new]`."""
+
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
+    changes = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = ProductionRunEvent
+        fields = ["id", "action", "user", "occurred_at", "changes"]
+        read_only_fields = fields

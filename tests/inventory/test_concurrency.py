@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from inventory.models import InventoryTransaction, Spool
-from inventory.services import adjust_spool
+from inventory.services import Adjustment, adjust_spool
 from tests.conftest import client_for, postgres_only
 
 THREADS = 20
@@ -57,7 +57,9 @@ def test_twenty_concurrent_service_adjustments_end_twenty_grams_lower(tenant, ma
     def adjust(i):
         # A fresh instance per thread, as a request would load it: the stale in-memory weight must not matter.
         return adjust_spool(
-            spool=Spool.objects.get(pk=spool.pk), user=None, type="waste", delta_g=Decimal("-1"), reason=f"t{i}"
+            spool=Spool.objects.get(pk=spool.pk),
+            user=None,
+            adjustment=Adjustment(type="waste", delta_g=Decimal("-1"), reason=f"t{i}"),
         )
 
     outcomes = run_together(adjust)

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Material, Spool, TransactionType
-from inventory.services import adjust_spool, create_spool
+from inventory.services import Adjustment, SpoolDraft, adjust_spool, create_spool
 from production import services as runs
 from production.models import Printer, Product, ProductionRun, RunStatus
 from tenants.models import Membership, Role, Tenant
@@ -290,16 +290,16 @@ class FarmSimulation:
         create_spool(
             tenant=self.tenant,
             user=self.owner,
-            data={
-                "code": code,
-                "material": self.materials[material],
-                "initial_weight_g": Decimal(initial),
-                "empty_spool_weight_g": Decimal("250.00"),
-                "purchase_price": Decimal(price),
-                "purchased_at": timezone.localtime(at, self.tenant.zone).date(),
-                "supplier": supplier,
-                "location": location,
-            },
+            draft=SpoolDraft(
+                code=code,
+                material=self.materials[material],
+                initial_weight_g=Decimal(initial),
+                empty_spool_weight_g=Decimal("250.00"),
+                purchase_price=Decimal(price),
+                purchased_at=timezone.localtime(at, self.tenant.zone).date(),
+                supplier=supplier,
+                location=location,
+            ),
             occurred_at=at,
         )
 
@@ -311,16 +311,12 @@ class FarmSimulation:
         spool = self.rng.choice(candidates)
         loss = grams(self.rng.uniform(fewest, most))
         if type == TransactionType.COUNT:
-            adjust_spool(
-                spool=spool,
-                user=self.owner,
-                type=type,
-                new_weight_g=spool.current_weight_g - loss,
-                reason=reason,
-                occurred_at=at,
+            adjustment = Adjustment(
+                type=type, new_weight_g=spool.current_weight_g - loss, reason=reason, occurred_at=at
             )
         else:
-            adjust_spool(spool=spool, user=self.owner, type=type, delta_g=-loss, reason=reason, occurred_at=at)
+            adjustment = Adjustment(type=type, delta_g=-loss, reason=reason, occurred_at=at)
+        adjust_spool(spool=spool, user=self.owner, adjustment=adjustment)
 
     # --- runs --------------------------------------------------------------------------
 
@@ -412,21 +408,27 @@ class FarmSimulation:
         run = runs.create_run(
             tenant=self.tenant,
             user=self.rng.choice(self.writers),
-            data={
-                "printer": state.printer,
-                "started_at": at,
-                "estimated_print_time_hours": Decimal(str(round(hours, 2))),
-                "slicer_software": state.plan.slicer,
-                "bed_temperature_c": bed,
-                "nozzle_temperature_c": nozzle,
-                "original_run": original,
-                "notes": f"Order #{self.rng.randint(1040, 1999)}" if self.rng.random() < 0.5 else "",
-                "items": [
-                    {"product": product, "quantity": quantity, "bed_position": positions[i] if len(items) > 1 else ""}
-                    for i, (product, quantity) in enumerate(items)
-                ],
-                "materials": materials,
-            },
+            draft=runs.RunDraft.from_data(
+                {
+                    "printer": state.printer,
+                    "started_at": at,
+                    "estimated_print_time_hours": Decimal(str(round(hours, 2))),
+                    "slicer_software": state.plan.slicer,
+                    "bed_temperature_c": bed,
+                    "nozzle_temperature_c": nozzle,
+                    "original_run": original,
+                    "notes": f"Order #{self.rng.randint(1040, 1999)}" if self.rng.random() < 0.5 else "",
+                    "items": [
+                        {
+                            "product": product,
+                            "quantity": quantity,
+                            "bed_position": positions[i] if len(items) > 1 else "",
+                        }
+                        for i, (product, quantity) in enumerate(items)
+                    ],
+                    "materials": materials,
+                }
+            ),
         )
         outcome, ends_at, failure_reason = (None, self.now, "") if still_printing else self.outcome(at, hours)
         if ends_at >= self.now:
@@ -455,13 +457,13 @@ class FarmSimulation:
     def end_run(self, at, state, run, outcome, hours, failure_reason):
         writer = self.rng.choice(self.writers)
         if outcome == RunStatus.COMPLETED:
-            runs.complete_run(run=run, user=writer, data=self.completion(run, at))
+            runs.complete_run(run=run, user=writer, completion=self.completion(run, at))
         elif outcome == RunStatus.FAILED:
-            runs.fail_run(run=run, user=writer, data=self.failure(run, at, hours, failure_reason))
+            runs.fail_run(run=run, user=writer, failure=self.failure(run, at, hours, failure_reason))
             state.last_failed = run
         else:
             runs.cancel_run(run=run, user=writer)
-            runs.update_run(run=run, user=writer, data={"notes": self.rng.choice(CANCEL_NOTES)})
+            runs.update_run(run=run, user=writer, changes=runs.RunChanges(notes=self.rng.choice(CANCEL_NOTES)))
         state.idle_since = at
         next_start = self.working_hours(at + timedelta(hours=self.rng.uniform(*self.plan.gap_hours)))
         self.schedule(next_start, self.start_run, state)
@@ -501,7 +503,7 @@ class FarmSimulation:
         rating = self.rng.choices([5, 4, 3], weights=[5, 4, 1])[0]
         data["quality_rating"] = rating
         data["quality_notes"] = self.rng.choice(QUALITY_NOTES[rating])
-        return data
+        return runs.Completion.from_data(data)
 
     def failure(self, run, at, hours, reason):
         """Filament already laid down when the print stopped is written off as waste."""
@@ -515,7 +517,9 @@ class FarmSimulation:
             }
             for material in run.materials.all()
         ]
-        return {"failure_reason": reason, "completed_at": at, "notes": FAILURES[reason][0], "materials": materials}
+        return runs.Failure.from_data(
+            {"failure_reason": reason, "completed_at": at, "notes": FAILURES[reason][0], "materials": materials}
+        )
 
     def finish_history(self, state):
         """Every idle printer gets one print that is still running now."""
