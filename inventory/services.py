@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
 from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
-from tenants.contracts import UNSET, ensure_same_tenant, sent
+from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
 from tenants.models import Tenant
 
 
@@ -145,15 +145,15 @@ class SpoolChanges:
     only with the value the spool has: the purchase row recorded it.
     """
 
-    code: str = UNSET
-    material: Material = UNSET
-    initial_weight_g: Decimal = UNSET
-    empty_spool_weight_g: Decimal | None = UNSET
-    purchase_price: Decimal | None = UNSET
-    purchased_at: datetime.date | None = UNSET
-    supplier: str = UNSET
-    location: str = UNSET
-    is_active: bool = UNSET
+    code: str | Unset = UNSET
+    material: Material | Unset = UNSET
+    initial_weight_g: Decimal | Unset = UNSET
+    empty_spool_weight_g: Decimal | Unset | None = UNSET
+    purchase_price: Decimal | Unset | None = UNSET
+    purchased_at: datetime.date | Unset | None = UNSET
+    supplier: str | Unset = UNSET
+    location: str | Unset = UNSET
+    is_active: bool | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)

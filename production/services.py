@@ -46,7 +46,7 @@ from production.status_codes import (
     action_setting,
     ensure_transition,
 )
-from tenants.contracts import UNSET, ensure_same_tenant, sent
+from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
 from tenants.models import Tenant
 
 __all__ = [
@@ -163,44 +163,44 @@ class RunDraft:
 class RunChanges:
     """A PUT/PATCH of a run: only the fields not `UNSET` change. `status` may only become `cancelled`."""
 
-    printer: Printer | None = UNSET
-    started_at: datetime.datetime = UNSET
-    estimated_print_time_hours: Decimal | None = UNSET
-    slicer_software: str = UNSET
-    bed_temperature_c: int | None = UNSET
-    nozzle_temperature_c: int | None = UNSET
-    quality_rating: int | None = UNSET
-    quality_notes: str = UNSET
-    notes: str = UNSET
-    original_run: ProductionRun | None = UNSET
-    status: str = UNSET
+    printer: Printer | Unset | None = UNSET
+    started_at: datetime.datetime | Unset = UNSET
+    estimated_print_time_hours: Decimal | Unset | None = UNSET
+    slicer_software: str | Unset = UNSET
+    bed_temperature_c: int | Unset | None = UNSET
+    nozzle_temperature_c: int | Unset | None = UNSET
+    quality_rating: int | Unset | None = UNSET
+    quality_notes: str | Unset = UNSET
+    notes: str | Unset = UNSET
+    original_run: ProductionRun | Unset | None = UNSET
+    status: str | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
 class ItemChanges:
     """A PUT/PATCH of a run item: only the fields not `UNSET` change."""
 
-    product: Product = UNSET
-    quantity: int = UNSET
-    successful_quantity: int | None = UNSET
-    failed_quantity: int | None = UNSET
-    bed_position: str = UNSET
-    notes: str = UNSET
+    product: Product | Unset = UNSET
+    quantity: int | Unset = UNSET
+    successful_quantity: int | Unset | None = UNSET
+    failed_quantity: int | Unset | None = UNSET
+    bed_position: str | Unset = UNSET
+    notes: str | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
 class MaterialChanges:
     """A PUT/PATCH of a run material: only the fields not `UNSET` change."""
 
-    spool: Spool = UNSET
-    estimated_model_g: Decimal = UNSET
-    estimated_flushed_g: Decimal = UNSET
-    estimated_tower_g: Decimal = UNSET
-    spool_weight_before_g: Decimal | None = UNSET
-    spool_weight_after_g: Decimal | None = UNSET
-    actual_model_g: Decimal | None = UNSET
-    actual_flushed_g: Decimal | None = UNSET
-    actual_tower_g: Decimal | None = UNSET
+    spool: Spool | Unset = UNSET
+    estimated_model_g: Decimal | Unset = UNSET
+    estimated_flushed_g: Decimal | Unset = UNSET
+    estimated_tower_g: Decimal | Unset = UNSET
+    spool_weight_before_g: Decimal | Unset | None = UNSET
+    spool_weight_after_g: Decimal | Unset | None = UNSET
+    actual_model_g: Decimal | Unset | None = UNSET
+    actual_flushed_g: Decimal | Unset | None = UNSET
+    actual_tower_g: Decimal | Unset | None = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,8 +208,8 @@ class ItemOutcome:
     """What came off the printer for one item of the run (`id`); an `UNSET` count keeps the stored one."""
 
     id: uuid.UUID
-    successful_quantity: int | None = UNSET
-    failed_quantity: int | None = UNSET
+    successful_quantity: int | Unset | None = UNSET
+    failed_quantity: int | Unset | None = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,11 +217,11 @@ class MaterialActuals:
     """The actual usage of one material of the run (`id`); an `UNSET` field keeps the stored value."""
 
     id: uuid.UUID
-    actual_model_g: Decimal | None = UNSET
-    actual_flushed_g: Decimal | None = UNSET
-    actual_tower_g: Decimal | None = UNSET
-    spool_weight_before_g: Decimal | None = UNSET
-    spool_weight_after_g: Decimal | None = UNSET
+    actual_model_g: Decimal | Unset | None = UNSET
+    actual_flushed_g: Decimal | Unset | None = UNSET
+    actual_tower_g: Decimal | Unset | None = UNSET
+    spool_weight_before_g: Decimal | Unset | None = UNSET
+    spool_weight_after_g: Decimal | Unset | None = UNSET
 
 
 def _outcomes_and_actuals(data):
@@ -236,9 +236,9 @@ class Completion:
 
     completed_at: datetime.datetime | None = None
     use_estimates: bool = False
-    quality_rating: int | None = UNSET
-    quality_notes: str = UNSET
-    notes: str = UNSET
+    quality_rating: int | Unset | None = UNSET
+    quality_notes: str | Unset = UNSET
+    notes: str | Unset = UNSET
     items: tuple[ItemOutcome, ...] = ()
     materials: tuple[MaterialActuals, ...] = ()
 
@@ -255,7 +255,7 @@ class Failure:
 
     failure_reason: str
     completed_at: datetime.datetime | None = None
-    notes: str = UNSET
+    notes: str | Unset = UNSET
     materials: tuple[MaterialActuals, ...] = ()
 
     @classmethod

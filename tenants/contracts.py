@@ -6,7 +6,7 @@ from typing import Any, Final
 from core.errors import ForeignTenant
 
 
-class _Unset:
+class Unset:
     """The type of `UNSET`: a field of a changes dataclass that the caller did not send."""
 
     _instance = None
@@ -29,7 +29,7 @@ class _Unset:
         return self
 
 
-UNSET: Final = _Unset()
+UNSET: Final = Unset()
 
 
 def sent(changes) -> dict[str, Any]:

@@ -191,3 +191,18 @@ def test_a_manual_adjustment_records_its_user_on_the_ledger_row(tenant, make_mem
     assert response.status_code == 200
     row = InventoryTransaction.objects.filter(spool=spool, type="count").get()
     assert row.user == manager and row.occurred_at is not None
+
+
+def test_the_history_row_is_written_in_the_same_transaction_as_the_change(tenant, make_run, monkeypatch):
+    run = make_run(tenant)
+
+    def broken(**fields):
+        raise RuntimeError("history unavailable")
+
+    monkeypatch.setattr(ProductionRunEvent.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        complete_run(run=run, user=None, completion=Completion(use_estimates=True))
+
+    run.refresh_from_db()
+    assert run.status == "in_progress"
+    assert not InventoryTransaction.objects.filter(production_run=run).exists()
