@@ -8,6 +8,7 @@ from production.views import (
     PrinterViewSet,
     ProductionRunViewSet,
     ProductViewSet,
+    RunHistoryViewSet,
     RunItemViewSet,
     RunMaterialViewSet,
 )
@@ -26,6 +27,7 @@ router.register("production-runs", ProductionRunViewSet, basename="production-ru
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
 runs_router.register("items", RunItemViewSet, basename="run-item")
 runs_router.register("materials", RunMaterialViewSet, basename="run-material")
+runs_router.register("history", RunHistoryViewSet, basename="run-history")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

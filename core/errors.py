@@ -73,6 +73,11 @@ class ErrorCode(StrEnum):
         400,
         "A referenced record belongs to another tenant (services refuse it; the API never finds it).",
     )
+    INITIAL_WEIGHT_FIXED = (
+        "initial_weight_fixed",
+        400,
+        "A spool's initial_weight_g is fixed once its purchase is recorded.",
+    )
     # 401, 403: who is asking.
     NOT_AUTHENTICATED = (
         "not_authenticated",

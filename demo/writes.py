@@ -3,7 +3,7 @@
 The history is built only through the services the API uses, so its ledger balances like
 real data. These functions are the one spot that knows the services' signatures: the seed
 (demo/seed.py) and the benchmark (bench/) call them with plain dicts of model instances,
-and a change of a service's inputs is adapted here. Materials, products and printers have
+which become the services' input dataclasses here. Materials, products and printers have
 no service (the API writes them with a plain save), so they are created here the same way.
 """
 
@@ -45,38 +45,33 @@ def add_printer(*, tenant, fields):
 
 def buy_spool(*, tenant, user, data, occurred_at=None):
     """A new spool and its purchase row; `data` holds the spool's fields (`material` an instance)."""
-    return inventory.create_spool(tenant=tenant, user=user, data=data, occurred_at=occurred_at)
+    return inventory.create_spool(tenant=tenant, user=user, draft=inventory.SpoolDraft(**data), occurred_at=occurred_at)
 
 
 def correct_spool(*, spool, user, type, reason, occurred_at=None, new_weight_g=None, delta_g=None):
     """A stock count (`new_weight_g`) or a loss (`delta_g`) written to the ledger."""
-    return inventory.adjust_spool(
-        spool=spool,
-        user=user,
-        type=type,
-        reason=reason,
-        new_weight_g=new_weight_g,
-        delta_g=delta_g,
-        occurred_at=occurred_at,
+    adjustment = inventory.Adjustment(
+        type=type, reason=reason, new_weight_g=new_weight_g, delta_g=delta_g, occurred_at=occurred_at
     )
+    return inventory.adjust_spool(spool=spool, user=user, adjustment=adjustment)
 
 
 def start_run(*, tenant, user, data):
     """A run in progress; `data` holds its fields, `items` and `materials` (model instances, not ids)."""
-    return production.create_run(tenant=tenant, user=user, data=data)
+    return production.create_run(tenant=tenant, user=user, draft=production.RunDraft.from_data(data))
 
 
 def complete_run(*, run, user, data):
-    return production.complete_run(run=run, user=user, data=data)
+    return production.complete_run(run=run, user=user, completion=production.Completion.from_data(data))
 
 
 def fail_run(*, run, user, data):
-    return production.fail_run(run=run, user=user, data=data)
+    return production.fail_run(run=run, user=user, failure=production.Failure.from_data(data))
 
 
 def cancel_run(*, run, user, notes=None):
     """Cancel a run; `notes`, when given, are written on it afterwards (a cancelled run still takes notes)."""
     run = production.cancel_run(run=run, user=user)
     if notes is not None:
-        run = production.update_run(run=run, user=user, data={"notes": notes})
+        run = production.update_run(run=run, user=user, changes=production.RunChanges(notes=notes))
     return run

@@ -52,11 +52,12 @@ class SpoolAdmin(TenantOwnedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             # `obj.save()` would also write back the weight read with the form, over any movement since.
-            services.update_spool(spool=obj, data={name: form.cleaned_data[name] for name in form.changed_data})
+            changes = services.SpoolChanges(**{name: form.cleaned_data[name] for name in form.changed_data})
+            services.update_spool(spool=obj, changes=changes)
             return
         # The admin goes on with `obj`, so the service creates the spool under obj's id.
         data = {name: value for name, value in form.cleaned_data.items() if name != "tenant"}
-        services.create_spool(tenant=obj.tenant, user=request.user, data={**data, "id": obj.pk})
+        services.create_spool(tenant=obj.tenant, user=request.user, draft=services.SpoolDraft(**data, id=obj.pk))
 
 
 @admin.register(InventoryTransaction)

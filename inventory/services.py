@@ -1,5 +1,7 @@
 """Inventory operations. `record_movements` is the only writer of spool weights and of the ledger."""
 
+import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -8,7 +10,9 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
-from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
+from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
+from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
+from tenants.models import Tenant
 
 
 class InsufficientStock(Conflict):
@@ -117,10 +121,61 @@ def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, desc
     return row
 
 
-def create_spool(*, tenant, user, data, occurred_at=None):
+@dataclass(frozen=True, kw_only=True)
+class SpoolDraft:
+    """A spool to buy. `id` is for callers that must know it beforehand (the admin's add form)."""
+
+    code: str
+    material: Material
+    initial_weight_g: Decimal
+    empty_spool_weight_g: Decimal | None = None
+    purchase_price: Decimal | None = None
+    purchased_at: datetime.date | None = None
+    supplier: str = ""
+    location: str = ""
+    is_active: bool = True
+    id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpoolChanges:
+    """A PUT/PATCH of a spool: a field left `UNSET` was not sent and keeps its value.
+
+    `None` is a value (a price or date sent as null clears it). `initial_weight_g` may be sent
+    only with the value the spool has: the purchase row recorded it.
+    """
+
+    code: str | Unset = UNSET
+    material: Material | Unset = UNSET
+    initial_weight_g: Decimal | Unset = UNSET
+    empty_spool_weight_g: Decimal | Unset | None = UNSET
+    purchase_price: Decimal | Unset | None = UNSET
+    purchased_at: datetime.date | Unset | None = UNSET
+    supplier: str | Unset = UNSET
+    location: str | Unset = UNSET
+    is_active: bool | Unset = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adjustment:
+    """A manual correction: set the weight (`new_weight_g`) or change it (`delta_g`), exactly one.
+
+    `occurred_at` (default now) lets imports and the demo seed record past corrections.
+    """
+
+    type: str
+    reason: str = ""
+    new_weight_g: Decimal | None = None
+    delta_g: Decimal | None = None
+    occurred_at: datetime.datetime | None = None
+
+
+def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -> Spool:
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither."""
+    ensure_same_tenant(tenant, draft.material)
+    fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
     with transaction.atomic():
-        spool = Spool.objects.create(tenant=tenant, **data)
+        spool = Spool.objects.create(tenant=tenant, **fields)
         record_movement(
             spool=spool,
             type=TransactionType.PURCHASE,
@@ -132,44 +187,51 @@ def create_spool(*, tenant, user, data, occurred_at=None):
     return spool
 
 
-def update_spool(*, spool, data):
+def update_spool(*, spool: Spool, changes: SpoolChanges) -> Spool:
     """Change a spool's own fields (code, location, price...) and return it as now stored.
 
     `spool` may have been read before another request moved its weight: only the
-    fields in `data` are written, so its weight and ledger position stay the ledger's.
+    fields sent are written, so its weight and ledger position stay the ledger's.
     """
+    fields = sent(changes)
+    ensure_same_tenant(spool.tenant_id, fields.get("material"))
     with transaction.atomic():
         spool = lock_spools({spool.pk})[spool.pk]
-        for name, value in data.items():
+        if "initial_weight_g" in fields:
+            if fields["initial_weight_g"] != spool.initial_weight_g:
+                raise InvalidInput(
+                    f"Spool {spool.code}'s initial weight ({spool.initial_weight_g} g) was recorded on purchase; "
+                    "correct its weight with an adjustment instead.",
+                    code=ErrorCode.INITIAL_WEIGHT_FIXED,
+                )
+            del fields["initial_weight_g"]
+        for name, value in fields.items():
             setattr(spool, name, value)
-        spool.save(update_fields=[*data, "updated_at"])
+        spool.save(update_fields=[*fields, "updated_at"])
     return spool
 
 
 ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
 
-def adjust_spool(*, spool, user, type, reason="", new_weight_g=None, delta_g=None, occurred_at=None):
-    """A manual correction: set the weight (`new_weight_g`) or change it (`delta_g`).
-
-    `occurred_at` (default now) lets imports and the demo seed record past corrections.
-    """
-    if type not in ADJUSTMENT_TYPES:
+def adjust_spool(*, spool: Spool, user, adjustment: Adjustment) -> InventoryTransaction:
+    """Apply a manual correction; its ledger row records `user` and when it happened."""
+    if adjustment.type not in ADJUSTMENT_TYPES:
         raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code=ErrorCode.INVALID_ADJUSTMENT)
-    if (new_weight_g is None) == (delta_g is None):
+    if (adjustment.new_weight_g is None) == (adjustment.delta_g is None):
         raise InvalidInput("Give exactly one of new_weight_g and delta_g.", code=ErrorCode.INVALID_ADJUSTMENT)
     return record_movement(
         spool=spool,
-        type=type,
+        type=adjustment.type,
         user=user,
-        new_weight_g=new_weight_g,
-        change_g=delta_g,
-        description=reason,
-        occurred_at=occurred_at,
+        new_weight_g=adjustment.new_weight_g,
+        change_g=adjustment.delta_g,
+        description=adjustment.reason,
+        occurred_at=adjustment.occurred_at,
     )
 
 
-def delete_spool(*, spool):
+def delete_spool(*, spool: Spool) -> None:
     """Delete a spool whose only ledger row is its purchase; anything else is history to keep."""
     with transaction.atomic():
         lock_spools({spool.pk})

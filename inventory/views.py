@@ -42,11 +42,13 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = services.create_spool(
-            tenant=self.request.tenant, user=self.request.user, data=serializer.validated_data
+            tenant=self.request.tenant, user=self.request.user, draft=services.SpoolDraft(**serializer.validated_data)
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_spool(spool=serializer.instance, data=serializer.validated_data)
+        serializer.instance = services.update_spool(
+            spool=serializer.instance, changes=services.SpoolChanges(**serializer.validated_data)
+        )
 
     def perform_destroy(self, instance):
         services.delete_spool(spool=instance)
@@ -61,7 +63,9 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         spool = self.get_object()
         adjustment = SpoolAdjustmentSerializer(data=request.data)
         adjustment.is_valid(raise_exception=True)
-        services.adjust_spool(spool=spool, user=request.user, **adjustment.validated_data)
+        services.adjust_spool(
+            spool=spool, user=request.user, adjustment=services.Adjustment(**adjustment.validated_data)
+        )
         return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
 
 

@@ -1,6 +1,12 @@
+import json
+
 from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 
 from core.errors import DomainError
 from production import services
@@ -12,6 +18,7 @@ from production.models import (
     ProductionRunMaterial,
     RunNumberCounter,
 )
+from production.status_codes import TRANSITIONS, RunAction
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 
@@ -120,14 +127,19 @@ class ProductionRunAdmin(TenantOwnedAdmin):
         "created_by",
         "deleted_at",
         "deleted_by",
+        "history",
     ]
     inlines = [RunItemInline, RunMaterialInline]
+    # One action per transition of the state table (each service refuses a run its status does
+    # not allow, and the action reports it), then soft delete and restore.
     actions = [
         service_action(
-            "Complete with estimates where actuals are missing", services.complete_run, data={"use_estimates": True}
+            f"{TRANSITIONS[RunAction.COMPLETE].label} with estimates where actuals are missing",
+            services.complete_run,
+            completion=services.Completion(use_estimates=True),
         ),
-        service_action("Cancel", services.cancel_run),
-        service_action("Reopen (reverses inventory)", services.reopen_run),
+        service_action(TRANSITIONS[RunAction.CANCEL].label, services.cancel_run),
+        service_action(f"{TRANSITIONS[RunAction.REOPEN].label} (reverses inventory)", services.reopen_run),
         service_action("Soft-delete", services.delete_run),
         service_action("Restore soft-deleted", services.restore_run),
     ]
@@ -135,6 +147,28 @@ class ProductionRunAdmin(TenantOwnedAdmin):
     def get_queryset(self, request):
         # Staff see soft-deleted runs too: that is where they are restored.
         return ProductionRun.all_objects.select_related("tenant", "printer").annotate(item_count=Count("items"))
+
+    @admin.display(description="history")
+    def history(self, run):
+        """Who did what to the run, newest first, as the services recorded it."""
+        events = run.events.select_related("user") if run.pk else []
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            (
+                (
+                    localize(timezone.localtime(event.occurred_at)),
+                    event.get_action_display(),
+                    event.user or "-",
+                    json.dumps(event.changes, cls=DjangoJSONEncoder),
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            "<table><tr><th>When</th><th>Action</th><th>User</th><th>Changes (field: [old, new])</th></tr>{}</table>",
+            rows,
+        )
 
     @admin.display(description="items", ordering="item_count")
     def item_count(self, run):
@@ -149,9 +183,11 @@ class ProductionRunAdmin(TenantOwnedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.changed_data if name != "tenant"}
+        changes = services.RunChanges(
+            **{name: form.cleaned_data[name] for name in form.changed_data if name != "tenant"}
+        )
         try:
-            services.update_run(run=obj, user=request.user, data=data)
+            services.update_run(run=obj, user=request.user, changes=changes)
         except DomainError as error:
             # Nothing was saved: neither log nor announce a change, and send the user back to the form.
             self.message_user(request, error.detail, messages.ERROR)

@@ -3,7 +3,16 @@ from django.db.models import Exists, OuterRef, Q
 
 from core.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
 from inventory.models import MaterialKind
-from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
+from production.models import (
+    Printer,
+    Product,
+    ProductionRun,
+    ProductionRunEvent,
+    ProductionRunItem,
+    ProductionRunMaterial,
+    RunEventAction,
+    RunStatus,
+)
 from tenants.filters import TenantFilterSet
 
 
@@ -97,3 +106,13 @@ class RunMaterialFilter(TenantFilterSet):
     class Meta:
         model = ProductionRunMaterial
         fields = []
+
+
+class RunEventFilter(TenantFilterSet):
+    # Declared: django-filter would build it from the model's manager at import, outside any tenant scope.
+    action = django_filters.MultipleChoiceFilter(choices=RunEventAction.choices)
+    ordering = OrderingFilter(fields=["occurred_at"])
+
+    class Meta:
+        model = ProductionRunEvent
+        fields = ["action"]

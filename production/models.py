@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -10,6 +11,7 @@ from django.utils import timezone
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
 from inventory.models import GRAMS, ZERO, MaterialKind, Spool
+from production.status_codes import INITIAL_STATUS, LOCKED_STATUSES, RunStatus
 from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 from tenants.scoping import TenantScopedManager
 
@@ -69,13 +71,6 @@ class Printer(TenantOwnedModel):
         return self.name
 
 
-class RunStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
 class FailureReason(models.TextChoices):
     ADHESION = "adhesion"
     SPAGHETTI = "spaghetti"
@@ -119,7 +114,7 @@ class ActiveRunManager(TenantScopedManager.from_queryset(ProductionRunQuerySet))
 
 class ProductionRun(TenantOwnedModel):
     run_number = models.CharField(max_length=32, editable=False)
-    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.IN_PROGRESS)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=INITIAL_STATUS)
     printer = models.ForeignKey(Printer, on_delete=models.PROTECT, null=True, blank=True, related_name="runs")
     started_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -175,7 +170,7 @@ class ProductionRun(TenantOwnedModel):
 
     @property
     def is_locked(self):
-        return self.status != RunStatus.IN_PROGRESS
+        return self.status in LOCKED_STATUSES
 
     @property
     def is_reprint(self):
@@ -322,3 +317,43 @@ class ProductionRunMaterial(TenantOwnedModel):
         if actual is None or self.cost_per_gram is None:
             return None
         return actual * self.cost_per_gram
+
+
+class RunEventAction(models.TextChoices):
+    CREATED = "created"
+    UPDATED = "updated"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
+    DELETED = "deleted"
+    RESTORED = "restored"
+    ITEM_ADDED = "item_added"
+    ITEM_CHANGED = "item_changed"
+    ITEM_REMOVED = "item_removed"
+    MATERIAL_ADDED = "material_added"
+    MATERIAL_CHANGED = "material_changed"
+    MATERIAL_REMOVED = "material_removed"
+
+
+class ProductionRunEvent(TenantOwnedModel):
+    """Who changed a run, when, and what: one row per state change, written by the service that made it.
+
+    `changes` maps each changed field to `[old, new]` (for a create, the run's items and materials;
+    for an item or material, its id and fields). Rows are never edited.
+    """
+
+    run = models.ForeignKey(ProductionRun, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=RunEventAction.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "run", "-occurred_at"], name="run_event_tenant_run_occurred")]
+
+    def __str__(self):
+        return f"{self.action} {self.run_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -9,10 +9,11 @@ from production.models import (
     Printer,
     Product,
     ProductionRun,
+    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
-    RunStatus,
 )
+from production.status_codes import INITIAL_STATUS
 from tenants.serializers import TenantListSerializer, TenantOwnedSerializer
 
 
@@ -175,8 +176,8 @@ class ProductionRunSerializer(TenantOwnedSerializer):
         return value
 
     def validate_status(self, value):
-        if self.instance is None and value != RunStatus.IN_PROGRESS:
-            raise serializers.ValidationError("A new run starts in_progress.")
+        if self.instance is None and value != INITIAL_STATUS:
+            raise serializers.ValidationError(f"A new run starts {INITIAL_STATUS}.")
         return value
 
 
@@ -228,3 +229,15 @@ class FailRunSerializer(serializers.Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
+
+
+class RunEventSerializer(serializers.ModelSerializer):
+    """One entry of a run's history: `changes` maps each changed field to `[old, new]`."""
+
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
+    changes = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = ProductionRunEvent
+        fields = ["id", "action", "user", "occurred_at", "changes"]
+        read_only_fields = fields

@@ -1,30 +1,86 @@
 """Every state change of a production run, its items and its materials.
 
-Each operation locks the run row first, so it sees the run's current status and
-no two operations on one run interleave; inventory moves only through
-`inventory.services.record_movements`.
+Each operation takes its input as a frozen dataclass (below), refuses references to
+another tenant's records before it writes anything, locks the run row first (so it sees
+the run's current status and no two operations on one run interleave), asks
+`production.status_codes` whether the run's status allows it, and records who did what
+in the run's history (`ProductionRunEvent`) in the same transaction. Inventory moves only
+through `inventory.services.record_movements`.
+
+PATCH-style inputs (`RunChanges`, `ItemChanges`, `MaterialChanges`, and the optional fields of
+`Completion`, `Failure`, `ItemOutcome`, `MaterialActuals`) default every field to `UNSET`: a field
+left `UNSET` was not sent and keeps its value, while `None` was sent as null and is written.
 """
 
 import datetime
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
-from inventory.models import InventoryTransaction, TransactionType
+from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import InsufficientStock, Movement, record_movements
 from production.models import (
     MAX_UNITS_PER_RUN,
+    FailureReason,
+    Printer,
+    Product,
     ProductionRun,
+    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
+    RunEventAction,
     RunNumberCounter,
-    RunStatus,
 )
+from production.status_codes import (
+    FIELDS_EDITABLE_WHEN_LOCKED,
+    HOLDS_INVENTORY,
+    INITIAL_STATUS,
+    MAY_HOLD_INVENTORY,
+    InvalidTransition,
+    RunAction,
+    action_setting,
+    ensure_transition,
+)
+from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
+from tenants.models import Tenant
 
-EDITABLE_WHEN_LOCKED = frozenset({"notes", "quality_rating", "quality_notes"})
+__all__ = [
+    "Completion",
+    "DuplicateSpool",
+    "Failure",
+    "InvalidTransition",
+    "ItemChanges",
+    "ItemDraft",
+    "ItemOutcome",
+    "MaterialActuals",
+    "MaterialChanges",
+    "MaterialDraft",
+    "RunChanges",
+    "RunDraft",
+    "RunHasInventory",
+    "RunLocked",
+    "add_item",
+    "add_material",
+    "cancel_run",
+    "complete_run",
+    "create_run",
+    "delete_run",
+    "fail_run",
+    "next_run_number",
+    "remove_item",
+    "remove_material",
+    "reopen_run",
+    "restore_run",
+    "update_item",
+    "update_material",
+    "update_run",
+]
+
 MATERIAL_ACTUAL_FIELDS = (
     "actual_model_g",
     "actual_flushed_g",
@@ -36,10 +92,6 @@ REASSESSED_FIELDS = frozenset({"spool", "estimated_model_g", "estimated_flushed_
 HOURS = Decimal("0.01")
 MAX_DURATION_HOURS = 999_999
 MAX_DURATION = datetime.timedelta(hours=MAX_DURATION_HOURS)
-
-
-class InvalidTransition(Conflict):
-    default_code = ErrorCode.INVALID_TRANSITION
 
 
 class RunLocked(Conflict):
@@ -54,10 +106,209 @@ class RunHasInventory(Conflict):
     default_code = ErrorCode.RUN_HAS_INVENTORY
 
 
+# --- inputs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemDraft:
+    product: Product
+    quantity: int
+    successful_quantity: int | None = None
+    failed_quantity: int | None = None
+    bed_position: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialDraft:
+    spool: Spool
+    estimated_model_g: Decimal
+    estimated_flushed_g: Decimal = ZERO
+    estimated_tower_g: Decimal = ZERO
+    spool_weight_before_g: Decimal | None = None
+    spool_weight_after_g: Decimal | None = None
+    actual_model_g: Decimal | None = None
+    actual_flushed_g: Decimal | None = None
+    actual_tower_g: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunDraft:
+    """A new run with its items and materials. `started_at` None means now; `status` can only be the initial one."""
+
+    printer: Printer | None = None
+    started_at: datetime.datetime | None = None
+    estimated_print_time_hours: Decimal | None = None
+    slicer_software: str = ""
+    bed_temperature_c: int | None = None
+    nozzle_temperature_c: int | None = None
+    quality_rating: int | None = None
+    quality_notes: str = ""
+    notes: str = ""
+    original_run: ProductionRun | None = None
+    status: str = INITIAL_STATUS
+    items: tuple[ItemDraft, ...] = ()
+    materials: tuple[MaterialDraft, ...] = ()
+
+    @classmethod
+    def from_data(cls, data) -> "RunDraft":
+        """From a mapping whose `items`/`materials` are mappings (a serializer's validated data)."""
+        data = dict(data)
+        items = tuple(ItemDraft(**item) for item in data.pop("items", ()))
+        materials = tuple(MaterialDraft(**material) for material in data.pop("materials", ()))
+        return cls(**data, items=items, materials=materials)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunChanges:
+    """A PUT/PATCH of a run: only the fields not `UNSET` change. `status` may only become `cancelled`."""
+
+    printer: Printer | Unset | None = UNSET
+    started_at: datetime.datetime | Unset = UNSET
+    estimated_print_time_hours: Decimal | Unset | None = UNSET
+    slicer_software: str | Unset = UNSET
+    bed_temperature_c: int | Unset | None = UNSET
+    nozzle_temperature_c: int | Unset | None = UNSET
+    quality_rating: int | Unset | None = UNSET
+    quality_notes: str | Unset = UNSET
+    notes: str | Unset = UNSET
+    original_run: ProductionRun | Unset | None = UNSET
+    status: str | Unset = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemChanges:
+    """A PUT/PATCH of a run item: only the fields not `UNSET` change."""
+
+    product: Product | Unset = UNSET
+    quantity: int | Unset = UNSET
+    successful_quantity: int | Unset | None = UNSET
+    failed_quantity: int | Unset | None = UNSET
+    bed_position: str | Unset = UNSET
+    notes: str | Unset = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialChanges:
+    """A PUT/PATCH of a run material: only the fields not `UNSET` change."""
+
+    spool: Spool | Unset = UNSET
+    estimated_model_g: Decimal | Unset = UNSET
+    estimated_flushed_g: Decimal | Unset = UNSET
+    estimated_tower_g: Decimal | Unset = UNSET
+    spool_weight_before_g: Decimal | Unset | None = UNSET
+    spool_weight_after_g: Decimal | Unset | None = UNSET
+    actual_model_g: Decimal | Unset | None = UNSET
+    actual_flushed_g: Decimal | Unset | None = UNSET
+    actual_tower_g: Decimal | Unset | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemOutcome:
+    """What came off the printer for one item of the run (`id`); an `UNSET` count keeps the stored one."""
+
+    id: uuid.UUID
+    successful_quantity: int | Unset | None = UNSET
+    failed_quantity: int | Unset | None = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialActuals:
+    """The actual usage of one material of the run (`id`); an `UNSET` field keeps the stored value."""
+
+    id: uuid.UUID
+    actual_model_g: Decimal | Unset | None = UNSET
+    actual_flushed_g: Decimal | Unset | None = UNSET
+    actual_tower_g: Decimal | Unset | None = UNSET
+    spool_weight_before_g: Decimal | Unset | None = UNSET
+    spool_weight_after_g: Decimal | Unset | None = UNSET
+
+
+def _outcomes_and_actuals(data):
+    items = tuple(ItemOutcome(**item) for item in data.pop("items", ()))
+    materials = tuple(MaterialActuals(**material) for material in data.pop("materials", ()))
+    return items, materials
+
+
+@dataclass(frozen=True, kw_only=True)
+class Completion:
+    """Completing a run: `completed_at` None means now; `use_estimates` fills missing actuals."""
+
+    completed_at: datetime.datetime | None = None
+    use_estimates: bool = False
+    quality_rating: int | Unset | None = UNSET
+    quality_notes: str | Unset = UNSET
+    notes: str | Unset = UNSET
+    items: tuple[ItemOutcome, ...] = ()
+    materials: tuple[MaterialActuals, ...] = ()
+
+    @classmethod
+    def from_data(cls, data) -> "Completion":
+        data = dict(data)
+        items, materials = _outcomes_and_actuals(data)
+        return cls(**data, items=items, materials=materials)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failure:
+    """Failing a run: why, when (None means now), and the filament already used."""
+
+    failure_reason: str
+    completed_at: datetime.datetime | None = None
+    notes: str | Unset = UNSET
+    materials: tuple[MaterialActuals, ...] = ()
+
+    @classmethod
+    def from_data(cls, data) -> "Failure":
+        data = dict(data)
+        _, materials = _outcomes_and_actuals(data)
+        return cls(**data, materials=materials)
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+def _plain(value):
+    """A value as the history stores it: a referenced record by its id."""
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def _record(run, action, user, **changes) -> ProductionRunEvent:
+    """One history row for `run`: who (`user`, None for the system), now, and what changed."""
+    if user is not None and not user.is_authenticated:
+        user = None
+    return ProductionRunEvent.objects.create(
+        tenant_id=run.tenant_id, run=run, action=action, user=user, changes=changes
+    )
+
+
+def _diff(record, new_values) -> dict[str, list]:
+    """`{field: [old, new]}` for each of `new_values` that differs from `record`'s."""
+    return {
+        name: [_plain(getattr(record, name)), _plain(value)]
+        for name, value in new_values.items()
+        if getattr(record, name) != value
+    }
+
+
+def _created(record, names) -> dict[str, list]:
+    return {name: [None, _plain(getattr(record, name))] for name in names}
+
+
+def _removed(record, names) -> dict[str, list]:
+    return {name: [_plain(getattr(record, name)), None] for name in names}
+
+
+ITEM_FIELDS = tuple(field.name for field in ItemChanges.__dataclass_fields__.values())
+MATERIAL_FIELDS = tuple(field.name for field in MaterialChanges.__dataclass_fields__.values())
+
+
 # --- run numbers -------------------------------------------------------------------------
 
 
-def next_run_number(*, tenant, now):
+def next_run_number(*, tenant: Tenant, now: datetime.datetime) -> str:
     """`{prefix}-{YYYYMMDD}-{NNN}` for the tenant's local day; the day's counter row is locked."""
     day = timezone.localtime(now, tenant.zone).date()
     counters = RunNumberCounter.objects.for_tenant(tenant).filter(day=day)
@@ -71,17 +322,17 @@ def next_run_number(*, tenant, now):
 # --- checks shared by create, edits and completion ---------------------------------------
 
 
-def lock_run(run):
+def _lock_run(run):
     (locked,) = lock_rows(ProductionRun.all_objects.filter(pk=run.pk))
     return locked
 
 
-def ensure_editable(run):
+def _ensure_editable(run):
     if run.is_locked:
         raise RunLocked(f"Run {run.run_number} is {run.status}; its items and materials can no longer change.")
 
 
-def check_outcomes(item):
+def _check_outcomes(item):
     successful = item.successful_quantity or 0
     failed = item.failed_quantity or 0
     if successful + failed > item.quantity:
@@ -91,7 +342,7 @@ def check_outcomes(item):
         )
 
 
-def settle_outcomes(item):
+def _settle_outcomes(item):
     """At completion an item's counts are final: a missing count is what the other leaves over."""
     if item.successful_quantity is None and item.failed_quantity is None:
         item.successful_quantity, item.failed_quantity = item.quantity, 0
@@ -101,7 +352,7 @@ def settle_outcomes(item):
         item.failed_quantity = max(item.quantity - item.successful_quantity, 0)
 
 
-def check_total_units(items):
+def _check_total_units(items):
     total = sum(item.quantity for item in items)
     if total > MAX_UNITS_PER_RUN:
         raise InvalidInput(
@@ -110,7 +361,7 @@ def check_total_units(items):
         )
 
 
-def check_kinds(items, materials):
+def _check_kinds(items, materials):
     """A product with a material kind may only be printed from spools of that kind."""
     for item in items:
         required = item.product.material_kind
@@ -125,7 +376,7 @@ def check_kinds(items, materials):
                 )
 
 
-def check_assignable(material, *, other_spool_ids):
+def _check_assignable(material, *, other_spool_ids):
     spool = material.spool
     if not spool.is_active:
         raise InvalidInput(f"Spool {spool.code} is inactive.", code=ErrorCode.SPOOL_INACTIVE)
@@ -140,7 +391,7 @@ def check_assignable(material, *, other_spool_ids):
         )
 
 
-def check_weighings(material):
+def _check_weighings(material):
     before, after = material.spool_weight_before_g, material.spool_weight_after_g
     if before is not None and after is not None and after > before:
         raise InvalidInput(
@@ -149,128 +400,158 @@ def check_weighings(material):
         )
 
 
-def run_items(run):
+def _check_original_run(run, original_run):
+    if original_run is not None and original_run.pk == run.pk:
+        raise InvalidInput("A run cannot be a reprint of itself.", code=ErrorCode.INVALID_ORIGINAL_RUN)
+
+
+def _run_items(run):
     return list(run.items.select_related("product"))
 
 
-def run_materials(run):
+def _run_materials(run):
     return list(run.materials.select_related("spool__material"))
 
 
 # --- the run -------------------------------------------------------------------------------
 
 
-def create_run(*, tenant, user, data):
+RUN_FIELDS = tuple(
+    name for name in RunDraft.__dataclass_fields__ if name not in {"items", "materials", "status", "started_at"}
+)
+
+
+def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
     """A run with its items and materials, all in one transaction or nothing."""
-    data = dict(data)
-    items_data = data.pop("items", [])
-    materials_data = data.pop("materials", [])
-    data.pop("status", None)
+    ensure_same_tenant(
+        tenant,
+        draft.printer,
+        draft.original_run,
+        *(item.product for item in draft.items),
+        *(material.spool for material in draft.materials),
+    )
+    if draft.status != INITIAL_STATUS:
+        raise InvalidInput(f"A new run starts {INITIAL_STATUS}.", code=ErrorCode.INVALID)
+    fields = {name: getattr(draft, name) for name in RUN_FIELDS}
     with transaction.atomic():
-        run = ProductionRun(tenant=tenant, created_by=user, **data)
-        items = [ProductionRunItem(tenant=tenant, run=run, **fields) for fields in items_data]
-        materials = [ProductionRunMaterial(tenant=tenant, run=run, **fields) for fields in materials_data]
+        run = ProductionRun(tenant=tenant, created_by=user, started_at=draft.started_at or timezone.now(), **fields)
+        items = [ProductionRunItem(tenant=tenant, run=run, **vars(item)) for item in draft.items]
+        materials = [ProductionRunMaterial(tenant=tenant, run=run, **vars(material)) for material in draft.materials]
         for item in items:
-            check_outcomes(item)
-        check_total_units(items)
+            _check_outcomes(item)
+        _check_total_units(items)
         seen = set()
         for material in materials:
-            check_assignable(material, other_spool_ids=seen)
-            check_weighings(material)
+            _check_assignable(material, other_spool_ids=seen)
+            _check_weighings(material)
             material.cost_per_gram = material.spool.cost_per_gram
             seen.add(material.spool.pk)
-        check_kinds(items, materials)
+        _check_kinds(items, materials)
         run.run_number = next_run_number(tenant=tenant, now=timezone.now())
         run.save()
         ProductionRunItem.objects.bulk_create(items)
         ProductionRunMaterial.objects.bulk_create(materials)
+        _record(
+            run,
+            RunEventAction.CREATED,
+            user,
+            **_created(run, ("run_number", "status", "started_at")),
+            **{name: [None, _plain(value)] for name, value in fields.items() if value not in (None, "")},
+            items=[{"id": item.pk, "product": item.product_id, "quantity": item.quantity} for item in items],
+            materials=[
+                {"id": material.pk, "spool": material.spool_id, "estimated_total_g": material.estimated_total_g}
+                for material in materials
+            ],
+        )
     return run
 
 
-def update_run(*, run, user, data):
-    """PUT/PATCH of a run: locked runs take only notes and quality; status only to `cancelled`."""
+def update_run(*, run: ProductionRun, user, changes: RunChanges) -> ProductionRun:
+    """PUT/PATCH of a run: locked runs take only notes and quality; `status` only as the table allows."""
+    fields = sent(changes)
+    ensure_same_tenant(run.tenant_id, fields.get("printer"), fields.get("original_run"))
     with transaction.atomic():
-        run = lock_run(run)
-        data = dict(data)
-        new_status = data.pop("status", run.status)
-        changed = {name: value for name, value in data.items() if getattr(run, name) != value}
-        if new_status != run.status and not (run.status == RunStatus.IN_PROGRESS and new_status == RunStatus.CANCELLED):
-            raise InvalidTransition(
-                f"Run {run.run_number} is {run.status}; its status cannot change to {new_status} this way.",
-                status=run.status,
-            )
-        if run.is_locked and set(changed) - EDITABLE_WHEN_LOCKED:
+        run = _lock_run(run)
+        new_status = fields.pop("status", run.status)
+        changed = {name: value for name, value in fields.items() if getattr(run, name) != value}
+        action = None
+        if new_status != run.status:
+            action = action_setting(new_status)
+            if action is None:
+                raise InvalidTransition(
+                    f"Run {run.run_number} is {run.status}; its status cannot change to {new_status} this way.",
+                    status=run.status,
+                )
+            _transition(run, action)
+        if run.is_locked and set(changed) - FIELDS_EDITABLE_WHEN_LOCKED:
             raise RunLocked(
                 f"Run {run.run_number} is {run.status}; only notes and quality can change "
-                f"(not {', '.join(sorted(set(changed) - EDITABLE_WHEN_LOCKED))}).",
+                f"(not {', '.join(sorted(set(changed) - FIELDS_EDITABLE_WHEN_LOCKED))}).",
             )
-        if changed.get("original_run") is not None and changed["original_run"].pk == run.pk:
-            raise InvalidInput("A run cannot be a reprint of itself.", code=ErrorCode.INVALID_ORIGINAL_RUN)
+        if "started_at" in changed and changed["started_at"] is None:
+            raise InvalidInput("A run's start cannot be removed.", code=ErrorCode.INVALID)
+        _check_original_run(run, changed.get("original_run"))
         # No dates check: completed_at is set only by complete/fail, and a run with one is
         # locked, so its started_at cannot change here.
+        history = _diff(run, {**changed, "status": new_status})
         for name, value in changed.items():
             setattr(run, name, value)
         run.status = new_status
         run.save()
+        if history:
+            event = RunEventAction.CANCELLED if action == RunAction.CANCEL else RunEventAction.UPDATED
+            _record(run, event, user, **history)
     return run
 
 
-def transition(run, *, allowed_from, verb):
-    # Only admin reaches a soft-deleted run; moving its inventory would leave a deleted run that holds stock.
-    if run.deleted_at is not None:
-        raise Conflict(
-            f"Run {run.run_number} is deleted; restore it before it can be {verb}.", code=ErrorCode.RUN_DELETED
-        )
-    if run.status not in allowed_from:
-        raise InvalidTransition(
-            f"Run {run.run_number} is {run.status} and cannot be {verb}.", status=run.status, **finished_by(run)
-        )
+def _transition(run: ProductionRun, action: RunAction) -> str:
+    """`ensure_transition`; a refusal of a finished run also says when and by whom it ended,
+    so a client retrying its own request can tell "mine" from "someone else's"."""
+    try:
+        return ensure_transition(run, action)
+    except InvalidTransition as refused:
+        refused.extra.update(_ended_by(run))
+        raise
 
 
-def finished_by(run):
-    """When and by whom a completed or failed run ended, so a retrying client can tell its own request.
-
-    The user is the one whose usage/waste rows the ending wrote (None for a run that moved no stock).
-    """
+def _ended_by(run: ProductionRun) -> dict:
     if run.completed_at is None:
         return {}
-    row = (
-        InventoryTransaction.objects.for_tenant(run.tenant_id)
-        .unreversed_consumption_of(run)
+    ending = (
+        run.events.filter(action__in=[RunEventAction.COMPLETED, RunEventAction.FAILED])
         .select_related("user")
+        .order_by("-occurred_at")
         .first()
     )
-    user = row.user if row is not None else None
+    user = ending.user if ending is not None else None
     return {"completed_at": run.completed_at, "completed_by": user.get_username() if user is not None else None}
 
 
-def apply_outcomes(items, outcomes):
+def _apply_outcomes(items, outcomes):
     by_id = {item.pk: item for item in items}
     for outcome in outcomes:
-        item = by_id.get(outcome["id"])
+        item = by_id.get(outcome.id)
         if item is None:
-            raise InvalidInput(f"Item {outcome['id']} is not an item of this run.", code=ErrorCode.UNKNOWN_ITEM)
-        for name in ("successful_quantity", "failed_quantity"):
-            if name in outcome:
-                setattr(item, name, outcome[name])
+            raise InvalidInput(f"Item {outcome.id} is not an item of this run.", code=ErrorCode.UNKNOWN_ITEM)
+        for name, value in sent(outcome).items():
+            if name != "id":
+                setattr(item, name, value)
 
 
-def apply_actuals(materials, actuals):
+def _apply_actuals(materials, actuals):
     by_id = {material.pk: material for material in materials}
     for entry in actuals:
-        material = by_id.get(entry["id"])
+        material = by_id.get(entry.id)
         if material is None:
-            raise InvalidInput(
-                f"Material {entry['id']} is not a material of this run.", code=ErrorCode.UNKNOWN_MATERIAL
-            )
-        for name in MATERIAL_ACTUAL_FIELDS:
-            if name in entry:
-                setattr(material, name, entry[name])
+            raise InvalidInput(f"Material {entry.id} is not a material of this run.", code=ErrorCode.UNKNOWN_MATERIAL)
+        for name, value in sent(entry).items():
+            if name != "id":
+                setattr(material, name, value)
     for material in materials:
-        check_weighings(material)
+        _check_weighings(material)
 
 
-def end_moment(run, ended_at):
+def _end_moment(run, ended_at):
     ended_at = ended_at or timezone.now()
     if ended_at < run.started_at:
         raise InvalidInput("completed_at may not precede started_at.", code=ErrorCode.INVALID_DATES)
@@ -283,12 +564,12 @@ def end_moment(run, ended_at):
     return ended_at
 
 
-def duration_hours(run):
+def _duration_hours(run):
     seconds = Decimal((run.completed_at - run.started_at).total_seconds())
     return (seconds / 3600).quantize(HOURS)
 
 
-def consume(*, run, materials, user, type, verb):
+def _consume(*, run, materials, user, type, verb):
     movements = [
         Movement(
             spool_id=material.spool_id,
@@ -304,20 +585,24 @@ def consume(*, run, materials, user, type, verb):
         record_movements(movements=movements, user=user, occurred_at=run.completed_at)
 
 
-def complete_run(*, run, user, data):
+def _used_grams(materials):
+    return {str(material.pk): material.actual_total_g for material in materials}
+
+
+def complete_run(*, run: ProductionRun, user, completion: Completion) -> ProductionRun:
     """Record what came off the printer and deduct each material from its spool, exactly once."""
     with transaction.atomic():
-        run = lock_run(run)
-        transition(run, allowed_from={RunStatus.IN_PROGRESS}, verb="completed")
-        items, materials = run_items(run), run_materials(run)
-        apply_outcomes(items, data.get("items", []))
-        apply_actuals(materials, data.get("materials", []))
+        run = _lock_run(run)
+        target = _transition(run, RunAction.COMPLETE)
+        items, materials = _run_items(run), _run_materials(run)
+        _apply_outcomes(items, completion.items)
+        _apply_actuals(materials, completion.materials)
         if not items:
             raise InvalidInput("A run needs at least one item to be completed.", code=ErrorCode.NO_ITEMS)
         for item in items:
-            settle_outcomes(item)
-            check_outcomes(item)
-        if data.get("use_estimates"):
+            _settle_outcomes(item)
+            _check_outcomes(item)
+        if completion.use_estimates:
             for material in materials:
                 if material.actual_total_g is None:
                     material.actual_model_g = material.estimated_model_g
@@ -331,56 +616,83 @@ def complete_run(*, run, user, data):
                 code=ErrorCode.MISSING_ACTUALS,
                 materials=missing,
             )
-        run.completed_at = end_moment(run, data.get("completed_at"))
-        consume(run=run, materials=materials, user=user, type=TransactionType.USAGE, verb="Completed")
-        for name in EDITABLE_WHEN_LOCKED:
-            if name in data:
-                setattr(run, name, data[name])
-        finish(run, items, materials, status=RunStatus.COMPLETED)
+        run.completed_at = _end_moment(run, completion.completed_at)
+        _consume(run=run, materials=materials, user=user, type=TransactionType.USAGE, verb="Completed")
+        notes = {name: value for name, value in sent(completion).items() if name in FIELDS_EDITABLE_WHEN_LOCKED}
+        history = _diff(run, {"status": target, **notes})
+        for name, value in notes.items():
+            setattr(run, name, value)
+        _finish(run, items, materials, status=target)
+        _record(
+            run,
+            RunEventAction.COMPLETED,
+            user,
+            **history,
+            completed_at=[None, run.completed_at],
+            used_g=_used_grams(materials),
+            outcomes={str(item.pk): [item.successful_quantity, item.failed_quantity] for item in items},
+        )
     return run
 
 
-def fail_run(*, run, user, data):
+def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
     """The print failed: every item is lost and filament already used is written off as waste."""
+    if failure.failure_reason not in FailureReason.values:
+        raise InvalidInput(f"failure_reason must be one of {', '.join(FailureReason.values)}.", code=ErrorCode.INVALID)
     with transaction.atomic():
-        run = lock_run(run)
-        transition(run, allowed_from={RunStatus.IN_PROGRESS}, verb="failed")
-        items, materials = run_items(run), run_materials(run)
-        apply_actuals(materials, data.get("materials", []))
+        run = _lock_run(run)
+        target = _transition(run, RunAction.FAIL)
+        items, materials = _run_items(run), _run_materials(run)
+        _apply_actuals(materials, failure.materials)
         for item in items:
             item.successful_quantity, item.failed_quantity = 0, item.quantity
-        run.completed_at = end_moment(run, data.get("completed_at"))
+        run.completed_at = _end_moment(run, failure.completed_at)
         used = [material for material in materials if material.actual_total_g]
-        consume(run=run, materials=used, user=user, type=TransactionType.WASTE, verb="Failed")
-        run.failure_reason = data["failure_reason"]
-        if "notes" in data:
-            run.notes = data["notes"]
-        finish(run, items, materials, status=RunStatus.FAILED)
+        _consume(run=run, materials=used, user=user, type=TransactionType.WASTE, verb="Failed")
+        new_values = {"status": target, "failure_reason": failure.failure_reason}
+        if failure.notes is not UNSET:
+            new_values["notes"] = failure.notes
+        history = _diff(run, new_values)
+        run.failure_reason = failure.failure_reason
+        if failure.notes is not UNSET:
+            run.notes = failure.notes
+        _finish(run, items, materials, status=target)
+        _record(
+            run,
+            RunEventAction.FAILED,
+            user,
+            **history,
+            completed_at=[None, run.completed_at],
+            wasted_g=_used_grams(used),
+        )
     return run
 
 
-def finish(run, items, materials, *, status):
+def _finish(run, items, materials, *, status):
     ProductionRunItem.objects.bulk_update(items, ["successful_quantity", "failed_quantity"])
     ProductionRunMaterial.objects.bulk_update(materials, MATERIAL_ACTUAL_FIELDS)
     run.status = status
-    run.duration_hours = duration_hours(run)
+    run.duration_hours = _duration_hours(run)
     run.save()
 
 
-def cancel_run(*, run, user):
+def cancel_run(*, run: ProductionRun, user) -> ProductionRun:
+    """An in-progress run is abandoned; no inventory moves."""
     with transaction.atomic():
-        run = lock_run(run)
-        transition(run, allowed_from={RunStatus.IN_PROGRESS}, verb="cancelled")
-        run.status = RunStatus.CANCELLED
+        run = _lock_run(run)
+        target = _transition(run, RunAction.CANCEL)
+        history = _diff(run, {"status": target})
+        run.status = target
         run.save(update_fields=["status", "updated_at"])
+        _record(run, RunEventAction.CANCELLED, user, **history)
     return run
 
 
-def reopen_run(*, run, user):
+def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
     """Back to in_progress: each usage/waste row of the run is reversed by one `reversal` row."""
     with transaction.atomic():
-        run = lock_run(run)
-        transition(run, allowed_from={RunStatus.COMPLETED, RunStatus.FAILED}, verb="reopened")
+        run = _lock_run(run)
+        target = _transition(run, RunAction.REOPEN)
         consumed = InventoryTransaction.objects.for_tenant(run.tenant_id).unreversed_consumption_of(run)
         movements = [
             Movement(
@@ -396,42 +708,62 @@ def reopen_run(*, run, user):
         ]
         if movements:
             record_movements(movements=movements, user=user)
-        run.status = RunStatus.IN_PROGRESS
+        history = _diff(run, {"status": target, "completed_at": None, "duration_hours": None, "failure_reason": ""})
+        run.status = target
         run.completed_at = None
         run.duration_hours = None
         run.failure_reason = ""
         run.save()
+        _record(
+            run,
+            RunEventAction.REOPENED,
+            user,
+            **history,
+            returned_g={str(movement.production_run_material_id): movement.change_g for movement in movements},
+        )
     return run
 
 
-def has_moved_inventory(run):
+def _holds_inventory(run):
+    if run.status in HOLDS_INVENTORY:
+        return True
+    if run.status not in MAY_HOLD_INVENTORY:
+        return False
     return InventoryTransaction.objects.for_tenant(run.tenant_id).unreversed_consumption_of(run).exists()
 
 
-def delete_run(*, run, user):
-    """Soft delete: the run leaves the API but keeps its row and its run number."""
+def delete_run(*, run: ProductionRun, user) -> None:
+    """Soft delete: the run leaves the API but keeps its row, its run number and its history."""
     with transaction.atomic():
-        run = lock_run(run)
-        if run.status == RunStatus.COMPLETED or has_moved_inventory(run):
+        run = _lock_run(run)
+        if _holds_inventory(run):
             raise RunHasInventory(f"Run {run.run_number} has moved inventory; reopen it before deleting it.")
-        run.deleted_at = timezone.now()
+        deleted_at = timezone.now()
+        history = _diff(run, {"deleted_at": deleted_at})
+        run.deleted_at = deleted_at
         run.deleted_by = user
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        _record(run, RunEventAction.DELETED, user, **history)
 
 
-def restore_run(*, run, user):
+def restore_run(*, run: ProductionRun, user) -> ProductionRun:
+    """Undo a soft delete (admin only); a run that is not deleted is left as it is."""
     with transaction.atomic():
-        run = lock_run(run)
+        run = _lock_run(run)
+        if run.deleted_at is None:
+            return run
+        history = _diff(run, {"deleted_at": None})
         run.deleted_at = None
         run.deleted_by = None
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+        _record(run, RunEventAction.RESTORED, user, **history)
     return run
 
 
 # --- items and materials -------------------------------------------------------------------
 
 
-def reload_child(row, queryset):
+def _reload_child(row, queryset):
     """`row` as stored now, read under its run's lock.
 
     The caller found `row` before taking that lock: editing that copy would write back
@@ -443,73 +775,91 @@ def reload_child(row, queryset):
     return fresh
 
 
-def add_item(*, run, data):
+def add_item(*, run: ProductionRun, user, draft: ItemDraft) -> ProductionRunItem:
+    ensure_same_tenant(run.tenant_id, draft.product)
     with transaction.atomic():
-        run = lock_run(run)
-        ensure_editable(run)
-        item = ProductionRunItem(tenant_id=run.tenant_id, run=run, **data)
-        save_item(run, item)
+        run = _lock_run(run)
+        _ensure_editable(run)
+        item = ProductionRunItem(tenant_id=run.tenant_id, run=run, **vars(draft))
+        _save_item(run, item)
+        _record(run, RunEventAction.ITEM_ADDED, user, item=item.pk, **_created(item, ITEM_FIELDS))
     return item
 
 
-def update_item(*, item, data):
+def update_item(*, item: ProductionRunItem, user, changes: ItemChanges) -> ProductionRunItem:
+    fields = sent(changes)
+    ensure_same_tenant(item.tenant_id, fields.get("product"))
     with transaction.atomic():
-        run = lock_run(item.run)
-        ensure_editable(run)
-        item = reload_child(item, ProductionRunItem.objects.select_related("product"))
-        for name, value in data.items():
+        run = _lock_run(item.run)
+        _ensure_editable(run)
+        item = _reload_child(item, ProductionRunItem.objects.select_related("product"))
+        history = _diff(item, fields)
+        for name, value in fields.items():
             setattr(item, name, value)
-        save_item(run, item)
+        _save_item(run, item)
+        if history:
+            _record(run, RunEventAction.ITEM_CHANGED, user, item=item.pk, **history)
     return item
 
 
-def save_item(run, item):
-    check_outcomes(item)
-    others = [other for other in run_items(run) if other.pk != item.pk]
-    check_total_units([*others, item])
-    check_kinds([item], run_materials(run))
+def _save_item(run, item):
+    _check_outcomes(item)
+    others = [other for other in _run_items(run) if other.pk != item.pk]
+    _check_total_units([*others, item])
+    _check_kinds([item], _run_materials(run))
     item.save()
 
 
-def remove_item(*, item):
+def remove_item(*, item: ProductionRunItem, user) -> None:
     with transaction.atomic():
-        ensure_editable(lock_run(item.run))
+        run = _lock_run(item.run)
+        _ensure_editable(run)
+        _record(run, RunEventAction.ITEM_REMOVED, user, item=item.pk, **_removed(item, ITEM_FIELDS))
         item.delete()
 
 
-def add_material(*, run, data):
+def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> ProductionRunMaterial:
+    ensure_same_tenant(run.tenant_id, draft.spool)
     with transaction.atomic():
-        run = lock_run(run)
-        ensure_editable(run)
-        material = ProductionRunMaterial(tenant_id=run.tenant_id, run=run, **data)
-        save_material(run, material, reassess=True)
+        run = _lock_run(run)
+        _ensure_editable(run)
+        material = ProductionRunMaterial(tenant_id=run.tenant_id, run=run, **vars(draft))
+        _save_material(run, material, reassess=True)
+        _record(run, RunEventAction.MATERIAL_ADDED, user, material=material.pk, **_created(material, MATERIAL_FIELDS))
     return material
 
 
-def update_material(*, material, data):
+def update_material(*, material: ProductionRunMaterial, user, changes: MaterialChanges) -> ProductionRunMaterial:
+    fields = sent(changes)
+    ensure_same_tenant(material.tenant_id, fields.get("spool"))
     with transaction.atomic():
-        run = lock_run(material.run)
-        ensure_editable(run)
-        material = reload_child(material, ProductionRunMaterial.objects.select_related("spool__material"))
+        run = _lock_run(material.run)
+        _ensure_editable(run)
+        material = _reload_child(material, ProductionRunMaterial.objects.select_related("spool__material"))
+        history = _diff(material, fields)
         # Stock and spool rules apply to a new assignment, not to recording actuals later.
-        reassess = any(getattr(material, name) != value for name, value in data.items() if name in REASSESSED_FIELDS)
-        for name, value in data.items():
+        reassess = bool(set(history) & REASSESSED_FIELDS)
+        for name, value in fields.items():
             setattr(material, name, value)
-        save_material(run, material, reassess=reassess)
+        _save_material(run, material, reassess=reassess)
+        if history:
+            _record(run, RunEventAction.MATERIAL_CHANGED, user, material=material.pk, **history)
     return material
 
 
-def save_material(run, material, *, reassess):
+def _save_material(run, material, *, reassess):
     if reassess:
-        others = [other for other in run_materials(run) if other.pk != material.pk]
-        check_assignable(material, other_spool_ids={other.spool_id for other in others})
-        check_kinds(run_items(run), [material])
+        others = [other for other in _run_materials(run) if other.pk != material.pk]
+        _check_assignable(material, other_spool_ids={other.spool_id for other in others})
+        _check_kinds(_run_items(run), [material])
         material.cost_per_gram = material.spool.cost_per_gram
-    check_weighings(material)
+    _check_weighings(material)
     material.save()
 
 
-def remove_material(*, material):
+def remove_material(*, material: ProductionRunMaterial, user) -> None:
     with transaction.atomic():
-        ensure_editable(lock_run(material.run))
+        run = _lock_run(material.run)
+        _ensure_editable(run)
+        _record(run, RunEventAction.MATERIAL_REMOVED, user, material=material.pk, **_removed(material, MATERIAL_FIELDS))
         material.delete()

@@ -1,6 +1,6 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
@@ -9,8 +9,22 @@ from rest_framework.response import Response
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import services
-from production.filters import PrinterFilter, ProductFilter, ProductionRunFilter, RunItemFilter, RunMaterialFilter
-from production.models import Printer, Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
+from production.filters import (
+    PrinterFilter,
+    ProductFilter,
+    ProductionRunFilter,
+    RunEventFilter,
+    RunItemFilter,
+    RunMaterialFilter,
+)
+from production.models import (
+    Printer,
+    Product,
+    ProductionRun,
+    ProductionRunEvent,
+    ProductionRunItem,
+    ProductionRunMaterial,
+)
 from production.serializers import (
     CompleteRunSerializer,
     FailRunSerializer,
@@ -18,6 +32,7 @@ from production.serializers import (
     ProductionRunSerializer,
     ProductionRunUpdateSerializer,
     ProductSerializer,
+    RunEventSerializer,
     RunItemSerializer,
     RunMaterialSerializer,
 )
@@ -101,26 +116,29 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = services.create_run(tenant=request.tenant, user=request.user, data=serializer.validated_data)
+        draft = services.RunDraft.from_data(serializer.validated_data)
+        run = services.create_run(tenant=request.tenant, user=request.user, draft=draft)
         return self.detail_response(run, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         run = self.get_object()
         serializer = self.get_serializer(run, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        run = services.update_run(run=run, user=request.user, data=serializer.validated_data)
+        changes = services.RunChanges(**serializer.validated_data)
+        run = services.update_run(run=run, user=request.user, changes=changes)
         return self.detail_response(run)
 
     def perform_destroy(self, instance):
         services.delete_run(run=instance, user=self.request.user)
 
-    def run_action(self, operation, body_serializer=None):
+    def run_action(self, operation, body_serializer=None, body_name=None, body_type=None):
+        """Validate the action's body (if any), build the service's input from it, and call the service."""
         run = self.get_object()
         kwargs = {}
         if body_serializer is not None:
             body = body_serializer(data=self.request.data, context=self.get_serializer_context())
             body.is_valid(raise_exception=True)
-            kwargs["data"] = body.validated_data
+            kwargs[body_name] = body_type.from_data(body.validated_data)
         return self.detail_response(operation(run=run, user=self.request.user, **kwargs))
 
     @extend_schema(
@@ -144,7 +162,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         """Record the outcome and deduct each material's actual grams from its spool (one `usage` row each)."""
-        return self.run_action(services.complete_run, CompleteRunSerializer)
+        return self.run_action(services.complete_run, CompleteRunSerializer, "completion", services.Completion)
 
     @extend_schema(
         request=FailRunSerializer,
@@ -163,7 +181,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def fail(self, request, pk=None):
         """Mark the run failed; materials with actual usage are written off as `waste`."""
-        return self.run_action(services.fail_run, FailRunSerializer)
+        return self.run_action(services.fail_run, FailRunSerializer, "failure", services.Failure)
 
     @extend_schema(
         request=None, responses={200: ProductionRunSerializer, **errors(ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY)}
@@ -202,18 +220,25 @@ def run_child_schema(serializer, *, write_errors, delete_errors):
     )
 
 
-class RunChildViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    """Base of the endpoints under `/production-runs/{run_id}/`: rows of that run only."""
+class RunScopedMixin:
+    """Endpoints under `/production-runs/{run_id}/`: rows of that run only.
 
-    manager_actions = ()
+    The path's run is resolved before any body is validated: another tenant's run, or a
+    soft-deleted one, is a 404, never a 400.
+    """
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        # The path's run is resolved before any body is validated: another tenant's run is a 404, never a 400.
         self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_pk"])
 
     def get_queryset(self):
         return super().get_queryset().filter(run=self.run)
+
+
+class RunChildViewSet(RunScopedMixin, TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Base of the item and material endpoints of a run."""
+
+    manager_actions = ()
 
 
 @run_child_schema(
@@ -236,13 +261,17 @@ class RunItemViewSet(RunChildViewSet):
         return super().get_queryset().select_related("product")
 
     def perform_create(self, serializer):
-        serializer.instance = services.add_item(run=self.run, data=serializer.validated_data)
+        serializer.instance = services.add_item(
+            run=self.run, user=self.request.user, draft=services.ItemDraft(**serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_item(item=serializer.instance, data=serializer.validated_data)
+        serializer.instance = services.update_item(
+            item=serializer.instance, user=self.request.user, changes=services.ItemChanges(**serializer.validated_data)
+        )
 
     def perform_destroy(self, instance):
-        services.remove_item(item=instance)
+        services.remove_item(item=instance, user=self.request.user)
 
 
 @run_child_schema(
@@ -267,10 +296,30 @@ class RunMaterialViewSet(RunChildViewSet):
         return super().get_queryset().select_related("spool__material")
 
     def perform_create(self, serializer):
-        serializer.instance = services.add_material(run=self.run, data=serializer.validated_data)
+        serializer.instance = services.add_material(
+            run=self.run, user=self.request.user, draft=services.MaterialDraft(**serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_material(material=serializer.instance, data=serializer.validated_data)
+        serializer.instance = services.update_material(
+            material=serializer.instance,
+            user=self.request.user,
+            changes=services.MaterialChanges(**serializer.validated_data),
+        )
 
     def perform_destroy(self, instance):
-        services.remove_material(material=instance)
+        services.remove_material(material=instance, user=self.request.user)
+
+
+@extend_schema_view(list=extend_schema(parameters=[RUN_ID]))
+class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The run's history, newest first: who created, changed, completed, failed, cancelled,
+    reopened, deleted or restored it (or its items and materials), when, and what changed.
+    Read-only (viewers too); the services write it."""
+
+    queryset = ProductionRunEvent.objects
+    serializer_class = RunEventSerializer
+    filterset_class = RunEventFilter
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("user")

@@ -9,9 +9,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from inventory.models import Material
-from inventory.services import create_spool
+from inventory.services import SpoolDraft, create_spool
 from production.models import Printer, Product
-from production.services import create_run
+from production.services import RunDraft, create_run
 from tenants.models import Membership, Tenant
 from tenants.scoping import all_tenants
 
@@ -114,7 +114,7 @@ def make_spool(db, make_material):
             "purchase_price": Decimal("25.00"),
             **fields,
         }
-        return create_spool(tenant=tenant, user=user, data=data)
+        return create_spool(tenant=tenant, user=user, draft=SpoolDraft(**data))
 
     return make
 
@@ -150,7 +150,9 @@ def make_run(db, make_product, make_spool):
             items = [{"product": make_product(tenant), "quantity": 10}]
         if materials is None:
             materials = [{"spool": make_spool(tenant), "estimated_model_g": Decimal("100.00")}]
-        return create_run(tenant=tenant, user=user, data={**fields, "items": items, "materials": materials})
+        return create_run(
+            tenant=tenant, user=user, draft=RunDraft.from_data({**fields, "items": items, "materials": materials})
+        )
 
     return make
 

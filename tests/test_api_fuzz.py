@@ -33,7 +33,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from config.wsgi import application
-from production.services import complete_run
+from production.services import Completion, complete_run
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))  # per operation: ~20 s for all of them
 # https: with DEBUG off the app redirects plain http; testserver is always an allowed host in tests.
@@ -87,7 +87,7 @@ def farm(tenant, make_member, make_material, make_spool, make_product, make_prin
         )
 
     open_run, done_run = run_on(spools[0]), run_on(spools[1])
-    complete_run(run=done_run, user=owner, data={"use_estimates": True})
+    complete_run(run=done_run, user=owner, completion=Completion.from_data({"use_estimates": True}))
     runs = {
         str(run.pk): {"items": [str(run.items.get().pk)], "materials": [str(run.materials.get().pk)]}
         for run in (open_run, done_run)

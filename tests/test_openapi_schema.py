@@ -14,7 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from core.errors import DomainError, ErrorCode
-from production.services import complete_run
+from production.services import Completion, complete_run
 from tenants.models import Membership
 from tests.conftest import client_for
 
@@ -30,6 +30,7 @@ LIST_FILTERS = {
     "/api/v1/products/": {"is_active", "material_kind", "search"},
     "/api/v1/printers/": {"is_active", "search"},
     RUNS: {"status", "start_date", "end_date", "product", "spool", "printer", "is_reprint", "search"},
+    RUNS + "{run_pk}/history/": {"action"},
 }
 
 
@@ -194,6 +195,15 @@ def test_lists_document_pagination_ordering_and_filters(schema, path):
     assert set(envelope["properties"]) == {"count", "next", "previous", "results"}
 
 
+def test_run_history_documents_its_entries(schema):
+    op = operation(schema, RUNS + "{run_pk}/history/", "get")
+    envelope = component(schema, response_schema(op, 200)["$ref"])
+    entry = component(schema, envelope["properties"]["results"]["items"]["$ref"])
+
+    assert set(entry["properties"]) == {"id", "action", "user", "occurred_at", "changes"}
+    assert set(schema["paths"][RUNS + "{run_pk}/history/"]) == {"get"}  # read-only
+
+
 def test_run_ordering_offers_the_contract_fields(schema):
     ordering = parameters(operation(schema, RUNS, "get"), "query")["ordering"]
 
@@ -220,7 +230,8 @@ def test_run_filters_have_their_types(schema):
 def test_nested_run_id_is_a_uuid(schema):
     nested = [(path, op) for path, _, op in operations(schema) if "{run_pk}" in path]
 
-    assert len(nested) == 12  # list, create, retrieve, update, partial update, delete of items and of materials
+    # list, create, retrieve, update, partial update, delete of items and of materials; the history's list.
+    assert len(nested) == 13
     for path, op in nested:
         assert parameters(op, "path")["run_pk"]["schema"] == {"type": "string", "format": "uuid"}, path
 
@@ -333,7 +344,7 @@ def test_every_domain_error_carries_a_member_of_the_catalogue():
 @pytest.mark.django_db
 def test_a_second_completion_answers_a_documented_409(schema, api, tenant, make_run):
     run = make_run(tenant)
-    complete_run(run=run, user=None, data={"use_estimates": True})
+    complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
 
     response = api.post(f"{RUNS}{run.pk}/complete/", {}, format="json")
 

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from inventory.models import Material, Spool
-from inventory.services import create_spool
+from inventory.services import SpoolDraft, create_spool
 from production.models import Product
 from tenants.models import Tenant
 from tenants.services import add_member, create_tenant
@@ -144,7 +144,7 @@ def farm(transactional_db):
     spool = create_spool(
         tenant=tenant,
         user=member,
-        data={"code": "PLA-RED-001", "material": material, "initial_weight_g": Decimal("1000.00")},
+        draft=SpoolDraft(code="PLA-RED-001", material=material, initial_weight_g=Decimal("1000.00")),
     )
     product = Product.objects.create(
         tenant=tenant, sku="AXO-01", name="Axolotl", unit_weight_g=Decimal("18.50"), material_kind="PLA"

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from production.services import create_run
+from production.services import RunDraft, create_run
 from tests.e2e.conftest import PASSWORD, screenshot
 
 
@@ -15,10 +15,12 @@ def test_staff_open_a_run_and_see_its_items_and_materials_inline(page, farm, js_
     run = create_run(
         tenant=farm.tenant,
         user=farm.member,
-        data={
-            "items": [{"product": farm.product, "quantity": 6, "bed_position": "left"}],
-            "materials": [{"spool": farm.spool, "estimated_model_g": Decimal("118.40")}],
-        },
+        draft=RunDraft.from_data(
+            {
+                "items": [{"product": farm.product, "quantity": 6, "bed_position": "left"}],
+                "materials": [{"spool": farm.spool, "estimated_model_g": Decimal("118.40")}],
+            }
+        ),
     )
 
     page.goto("/admin/")

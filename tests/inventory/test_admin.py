@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from inventory.models import InventoryTransaction, Spool
-from inventory.services import adjust_spool
+from inventory.services import Adjustment, adjust_spool
 from tests.support.clients import browser_for
 
 
@@ -19,7 +19,9 @@ def staff(db):
 @pytest.fixture
 def spool(tenant, make_spool):
     spool = make_spool(tenant, code="ADMIN-SPOOL-1", location="Rack 7")
-    adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-12.34"), reason="Tangled end")
+    adjust_spool(
+        spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-12.34"), reason="Tangled end")
+    )
     return spool
 
 

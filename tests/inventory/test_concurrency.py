@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import Spool
-from inventory.services import adjust_spool
+from inventory.services import Adjustment, adjust_spool
 from tests.conftest import client_for, postgres_only
 from tests.support.ledger import assert_ledger_balances
 from tests.support.threads import run_together
@@ -28,7 +28,9 @@ def test_twenty_concurrent_service_adjustments_end_twenty_grams_lower(tenant, ma
     def adjust(i):
         # A fresh instance per thread, as a request would load it: the stale in-memory weight must not matter.
         return adjust_spool(
-            spool=Spool.objects.get(pk=spool.pk), user=None, type="waste", delta_g=Decimal("-1"), reason=f"t{i}"
+            spool=Spool.objects.get(pk=spool.pk),
+            user=None,
+            adjustment=Adjustment(type="waste", delta_g=Decimal("-1"), reason=f"t{i}"),
         )
 
     run_together(THREADS, adjust)  # re-raises the first error of any thread

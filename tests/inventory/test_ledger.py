@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import InventoryTransaction, Spool
-from inventory.services import adjust_spool
-from production.services import complete_run
+from inventory.services import Adjustment, adjust_spool
+from production.services import Completion, complete_run
 from tests.support.ledger import assert_ledger_balances, ledger_rows
 
 URL = "/api/v1/inventory-transactions/"
@@ -177,7 +177,7 @@ def test_huge_ratios_serialize_instead_of_failing(api, tenant, make_material):
 
 def test_adjust_service_refuses_below_zero_without_writing(spool):
     with pytest.raises(Exception, match="cannot be taken"):
-        adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-1000.01"))
+        adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-1000.01")))
 
     assert len(ledger_rows(spool)) == 1
     assert Spool.objects.get(pk=spool.pk).current_weight_g == Decimal("1000.00")
@@ -205,7 +205,7 @@ def test_each_row_chains_onto_the_previous_one(manager_api, spool):
 
 
 def test_ledger_rows_serialize_decimals_as_two_place_strings(api, spool):
-    adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-5"))
+    adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-5")))
 
     rows = api.get(URL, {"ordering": "occurred_at"}).json()["results"]
 
@@ -258,11 +258,11 @@ def history(tenant, make_spool, make_run, member):
     """Two spools with purchases and adjustments, and a completed run drawing 40 g from a third."""
     first = make_spool(tenant, code="FIRST")
     second = make_spool(tenant, code="SECOND")
-    adjust_spool(spool=first, user=None, type="waste", delta_g=Decimal("-3"))
-    adjust_spool(spool=second, user=None, type="count", new_weight_g=Decimal("990"))
+    adjust_spool(spool=first, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-3")))
+    adjust_spool(spool=second, user=None, adjustment=Adjustment(type="count", new_weight_g=Decimal("990")))
     used = make_spool(tenant, code="USED")
     run = make_run(tenant, materials=[{"spool": used, "estimated_model_g": Decimal("40")}])
-    complete_run(run=run, user=member, data={"use_estimates": True})
+    complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
     return {"first": first, "second": second, "used": used, "run": run}
 
 
@@ -305,7 +305,7 @@ def test_filter_ledger_by_unknown_spool_or_run_is_400(api, history):
 def test_filter_ledger_by_occurred_after_and_before(api, spool):
     past = timezone.now() - datetime.timedelta(days=10)
     InventoryTransaction.objects.filter(spool=spool).update(occurred_at=past)
-    adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-1"))
+    adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-1")))
     cut = (past + datetime.timedelta(days=1)).isoformat()
 
     assert [row["type"] for row in listed(api, occurred_after=cut)] == ["waste"]
@@ -325,6 +325,6 @@ def test_invalid_date_filter_is_400_naming_it(api, parameter):
 
 
 def test_ledger_is_newest_first_by_default(api, spool):
-    adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-1"))
+    adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-1")))
 
     assert [row["sequence"] for row in listed(api)] == [2, 1]

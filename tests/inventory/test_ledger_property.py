@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core.errors import InvalidInput
 from inventory.models import InventoryTransaction, Material, Spool
-from inventory.services import adjust_spool, create_spool
+from inventory.services import Adjustment, SpoolDraft, adjust_spool, create_spool
 from tenants.models import Tenant
 from tests.support.ledger import assert_ledger_balances
 
@@ -44,7 +44,7 @@ def run_example(steps):
         spool = create_spool(
             tenant=tenant,
             user=None,
-            data={"code": f"P-{len(spools)}", "material": material, "initial_weight_g": initial},
+            draft=SpoolDraft(**{"code": f"P-{len(spools)}", "material": material, "initial_weight_g": initial}),
         )
         spools.append(spool)
         expected[spool.pk] = initial
@@ -62,9 +62,9 @@ def run_example(steps):
         arguments = {"delta_g": amount} if kind == "delta" else {"new_weight_g": amount}
         if target < 0:
             with pytest.raises(InvalidInput):
-                adjust_spool(spool=spool, user=None, type=type_, **arguments)
+                adjust_spool(spool=spool, user=None, adjustment=Adjustment(type=type_, **arguments))
         else:
-            adjust_spool(spool=spool, user=None, type=type_, **arguments)
+            adjust_spool(spool=spool, user=None, adjustment=Adjustment(type=type_, **arguments))
             expected[spool.pk] = target
             rows_written += 1
 

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inventory.services import adjust_spool
-from production.services import complete_run, reopen_run
+from inventory.services import Adjustment, adjust_spool
+from production.services import Completion, complete_run, reopen_run
 
 QUERIES = {
     "/api/v1/materials/": 3,
@@ -44,9 +44,11 @@ def grow(make_material, make_spool, make_product, make_printer, make_member, mak
             n -= 1
             if n >= 3:
                 run = make_run(tenant, user=user, materials=[{"spool": spool, "estimated_model_g": Decimal("5")}])
-                complete_run(run=run, user=user, data={"use_estimates": True})  # a usage row
+                complete_run(
+                    run=run, user=user, completion=Completion.from_data({"use_estimates": True})
+                )  # a usage row
                 reopen_run(run=run, user=user)  # a reversal row pointing back at it
-                adjust_spool(spool=spool, user=user, type="count", new_weight_g=Decimal("900"))
+                adjust_spool(spool=spool, user=user, adjustment=Adjustment(type="count", new_weight_g=Decimal("900")))
                 n -= 3
 
     def products(tenant, n):

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 
 from inventory.admin import SpoolAdmin
 from inventory.models import InventoryTransaction, Spool
-from inventory.services import adjust_spool, delete_spool, record_movement
+from inventory.services import Adjustment, adjust_spool, delete_spool, record_movement
 from inventory.views import SpoolViewSet
 from tests.support.clients import browser_for
 
@@ -26,7 +26,9 @@ def take_50_g_after_reading(get_object):
 
     def read_then_concurrent_waste(*args, **kwargs):
         read = get_object(*args, **kwargs)
-        adjust_spool(spool=Spool.objects.get(pk=read.pk), user=None, type="waste", delta_g=Decimal("-50"))
+        adjust_spool(
+            spool=Spool.objects.get(pk=read.pk), user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-50"))
+        )
         return read
 
     return read_then_concurrent_waste

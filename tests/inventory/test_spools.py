@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import InventoryTransaction, Spool
-from inventory.services import adjust_spool
+from inventory.services import Adjustment, adjust_spool
 
 URL = "/api/v1/spools/"
 
@@ -72,7 +72,7 @@ def test_cost_per_gram_rounds_to_four_decimals(api, body):
 
 def test_remaining_percent_follows_the_ledger(api, tenant, make_spool):
     spool = make_spool(tenant, initial_weight_g=Decimal("800.00"))
-    adjust_spool(spool=spool, user=None, type="count", new_weight_g=Decimal("123.45"))
+    adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="count", new_weight_g=Decimal("123.45")))
 
     data = api.get(detail(spool)).json()
 
@@ -198,7 +198,7 @@ def stock(tenant, make_material, make_spool):
     petg = make_material(tenant, name="PETG HF", kind="PETG", color_name="Black")
     red = make_spool(tenant, pla, code="PLA-RED-001", location="Shelf A")
     black = make_spool(tenant, petg, code="PETG-BLK-001", location="Shelf B")
-    adjust_spool(spool=black, user=None, type="count", new_weight_g=Decimal("199.99"))
+    adjust_spool(spool=black, user=None, adjustment=Adjustment(type="count", new_weight_g=Decimal("199.99")))
     old = make_spool(tenant, pla, code="PLA-RED-002", location="Shelf A", is_active=False)
     return {"pla": pla, "petg": petg, "red": red, "black": black, "old": old}
 
@@ -238,7 +238,9 @@ def test_filter_spools_by_location_ignores_case(api, stock):
 
 def test_low_stock_is_below_20_percent(api, stock, tenant, make_spool):
     edge = make_spool(tenant, code="EDGE")
-    adjust_spool(spool=edge, user=None, type="count", new_weight_g=Decimal("200.00"))  # exactly 20 %: not low
+    adjust_spool(
+        spool=edge, user=None, adjustment=Adjustment(type="count", new_weight_g=Decimal("200.00"))
+    )  # exactly 20 %: not low
 
     assert codes(api.get(URL, {"low_stock": "true"})) == ["PETG-BLK-001"]
     assert codes(api.get(URL, {"low_stock": "false"})) == ["EDGE", "PLA-RED-001", "PLA-RED-002"]
@@ -285,7 +287,7 @@ def test_spool_with_only_its_purchase_row_can_be_deleted(manager_api, tenant, ma
 
 def test_spool_with_other_ledger_rows_is_409_protected(manager_api, tenant, make_spool):
     spool = make_spool(tenant)
-    adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-5"))
+    adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-5")))
 
     response = manager_api.delete(detail(spool))
 
@@ -309,7 +311,7 @@ def test_spool_used_by_a_run_is_409_protected(owner_api, tenant, make_spool, mak
 
 def test_deactivated_spool_stays_with_its_history(api, tenant, make_spool):
     spool = make_spool(tenant)
-    adjust_spool(spool=spool, user=None, type="waste", delta_g=Decimal("-5"))
+    adjust_spool(spool=spool, user=None, adjustment=Adjustment(type="waste", delta_g=Decimal("-5")))
 
     response = api.patch(detail(spool), {"is_active": False})
 

@@ -113,8 +113,8 @@ def test_a_retried_fail_or_cancel_says_when_and_by_whom(api, run, manager_api):
     body = response.json()
     assert (response.status_code, body["code"], body["status"]) == (409, "invalid_transition", "failed")
     assert body["completed_at"] is not None
-    # The failed run moved no stock (no actual usage): there is no ledger row to name its user.
-    assert body["completed_by"] is None
+    # The failed run moved no stock (no actual usage); its history still names who failed it.
+    assert body["completed_by"] == "member-acme"
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import pytest
 
 from production import services
 from production.models import ProductionRunItem, ProductionRunMaterial
+from production.services import ItemChanges, MaterialChanges
 from production.views import RunItemViewSet, RunMaterialViewSet
 
 RUNS = "/api/v1/production-runs/"
@@ -32,7 +33,7 @@ def after_reading(get_object, concurrent):
 def test_item_edit_keeps_a_field_another_request_changed_meanwhile(api, run, monkeypatch):
     (item,) = run.items.all()
     other_edit = lambda read: services.update_item(  # noqa: E731
-        item=ProductionRunItem.objects.get(pk=read.pk), data={"bed_position": "left"}
+        item=ProductionRunItem.objects.get(pk=read.pk), user=None, changes=ItemChanges(bed_position="left")
     )
     monkeypatch.setattr(RunItemViewSet, "get_object", after_reading(RunItemViewSet.get_object, other_edit))
 
@@ -47,7 +48,9 @@ def test_item_edit_keeps_a_field_another_request_changed_meanwhile(api, run, mon
 def test_material_edit_keeps_actuals_another_request_recorded_meanwhile(api, run, monkeypatch):
     (material,) = run.materials.all()
     other_edit = lambda read: services.update_material(  # noqa: E731
-        material=ProductionRunMaterial.objects.get(pk=read.pk), data={"actual_model_g": Decimal("90.00")}
+        material=ProductionRunMaterial.objects.get(pk=read.pk),
+        user=None,
+        changes=MaterialChanges(actual_model_g=Decimal("90.00")),
     )
     monkeypatch.setattr(RunMaterialViewSet, "get_object", after_reading(RunMaterialViewSet.get_object, other_edit))
 

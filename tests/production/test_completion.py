@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import InventoryTransaction, Spool
-from inventory.services import adjust_spool
+from inventory.services import Adjustment, adjust_spool
 from production.models import ProductionRunMaterial
 from tests.support.snapshots import run_snapshot
 
@@ -301,7 +301,9 @@ def test_completing_a_run_without_items_is_400_and_writes_nothing(api, tenant, m
 
 
 def test_insufficient_stock_is_409_with_spool_available_and_required(api, run, spool, member):
-    adjust_spool(spool=spool, user=member, type="count", new_weight_g=Decimal("50.00"), reason="recount")
+    adjust_spool(
+        spool=spool, user=member, adjustment=Adjustment(type="count", new_weight_g=Decimal("50.00"), reason="recount")
+    )
     before = run_snapshot(run)
 
     response = api.post(
@@ -329,7 +331,7 @@ def test_insufficient_stock_on_one_spool_deducts_no_other_spool(api, tenant, mem
             {"spool": scarce, "estimated_model_g": Decimal("10.00")},
         ],
     )
-    adjust_spool(spool=scarce, user=member, type="count", new_weight_g=Decimal("5.00"))
+    adjust_spool(spool=scarce, user=member, adjustment=Adjustment(type="count", new_weight_g=Decimal("5.00")))
     before = run_snapshot(run)
 
     response = api.post(complete_url(run), {"use_estimates": True}, format="json")

@@ -8,6 +8,7 @@ import pytest
 from inventory.models import InventoryTransaction, Spool
 from production import services
 from production.models import ProductionRunItem, ProductionRunMaterial, RunStatus
+from production.services import Completion, Failure
 
 RUNS = "/api/v1/production-runs/"
 
@@ -42,9 +43,9 @@ def petg_spool(tenant, make_spool, make_material):
 
 def lock(run, status):
     if status == RunStatus.COMPLETED:
-        services.complete_run(run=run, user=None, data={"use_estimates": True})
+        services.complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
     elif status == RunStatus.FAILED:
-        services.fail_run(run=run, user=None, data={"failure_reason": "warping"})
+        services.fail_run(run=run, user=None, failure=Failure.from_data({"failure_reason": "warping"}))
     else:
         services.cancel_run(run=run, user=None)
     run.refresh_from_db()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from inventory.models import InventoryTransaction
 from production import services
 from production.models import ProductionRun, RunStatus
+from production.services import Completion
 
 CHANGELIST = reverse("admin:production_productionrun_changelist")
 
@@ -152,7 +153,7 @@ def test_an_action_refused_by_the_service_reports_it_and_changes_nothing(admin_c
 
 
 def test_the_reopen_action_reverses_the_usage(admin_client, run):
-    services.complete_run(run=run, user=None, data={"use_estimates": True})
+    services.complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
 
     run_action(admin_client, "reopen_run", run)
 
@@ -206,7 +207,7 @@ def test_the_change_form_saves_an_in_progress_run(admin_client, run):
 
 
 def test_the_change_form_refuses_a_locked_field_and_says_so(admin_client, run):
-    services.complete_run(run=run, user=None, data={"use_estimates": True})
+    services.complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
     run.refresh_from_db()
     started_at = run.started_at
 
@@ -222,7 +223,7 @@ def test_the_change_form_refuses_a_locked_field_and_says_so(admin_client, run):
 
 
 def test_the_change_form_may_change_notes_of_a_locked_run(admin_client, run):
-    services.complete_run(run=run, user=None, data={"use_estimates": True})
+    services.complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
     run.refresh_from_db()
 
     admin_client.post(change_url(run), change_form(run, notes="checked", quality_rating="5"))

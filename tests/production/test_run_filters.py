@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from production import services
+from production.services import Completion, Failure
 
 RUNS = "/api/v1/production-runs/"
 UTC = datetime.UTC
@@ -28,8 +29,8 @@ def id_set(response):
 def runs_by_status(tenant, make_run):
     """One run in each status, keyed by status."""
     runs = {status: make_run(tenant) for status in ("in_progress", "completed", "failed", "cancelled")}
-    services.complete_run(run=runs["completed"], user=None, data={"use_estimates": True})
-    services.fail_run(run=runs["failed"], user=None, data={"failure_reason": "adhesion"})
+    services.complete_run(run=runs["completed"], user=None, completion=Completion.from_data({"use_estimates": True}))
+    services.fail_run(run=runs["failed"], user=None, failure=Failure.from_data({"failure_reason": "adhesion"}))
     services.cancel_run(run=runs["cancelled"], user=None)
     return {status: str(run.pk) for status, run in runs.items()}
 
@@ -234,7 +235,9 @@ def ordered_runs(tenant, make_run):
     z = make_run(tenant, started_at=at("2024-01-01T00:00:00+00:00"))
     for run, completed in ((x, "2024-01-10"), (y, "2024-01-04"), (z, "2024-01-05")):
         services.complete_run(
-            run=run, user=None, data={"use_estimates": True, "completed_at": at(f"{completed}T00:00:00+00:00")}
+            run=run,
+            user=None,
+            completion=Completion.from_data({"use_estimates": True, "completed_at": at(f"{completed}T00:00:00+00:00")}),
         )
     return {"x": str(x.pk), "y": str(y.pk), "z": str(z.pk)}
 

@@ -8,6 +8,7 @@ import pytest
 from inventory.models import InventoryTransaction, Spool
 from production import services
 from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial
+from production.services import Completion
 from tests.conftest import client_for
 
 RUNS = "/api/v1/production-runs/"
@@ -32,7 +33,7 @@ def world(tenant, make_run, make_product, make_spool, make_printer):
     """An in_progress run (one item, one material), a completed run, and a product and a spool to add."""
     run = make_run(tenant)
     completed = make_run(tenant)
-    services.complete_run(run=completed, user=None, data={"use_estimates": True})
+    services.complete_run(run=completed, user=None, completion=Completion.from_data({"use_estimates": True}))
     return {
         "run": run,
         "item": run.items.get(),

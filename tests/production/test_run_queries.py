@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from production.services import RunChanges, update_run
 from tests.support.queries import lock_wait_bounds
 
 pytestmark = pytest.mark.django_db
@@ -19,17 +20,21 @@ FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 DETAIL_QUERIES = 4
 # complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
-# materials, update run, release; the detail response (run, items, materials); on PostgreSQL
-# the lock wait is bounded before each of the two locks.
+# materials, update run, insert the history row, release; the detail response (run, items,
+# materials); on PostgreSQL the lock wait is bounded before each of the two locks.
+# (18 before the run history: its row is one insert in the same transaction.)
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
 # test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
-COMPLETE_QUERIES = 18 + 2 + lock_wait_bounds(2 + 1)
+COMPLETE_QUERIES = 19 + 2 + lock_wait_bounds(2 + 1)
+# history: membership, the path's run, count, events (with their users).
+HISTORY_QUERIES = 4
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
-# spools, insert reversals, update spools, release; update run, release; the detail response (3);
-# the two lock wait bounds; the write's transaction (2) and its lock wait bound, as above.
-REOPEN_QUERIES = 15 + 2 + lock_wait_bounds(2 + 1)
+# spools, insert reversals, update spools, release; update run, insert the history row, release;
+# the detail response (3); the two lock wait bounds; the write's transaction (2) and its lock
+# wait bound, as above. (15 before the run history's insert.)
+REOPEN_QUERIES = 16 + 2 + lock_wait_bounds(2 + 1)
 
 
 def count_queries(call):
@@ -143,3 +148,17 @@ def test_reopen_and_fail_cost_the_same_with_1_and_6_materials(api, manager_api, 
 
     assert counts[small, "reopen"] == counts[large, "reopen"] == REOPEN_QUERIES
     assert counts[small, "fail"] == counts[large, "fail"] == FAIL_QUERIES
+
+
+def test_history_costs_the_same_with_1_and_30_events_by_distinct_users(api, tenant, make_member, make_full_run):
+    run = make_full_run()
+    url = f"/api/v1/production-runs/{run.pk}/history/"
+    one, at_one = count_queries(lambda: api.get(url, {"page_size": 100}))
+    for n in range(29):
+        update_run(run=run, user=make_member(tenant, "member", f"editor-{n}"), changes=RunChanges(notes=f"n{n}"))
+
+    thirty, at_thirty = count_queries(lambda: api.get(url, {"page_size": 100}))
+
+    assert one.status_code == thirty.status_code == 200
+    assert len(thirty.json()["results"]) == 30
+    assert at_one == at_thirty == HISTORY_QUERIES

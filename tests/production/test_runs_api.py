@@ -11,6 +11,7 @@ from django.utils import timezone
 from inventory.models import InventoryTransaction, Spool
 from production import services
 from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunNumberCounter, RunStatus
+from production.services import Completion, Failure
 
 RUNS = "/api/v1/production-runs/"
 
@@ -41,9 +42,9 @@ def payload(items=(), materials=(), **fields):
 def set_status(run, status, user=None):
     """Bring a fresh in_progress run (with one material) into `status` through the services."""
     if status == RunStatus.COMPLETED:
-        services.complete_run(run=run, user=user, data={"use_estimates": True})
+        services.complete_run(run=run, user=user, completion=Completion.from_data({"use_estimates": True}))
     elif status == RunStatus.FAILED:
-        services.fail_run(run=run, user=user, data={"failure_reason": "adhesion"})
+        services.fail_run(run=run, user=user, failure=Failure.from_data({"failure_reason": "adhesion"}))
     elif status == RunStatus.CANCELLED:
         services.cancel_run(run=run, user=user)
     run.refresh_from_db()

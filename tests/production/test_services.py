@@ -9,7 +9,7 @@ from core.errors import InvalidInput
 from inventory.models import InventoryTransaction
 from inventory.services import InsufficientStock
 from production.models import ProductionRun, RunStatus
-from production.services import InvalidTransition, cancel_run, complete_run, fail_run, reopen_run
+from production.services import Completion, Failure, InvalidTransition, cancel_run, complete_run, fail_run, reopen_run
 from tests.support.ledger import assert_ledger_balances
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,11 @@ def test_ledger_invariant_holds_through_complete_reopen_complete(run, member, sp
     assert_ledger_balances(*spools)
 
     complete_run(
-        run=run, user=member, data={"materials": actuals(run, **{"S-1": Decimal("31.10"), "S-2": Decimal("19.90")})}
+        run=run,
+        user=member,
+        completion=Completion.from_data(
+            {"materials": actuals(run, **{"S-1": Decimal("31.10"), "S-2": Decimal("19.90")})}
+        ),
     )
     assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("968.90"), Decimal("980.10")]
@@ -54,7 +58,11 @@ def test_ledger_invariant_holds_through_complete_reopen_complete(run, member, sp
     assert [s.current_weight_g for s in spools] == [Decimal("1000.00"), Decimal("1000.00")]
 
     complete_run(
-        run=run, user=member, data={"materials": actuals(run, **{"S-1": Decimal("5.00"), "S-2": Decimal("6.00")})}
+        run=run,
+        user=member,
+        completion=Completion.from_data(
+            {"materials": actuals(run, **{"S-1": Decimal("5.00"), "S-2": Decimal("6.00")})}
+        ),
     )
     assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("995.00"), Decimal("994.00")]
@@ -63,10 +71,12 @@ def test_ledger_invariant_holds_through_complete_reopen_complete(run, member, sp
     fail_run(
         run=run,
         user=member,
-        data={
-            "failure_reason": "spaghetti",
-            "materials": actuals(run, **{"S-1": Decimal("1.00"), "S-2": Decimal("0")}),
-        },
+        failure=Failure.from_data(
+            {
+                "failure_reason": "spaghetti",
+                "materials": actuals(run, **{"S-1": Decimal("1.00"), "S-2": Decimal("0")}),
+            }
+        ),
     )
     assert_ledger_balances(*spools)
     assert [s.current_weight_g for s in spools] == [Decimal("999.00"), Decimal("1000.00")]
@@ -75,7 +85,9 @@ def test_ledger_invariant_holds_through_complete_reopen_complete(run, member, sp
 def test_complete_run_sets_status_times_and_outcomes(run, member):
     completed_at = STARTED + datetime.timedelta(minutes=90)
 
-    result = complete_run(run=run, user=member, data={"use_estimates": True, "completed_at": completed_at})
+    result = complete_run(
+        run=run, user=member, completion=Completion.from_data({"use_estimates": True, "completed_at": completed_at})
+    )
 
     run.refresh_from_db()
     assert result.pk == run.pk
@@ -90,7 +102,7 @@ def test_complete_run_sets_status_times_and_outcomes(run, member):
 
 
 def test_complete_run_writes_usage_rows_with_the_run_and_user(run, member, spools):
-    complete_run(run=run, user=member, data={"use_estimates": True})
+    complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
 
     rows = InventoryTransaction.objects.filter(production_run=run)
     assert sorted(rows.values_list("type", flat=True)) == ["usage", "usage"]
@@ -100,11 +112,11 @@ def test_complete_run_writes_usage_rows_with_the_run_and_user(run, member, spool
 
 
 def test_complete_run_refuses_a_completed_run(run, member, spools):
-    complete_run(run=run, user=member, data={"use_estimates": True})
+    complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
     rows = InventoryTransaction.objects.count()
 
     with pytest.raises(InvalidTransition) as refused:
-        complete_run(run=run, user=member, data={"use_estimates": True})
+        complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
 
     assert refused.value.code == "invalid_transition"
     completed = ProductionRun.objects.get(pk=run.pk).completed_at
@@ -114,10 +126,10 @@ def test_complete_run_refuses_a_completed_run(run, member, spools):
 
 def test_complete_run_sees_the_current_status_not_a_stale_instance(run, member):
     stale = ProductionRun.objects.get(pk=run.pk)
-    complete_run(run=run, user=member, data={"use_estimates": True})
+    complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
 
     with pytest.raises(InvalidTransition):
-        complete_run(run=stale, user=member, data={"use_estimates": True})
+        complete_run(run=stale, user=member, completion=Completion.from_data({"use_estimates": True}))
 
 
 def test_insufficient_stock_raises_before_any_write(run, member, spools):
@@ -125,7 +137,11 @@ def test_insufficient_stock_raises_before_any_write(run, member, spools):
 
     with pytest.raises(InsufficientStock) as refused:
         complete_run(
-            run=run, user=member, data={"materials": actuals(run, **{"S-1": Decimal("1"), "S-2": Decimal("1000.01")})}
+            run=run,
+            user=member,
+            completion=Completion.from_data(
+                {"materials": actuals(run, **{"S-1": Decimal("1"), "S-2": Decimal("1000.01")})}
+            ),
         )
 
     assert refused.value.extra == {"spool": "S-2", "available_g": "1000.00", "required_g": "1000.01"}
@@ -139,7 +155,11 @@ def test_insufficient_stock_raises_before_any_write(run, member, spools):
 
 def test_missing_actuals_name_the_spools(run, member):
     with pytest.raises(InvalidInput) as refused:
-        complete_run(run=run, user=member, data={"materials": actuals(run, **{"S-1": Decimal("1"), "S-2": None})})
+        complete_run(
+            run=run,
+            user=member,
+            completion=Completion.from_data({"materials": actuals(run, **{"S-1": Decimal("1"), "S-2": None})}),
+        )
 
     assert refused.value.code == "missing_actuals"
     assert refused.value.extra == {"materials": ["S-2"]}
@@ -149,7 +169,9 @@ def test_fail_run_writes_waste_only_for_used_materials(run, member, spools):
     fail_run(
         run=run,
         user=member,
-        data={"failure_reason": "adhesion", "materials": actuals(run, **{"S-1": Decimal("3.30"), "S-2": None})},
+        failure=Failure.from_data(
+            {"failure_reason": "adhesion", "materials": actuals(run, **{"S-1": Decimal("3.30"), "S-2": None})}
+        ),
     )
 
     run.refresh_from_db()
@@ -163,9 +185,9 @@ def test_fail_run_writes_waste_only_for_used_materials(run, member, spools):
 
 
 def test_reopen_run_reverses_only_rows_not_yet_reversed(run, member, spools):
-    complete_run(run=run, user=member, data={"use_estimates": True})
+    complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
     reopen_run(run=run, user=member)
-    complete_run(run=run, user=member, data={"use_estimates": True})
+    complete_run(run=run, user=member, completion=Completion.from_data({"use_estimates": True}))
 
     reopen_run(run=run, user=member)
 
@@ -190,7 +212,7 @@ def test_reopen_run_refuses_in_progress_and_cancelled_runs(run, member):
 
 
 def test_reopen_run_clears_the_outcome_of_a_failed_run(run, member):
-    fail_run(run=run, user=member, data={"failure_reason": "warping"})
+    fail_run(run=run, user=member, failure=Failure.from_data({"failure_reason": "warping"}))
 
     reopen_run(run=run, user=member)
 

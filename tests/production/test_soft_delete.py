@@ -7,6 +7,7 @@ import pytest
 from inventory.models import InventoryTransaction, Spool
 from production import services
 from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
+from production.services import Completion, Failure
 
 RUNS = "/api/v1/production-runs/"
 
@@ -149,7 +150,9 @@ def test_a_run_that_moved_no_inventory_can_be_deleted(manager_api, tenant, make_
     if status == RunStatus.CANCELLED:
         services.cancel_run(run=run, user=None)
     else:
-        services.fail_run(run=run, user=None, data={"failure_reason": "adhesion"})  # no actuals: no waste rows
+        services.fail_run(
+            run=run, user=None, failure=Failure.from_data({"failure_reason": "adhesion"})
+        )  # no actuals: no waste rows
 
     assert manager_api.delete(run_url(run)).status_code == 204
     assert ProductionRun.all_objects.get(pk=run.pk).deleted_at is not None
@@ -157,7 +160,7 @@ def test_a_run_that_moved_no_inventory_can_be_deleted(manager_api, tenant, make_
 
 def test_a_completed_run_cannot_be_deleted(manager_api, tenant, make_run):
     run = make_run(tenant)
-    services.complete_run(run=run, user=None, data={"use_estimates": True})
+    services.complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
     before = ledger_and_weights()
 
     response = manager_api.delete(run_url(run))
@@ -174,7 +177,9 @@ def test_a_failed_run_with_waste_cannot_be_deleted(manager_api, tenant, make_run
     services.fail_run(
         run=run,
         user=None,
-        data={"failure_reason": "spaghetti", "materials": [{"id": material.pk, "actual_model_g": Decimal("30")}]},
+        failure=Failure.from_data(
+            {"failure_reason": "spaghetti", "materials": [{"id": material.pk, "actual_model_g": Decimal("30")}]}
+        ),
     )
     assert InventoryTransaction.objects.filter(production_run=run, type="waste").count() == 1
     before = ledger_and_weights()
@@ -189,7 +194,7 @@ def test_a_failed_run_with_waste_cannot_be_deleted(manager_api, tenant, make_run
 
 def test_a_reopened_run_can_be_deleted(manager_api, tenant, make_run):
     run = make_run(tenant)
-    services.complete_run(run=run, user=None, data={"use_estimates": True})
+    services.complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
     assert manager_api.post(run_url(run, "reopen/")).status_code == 200
 
     assert manager_api.delete(run_url(run)).status_code == 204
