@@ -41,8 +41,8 @@ class TenantOwnedAdmin(admin.ModelAdmin):
         return [*readonly, "tenant"] if obj is not None and "tenant" not in readonly else readonly
 
 
-class ReadOnlyTenantOwnedAdmin(TenantOwnedAdmin):
-    """Rows that change only through the services: listed, searchable and filterable for staff."""
+class ReadOnlyAdminMixin:
+    """Staff may list and search these rows, never add, change or delete them in the admin."""
 
     def has_add_permission(self, request):
         return False
@@ -52,6 +52,10 @@ class ReadOnlyTenantOwnedAdmin(TenantOwnedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyTenantOwnedAdmin(ReadOnlyAdminMixin, TenantOwnedAdmin):
+    """Rows that change only through the services: listed, searchable and filterable for staff."""
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -74,7 +78,7 @@ admin.site.unregister(AuthToken)
 
 
 @admin.register(AuthToken)
-class AuthTokenAdmin(admin.ModelAdmin):
+class AuthTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Bearer tokens, listed without their digest or key prefix (a token ends by API DELETE or a new password)."""
 
     list_display = ["user", "created", "expiry"]
@@ -87,12 +91,3 @@ class AuthTokenAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
