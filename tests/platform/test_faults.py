@@ -327,6 +327,11 @@ def test_a_complete_whose_commit_was_not_acknowledged_is_a_503_whose_keyed_retry
 # --- the database stops answering during a request ------------------------------------------------
 
 
+# Not simulated: a backend stopped by SIGSTOP. PostgreSQL enforces `statement_timeout` inside the
+# backend (a timer signal), which a stopped process never handles, and libpq has no client-side
+# query timeout; such a request is bounded only by the WSGI server's worker timeout.
+
+
 def stuck(execute, context):
     """A statement that does not come back (a hung disk, a stuck backend): longer than any bound here."""
     execute("SELECT pg_sleep(60)", None, False, context)
