@@ -122,6 +122,11 @@ else:
 # How long a service waits for a row lock before answering 409 `busy`; set with `SET LOCAL`
 # where the lock is taken (core.locking), so it bounds that transaction's waits and no other.
 LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "5000"))
+# How long one statement of an API write may run before PostgreSQL cancels it (a 503
+# `database_unavailable`): the bound on a database that stops answering mid-request. Set with
+# `SET LOCAL` next to the lock bound (core.locking.bound_write_transaction); keep it above
+# LOCK_TIMEOUT_MS so that a lock wait still ends as a 409 `busy`.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "30000"))
 
 # How long a POST's `Idempotency-Key` is remembered (core.idempotency); `manage.py
 # purge_idempotency_keys` deletes older ones.

@@ -35,3 +35,21 @@ def bound_lock_wait():
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.LOCK_TIMEOUT_MS}ms"])
+
+
+def bound_write_transaction():
+    """Bound this transaction's lock waits and each of its statements (PostgreSQL, `SET LOCAL`).
+
+    The lock bound (settings.LOCK_TIMEOUT_MS) turns a wait for another request's row into
+    a 409 `busy`; the statement bound (settings.STATEMENT_TIMEOUT_MS) ends a statement of a
+    database that stopped answering (a stuck backend, storage that hangs), which becomes a
+    503 `database_unavailable` (SQLSTATE 57014, core.database) instead of a request that
+    never returns. The statement bound is the larger one, so a lock wait still runs out as
+    `busy` first. One statement for both: an API write pays a single round trip for them.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                [f"{settings.LOCK_TIMEOUT_MS}ms", f"{settings.STATEMENT_TIMEOUT_MS}ms"],
+            )

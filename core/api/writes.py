@@ -6,7 +6,9 @@ and checked permissions, in one `transaction.atomic()` that:
 
 1. bounds its lock waits (`SET LOCAL lock_timeout`, settings.LOCK_TIMEOUT_MS) before
    any write, so a foreign-key check waiting on a row another transaction holds
-   `FOR UPDATE` runs out into a 409 `busy` instead of hanging;
+   `FOR UPDATE` runs out into a 409 `busy` instead of hanging, and each of its
+   statements (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS), so a
+   database that stops answering is a 503 `database_unavailable`, not a hung request;
 2. claims the request's idempotency key (POST only; see core.idempotency), or answers
    the finished request's stored response with `Idempotent-Replayed: true`;
 3. runs the view, which builds its response from what it wrote, before the commit:
@@ -38,7 +40,7 @@ from rest_framework.response import Response
 
 from core import idempotency
 from core.errors import DomainError, ErrorCode, InvalidInput
-from core.locking import bound_lock_wait
+from core.locking import bound_write_transaction
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Domain errors a retry can get past: answering them again from the key would be wrong.
@@ -73,7 +75,7 @@ class TransactionalWritesMixin:
 
     def write_in_transaction(self, handler, keyed, request, *args, **kwargs):
         with transaction.atomic():
-            bound_lock_wait()
+            bound_write_transaction()
             if keyed is None:
                 return handler(request, *args, **kwargs)
             row, claimed = idempotency.claim(keyed)

@@ -96,6 +96,13 @@ def test_lock_timeouts_and_deadlocks_are_busy_and_nothing_else_is():
     assert not is_database_unavailable(OperationalError("database is locked"))
 
 
+def test_a_statement_that_ran_past_its_timeout_is_the_database_unavailable_not_busy():
+    cancelled = driver_error(OperationalError, psycopg.errors.QueryCanceled(), "canceling statement due to timeout")
+
+    assert not is_lock_timeout(cancelled)
+    assert is_database_unavailable(cancelled)
+
+
 def test_a_lost_connection_while_locking_is_a_503_not_busy(manager_api, tenant, make_spool):
     spool = make_spool(tenant)
     lost = driver_error(OperationalError, psycopg.errors.AdminShutdown(), "terminating connection")
