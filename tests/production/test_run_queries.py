@@ -6,30 +6,33 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.support.queries import lock_wait_bounds
+from tests.support.queries import deferred_constraint_checks, lock_wait_bounds, row_security_statements
 
 pytestmark = pytest.mark.django_db
 
 # The budgets, so a regression shows as a changed number and not only as a difference.
+# Every request with a tenant also pays for its row-security transaction on PostgreSQL
+# (`row_security_statements`: one `set_config` in production), and every write for its
+# deferred foreign-key checks at its end (`deferred_constraint_checks`).
 # list: membership, count, runs, items (with products), materials (with spools and materials).
-LIST_QUERIES = 5
+LIST_QUERIES = 5 + row_security_statements()
 # The list's `product` and `spool` filters each look their value up once.
 FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 # detail: membership, run, items, materials.
-DETAIL_QUERIES = 4
+DETAIL_QUERIES = 4 + row_security_statements()
 # complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
 # materials, update run, release; the detail response (run, items, materials); on PostgreSQL
 # the lock wait is bounded before each of the two locks.
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
 # test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
-COMPLETE_QUERIES = 18 + 2 + lock_wait_bounds(2 + 1)
+COMPLETE_QUERIES = 18 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
 # spools, insert reversals, update spools, release; update run, release; the detail response (3);
 # the two lock wait bounds; the write's transaction (2) and its lock wait bound, as above.
-REOPEN_QUERIES = 15 + 2 + lock_wait_bounds(2 + 1)
+REOPEN_QUERIES = 15 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 
 
 def count_queries(call):
