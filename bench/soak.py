@@ -39,6 +39,7 @@ TENANTS = ("soak-a", "soak-b", "soak-c")
 PASSWORD = "soak-password-0123"
 SPOOLS_PER_TENANT = 8
 PRODUCTS_PER_TENANT = 4
+REQUEST_TIMEOUT_S = 60
 
 
 def parse_args(argv):
@@ -143,10 +144,14 @@ class Client:
         request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         started = time.perf_counter()
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
                 status, raw, replayed = response.status, response.read(), response.headers.get("Idempotent-Replayed")
         except urllib.error.HTTPError as error:
             status, raw, replayed = error.code, error.read(), error.headers.get("Idempotent-Replayed")
+        except (OSError, urllib.error.URLError) as error:  # no answer at all: as bad as a 5xx
+            self.statuses[(label or method, "no answer")] += 1
+            self.failures.append(f"{method} {path} -> no answer: {error!r}")
+            return None, None, None
         self.latencies.append(time.perf_counter() - started)
         self.statuses[(label or method, status)] += 1
         if status >= 500:
@@ -180,6 +185,8 @@ def drive(base, slug, seconds, seed, results):
     client.login(f"{slug}-owner")
     spools = [s["id"] for s in client.call("GET", "/spools/?page_size=100")[1]["results"]]
     products = [p["id"] for p in client.call("GET", "/products/?page_size=100")[1]["results"]]
+    if not spools or not products:
+        raise SystemExit(f"{slug}: no spools or products to work with")
     runs = {"in_progress": [], "completed": []}
     replays = {"sent": 0, "matched": 0, "mismatched": []}
 
@@ -248,8 +255,11 @@ def drive(base, slug, seconds, seed, results):
     operations = [(read, 40), (create_run, 20), (complete, 15), (fail, 5), (reopen, 8), (adjust, 12)]
     population, weights = zip(*operations, strict=True)
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        rng.choices(population, weights)[0]()
+    try:
+        while time.monotonic() < deadline:
+            rng.choices(population, weights)[0]()
+    except Exception as error:  # a client bug or an answer of the wrong shape: report it, never hang the soak
+        client.failures.append(f"client stopped: {error!r}")
     results.put(
         {
             "statuses": {f"{label} {status}": n for (label, status), n in client.statuses.items()},
@@ -287,7 +297,7 @@ def audit(database_url):
                 )
         charged_twice = connection.execute(
             "SELECT production_run_material_id, count(*) FROM inventory_inventorytransaction AS charge "
-            "WHERE type IN ('usage', 'waste') AND NOT EXISTS "
+            "WHERE type IN ('usage', 'waste') AND production_run_material_id IS NOT NULL AND NOT EXISTS "
             "(SELECT 1 FROM inventory_inventorytransaction AS r WHERE r.reversal_of_id = charge.id) "
             "GROUP BY production_run_material_id HAVING count(*) > 1"
         ).fetchall()

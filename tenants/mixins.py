@@ -3,6 +3,7 @@ from rest_framework.permissions import IsAuthenticated
 from core.api.writes import TransactionalWritesMixin
 from tenants.permissions import TenantRolePermission
 from tenants.resolution import resolve_membership
+from tenants.row_security import tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
 
@@ -18,6 +19,11 @@ class TenantScopedViewMixin(TransactionalWritesMixin):
     manager (`queryset = Model.objects`): a queryset cannot be built before the scope
     exists. `tests/platform/test_tenant_scoping.py` walks the router and fails for any
     viewset that does not inherit it.
+
+    On PostgreSQL the rest of the request also runs in one transaction, as a role that
+    row-level security holds to the tenant's rows (tenants/row_security.py): the
+    database's own wall under the application's. The write's transaction is a savepoint
+    inside it, and the middleware commits it once the response is rendered.
     """
 
     tenant_scoped = True  # read by the schema, which documents the tenant header and its errors
@@ -37,7 +43,9 @@ class TenantScopedViewMixin(TransactionalWritesMixin):
             django_request = request._request
             django_request.membership, django_request.tenant = membership, membership.tenant
             # Open until the middleware closes the stack, after the response is rendered.
-            request_scope_stack(django_request).enter_context(tenant_scope(membership.tenant))
+            stack = request_scope_stack(django_request)
+            stack.enter_context(tenant_scope(membership.tenant))
+            stack.enter_context(tenant_row_security(membership.tenant))
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)

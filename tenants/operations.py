@@ -1,4 +1,4 @@
-"""Migration operations that make PostgreSQL refuse a reference across tenants.
+"""Migration operations that make PostgreSQL refuse a reference across tenants, or a row of another tenant.
 
 Every tenant-owned row carries `tenant_id`. A reference between two tenant-owned tables
 is then also declared as a composite foreign key `(tenant_id, x_id) -> x (tenant_id, id)`,
@@ -14,10 +14,19 @@ Later migrations reuse them for their own tables:
     operations = [
         TenantKey("production.RunEvent"),                      # if other rows will point at it
         SameTenantReference("production.RunEvent", "run"),     # productionrun already has its key
+        TenantRowSecurity("production.RunEvent"),              # every tenant-owned table: see below
     ]
+
+Row-level security (tenants/row_security.py) is built the same way: `ApplicationRole`
+(once, tenants 0002) creates the role the API's queries run as, and `TenantRowSecurity`
+enables the tenant policy on one tenant-owned table. A new tenant-owned model needs its
+`TenantRowSecurity` in the migration that creates its table (and a dependency on
+tenants 0002); tests/platform/test_row_security.py fails for any model without it.
 """
 
 from django.db.migrations.operations.base import Operation
+
+from tenants.row_security import APP_ROLE, POLICY_NAME, TENANT_CONDITION
 
 
 class _PostgresOnlyOperation(Operation):
@@ -29,11 +38,17 @@ class _PostgresOnlyOperation(Operation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(self.forwards_sql(schema_editor, to_state.apps))
+            run(schema_editor, self.forwards_sql(schema_editor, to_state.apps))
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(self.backwards_sql(schema_editor, from_state.apps))
+            run(schema_editor, self.backwards_sql(schema_editor, from_state.apps))
+
+
+def run(schema_editor, sql):
+    """One statement or a list of them; without parameters, so `%` in a DO block is plain text."""
+    for statement in [sql] if isinstance(sql, str) else sql:
+        schema_editor.execute(statement, params=None)
 
 
 def tenant_key_name(schema_editor, table):
@@ -104,3 +119,113 @@ class SameTenantReference(_PostgresOnlyOperation):
 def constraint_name(schema_editor, table, column):
     """The composite foreign key's name: Django's scheme, hashed to fit PostgreSQL's 63 characters."""
     return schema_editor._create_index_name(table, ["tenant_id", column], suffix="_same_tenant")
+
+
+class ApplicationRole(_PostgresOnlyOperation):
+    """The role the API's tenant queries run as (`SET LOCAL ROLE`): row security applies to it.
+
+    Created only if missing (roles are cluster-wide: another database of the cluster may
+    have made it), NOLOGIN (it is only ever switched to) and refused if it exists with
+    SUPERUSER or BYPASSRLS. The migrating user is made a member, so that it may switch to
+    it; the application must connect as that user (or another member that owns the
+    tables). The role gets the data privileges on every table and sequence of the schema,
+    and by default on those the migrating user creates later (`createcachetable`, new
+    migrations). It owns nothing, so the policies bind it.
+
+    Reversed, the privileges of this database are revoked and the role is dropped unless
+    another database of the cluster still grants it something.
+    """
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {}
+
+    def describe(self):
+        return f"Role {APP_ROLE} for row-level security (PostgreSQL)"
+
+    def forwards_sql(self, schema_editor, apps):
+        return [CREATE_APP_ROLE_SQL]
+
+    def backwards_sql(self, schema_editor, apps):
+        return [DROP_APP_ROLE_SQL]
+
+
+# Roles are cluster-wide: two databases' migrations may race to create it.
+CREATE_APP_ROLE_SQL = f"""DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        BEGIN
+            CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}' AND (rolsuper OR rolbypassrls)) THEN
+        RAISE EXCEPTION 'role {APP_ROLE} exists with SUPERUSER or BYPASSRLS: row security would not bind it';
+    END IF;
+    IF NOT pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') THEN
+        GRANT {APP_ROLE} TO current_user;
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO {APP_ROLE}', current_schema());
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO {APP_ROLE}', current_schema());
+    EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO {APP_ROLE}', current_schema());
+    EXECUTE format(
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE}',
+        current_schema()
+    );
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE ON SEQUENCES TO {APP_ROLE}', current_schema());
+END
+$$"""
+
+DROP_APP_ROLE_SQL = f"""DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        RETURN;
+    END IF;
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE ALL ON SEQUENCES FROM {APP_ROLE}', current_schema());
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I REVOKE ALL ON TABLES FROM {APP_ROLE}', current_schema());
+    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM {APP_ROLE}', current_schema());
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM {APP_ROLE}', current_schema());
+    EXECUTE format('REVOKE ALL ON SCHEMA %I FROM {APP_ROLE}', current_schema());
+    BEGIN
+        DROP ROLE {APP_ROLE};
+    EXCEPTION WHEN dependent_objects_still_exist THEN
+        RAISE NOTICE 'role {APP_ROLE} kept: another database of the cluster still grants it privileges';
+    END;
+END
+$$"""
+
+
+class TenantRowSecurity(_PostgresOnlyOperation):
+    """Row-level security on a tenant-owned table: `APP_ROLE` reads and writes its tenant's rows only.
+
+    One policy for every command, to every non-owner role, with the same condition as
+    `USING` (which rows a query sees, updates or deletes) and `WITH CHECK` (which rows an
+    insert or update may leave behind). The owner is not held to it (no FORCE): that is
+    the migrations', commands' and admin's path. The table's data privileges are granted
+    to `APP_ROLE` here too, for a table the default privileges missed (one created by
+    another user). Needs `ApplicationRole` (tenants 0002) applied first.
+    """
+
+    def __init__(self, model):
+        self.model = model  # "app_label.ModelName"
+
+    def deconstruct(self):
+        return self.__class__.__name__, [self.model], {}
+
+    def describe(self):
+        return f"Row-level security on {self.model} (PostgreSQL)"
+
+    def forwards_sql(self, schema_editor, apps):
+        q = schema_editor.quote_name
+        table = q(apps.get_model(self.model)._meta.db_table)
+        return [
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}",
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"CREATE POLICY {q(POLICY_NAME)} ON {table} USING ({TENANT_CONDITION}) WITH CHECK ({TENANT_CONDITION})",
+        ]
+
+    def backwards_sql(self, schema_editor, apps):
+        q = schema_editor.quote_name
+        table = q(apps.get_model(self.model)._meta.db_table)
+        # The grant stays: `ApplicationRole` gave it to every table too, and revokes it when reversed.
+        return [f"DROP POLICY {q(POLICY_NAME)} ON {table}", f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]

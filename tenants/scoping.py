@@ -27,10 +27,15 @@ runs, but it is scoped like every manager here (inside `all_tenants()` it shows 
 tenant's runs, deleted ones included, which is what the admin uses).
 """
 
+import logging
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import DatabaseError, models
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 ALL_TENANTS = object()
 _active_scope = ContextVar("tenant_scope", default=None)
@@ -118,15 +123,50 @@ class TenantScopeMiddleware:
     `tenant_scope` into this stack; Django renders a DRF/template response inside
     `get_response`, so the browsable API's forms still query inside the scope. The admin's
     views run in `all_tenants()`: staff see every tenant (the admin checks staff itself).
+
+    On PostgreSQL the stack also holds the request's transaction (tenants/row_security.py),
+    so closing it commits: see `close_request_scopes`.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        with request_scopes(request):
-            return self.get_response(request)
+        with request_scopes(request) as stack:
+            response = self.get_response(request)
+            close_request_scopes(request, stack, response)
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if "admin" in request.resolver_match.namespaces:
             request.tenant_scope_stack.enter_context(all_tenants())
+
+
+class ResponseFailed(Exception):
+    """Thrown into the request's scopes for a 5xx answer: their transaction rolls back."""
+
+
+def close_request_scopes(request, stack, response):
+    """Close the scopes the request entered; on PostgreSQL this commits the request's transaction.
+
+    - A 5xx answer (an exception Django turned into a response, a JSON 503) closes them
+      as the exception would have: the transaction rolls back, so no error is answered
+      for a change that stays.
+    - A database error while closing (the commit of a killed connection) surfaces for a
+      write, where the client must not be told the change happened: it becomes the JSON
+      503 (or 409 `busy`) of core.middleware.DatabaseUnavailableMiddleware. A read's
+      response is already complete and changed nothing: it is answered, and the error logged.
+    """
+    try:
+        if response.status_code >= 500:
+            try:
+                with stack:
+                    raise ResponseFailed(response.status_code)
+            except ResponseFailed:
+                pass
+        else:
+            stack.close()
+    except DatabaseError:
+        if request.method not in SAFE_METHODS:
+            raise
+        logger.warning("Database error closing a read's transaction; its response stands", exc_info=True)

@@ -13,8 +13,14 @@ and checked permissions, in one `transaction.atomic()` that:
    the finished request's stored response with `Idempotent-Replayed: true`;
 3. runs the view, which builds its response from what it wrote, before the commit:
    a failure while building it rolls the change back, so no client is answered an
-   error for a change that was committed;
+   error for a change that was committed; then runs the deferred foreign-key checks
+   (core.database.check_deferred_constraints), so a refusal or a lock wait there is
+   the view's error too;
 4. stores the response in the key row, in the same transaction.
+
+On PostgreSQL this transaction is a savepoint in the request's transaction, which the
+tenant layer opens for row-level security and commits once the response is rendered
+(tenants/row_security.py); a commit that fails there is still the client's 503.
 
 Which responses a key stores (a retry replays them) and which it does not (the key is
 released with the rolled-back transaction, and a retry runs again), after Stripe:
@@ -39,6 +45,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core import idempotency
+from core.database import check_deferred_constraints
 from core.errors import DomainError, ErrorCode, InvalidInput
 from core.locking import bound_write_transaction
 
@@ -77,14 +84,14 @@ class TransactionalWritesMixin:
         with transaction.atomic():
             bound_write_transaction()
             if keyed is None:
-                return handler(request, *args, **kwargs)
+                return checked(handler, request, *args, **kwargs)
             row, claimed = idempotency.claim(keyed)
             if not claimed:
                 return replay(row)
             try:
                 # A savepoint: a refused request's writes go, its key row stays to store the refusal.
                 with transaction.atomic():
-                    response = handler(request, *args, **kwargs)
+                    response = checked(handler, request, *args, **kwargs)
             except DomainError as exc:
                 if exc.code in RETRYABLE_CODES:
                     raise
@@ -95,6 +102,12 @@ class TransactionalWritesMixin:
             else:
                 idempotency.complete(row, status=response.status_code, body=stored_body(response))
             return response
+
+
+def checked(handler, request, *args, **kwargs):
+    response = handler(request, *args, **kwargs)
+    check_deferred_constraints()
+    return response
 
 
 def raw_body(request):

@@ -7,17 +7,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from production.services import RunChanges, update_run
-from tests.support.queries import lock_wait_bounds
+from tests.support.queries import deferred_constraint_checks, lock_wait_bounds, row_security_statements
 
 pytestmark = pytest.mark.django_db
 
 # The budgets, so a regression shows as a changed number and not only as a difference.
+# Every request with a tenant also pays for its row-security transaction on PostgreSQL
+# (`row_security_statements`: one `set_config` in production), and every write for its
+# deferred foreign-key checks at its end (`deferred_constraint_checks`).
 # list: membership, count, runs, items (with products), materials (with spools and materials).
-LIST_QUERIES = 5
+LIST_QUERIES = 5 + row_security_statements()
 # The list's `product` and `spool` filters each look their value up once.
 FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 # detail: membership, run, items, materials.
-DETAIL_QUERIES = 4
+DETAIL_QUERIES = 4 + row_security_statements()
 # complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
 # materials, update run, insert the history row, release; the detail response (run, items,
@@ -25,16 +28,17 @@ DETAIL_QUERIES = 4
 # (18 before the run history: its row is one insert in the same transaction.)
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
 # test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
-COMPLETE_QUERIES = 19 + 2 + lock_wait_bounds(2 + 1)
+# On PostgreSQL, the request's row-security transaction and each write's deferred constraint check.
+COMPLETE_QUERIES = 19 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 # history: membership, the path's run, count, events (with their users).
-HISTORY_QUERIES = 4
+HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
 # spools, insert reversals, update spools, release; update run, insert the history row, release;
 # the detail response (3); the two lock wait bounds; the write's transaction (2) and its lock
 # wait bound, as above. (15 before the run history's insert.)
-REOPEN_QUERIES = 16 + 2 + lock_wait_bounds(2 + 1)
+REOPEN_QUERIES = 16 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 
 
 def count_queries(call):

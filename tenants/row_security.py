@@ -1,0 +1,67 @@
+"""The second wall: PostgreSQL itself shows an API request its tenant's rows only.
+
+The first wall is the application's tenant scope (tenants/scoping.py). Under it, on
+PostgreSQL, every tenant-owned table has row-level security (`TenantRowSecurity`, a
+migration operation in tenants/operations.py) with one policy for reads and writes:
+
+    tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid
+
+and an API request with a tenant runs its queries in one transaction that starts with
+
+    SELECT set_config('role', 'printfarm_app', true), set_config('app.tenant_id', '<uuid>', true)
+
+(`SET LOCAL ROLE` and `SET LOCAL app.tenant_id`): `APP_ROLE` is a role the migrations
+create (`ApplicationRole`), which owns no table and cannot bypass row security, so the
+policy applies to it; with the setting unset it sees no tenant-owned row at all. Both
+settings end with the transaction, so a pooled connection carries nothing to its next use.
+
+Everything else runs as the connecting user, the tables' owner, whom PostgreSQL does not
+hold to the policies (no `FORCE ROW LEVEL SECURITY`): migrations, management commands,
+the staff admin and code in `all_tenants()`. That is the documented path that may see
+every tenant's rows; it never runs for a tenant's API request.
+
+SQLite has no row-level security: it keeps the application-level wall only, and gets
+no request transaction (its IMMEDIATE transactions would make every read a writer).
+"""
+
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+# Cluster-wide, like every PostgreSQL role: one role serves every database of the cluster.
+APP_ROLE = "printfarm_app"
+TENANT_SETTING = "app.tenant_id"
+POLICY_NAME = "tenant_isolation"
+# The policy's condition: NULL, so no row, when the setting is unset or reset to ''.
+TENANT_CONDITION = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
+
+ENTER_SQL = f"SELECT set_config('role', %s, true), set_config('{TENANT_SETTING}', %s, true)"
+# `role = none` is `RESET ROLE`: back to the connecting user.
+RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{TENANT_SETTING}', '', true)"
+
+
+def has_row_security(using=DEFAULT_DB_ALIAS):
+    return connections[using].vendor == "postgresql"
+
+
+@contextmanager
+def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS):
+    """The queries inside run in one transaction, as `APP_ROLE`, seeing `tenant`'s rows only.
+
+    On PostgreSQL only; elsewhere it does nothing. Nested in an outer transaction (the test
+    suite's), the block is a savepoint whose end resets the role and the setting, so the
+    outer transaction goes on as the connecting user. An exception rolls the savepoint
+    back, and with it the settings.
+    """
+    if not has_row_security(using):
+        yield
+        return
+    connection = connections[using]
+    nested = connection.in_atomic_block
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(ENTER_SQL, [APP_ROLE, str(tenant.pk)])
+        yield
+        if nested and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute(RESET_SQL)
