@@ -68,6 +68,11 @@ class ErrorCode(StrEnum):
         400,
         "Materials without actual usage (listed in `materials`): send actuals or `use_estimates`.",
     )
+    DOES_NOT_EXIST = (
+        "does_not_exist",
+        400,
+        "A record the body names was deleted by another request meanwhile.",
+    )
     FOREIGN_TENANT = (
         "foreign_tenant",
         400,

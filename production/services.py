@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
-from inventory.services import InsufficientStock, Movement, record_movements
+from inventory.services import InsufficientStock, Movement, lock_spools, record_movements
 from production.models import (
     MAX_UNITS_PER_RUN,
     FailureReason,
@@ -447,6 +447,7 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
             material.cost_per_gram = material.spool.cost_per_gram
             seen.add(material.spool.pk)
         _check_kinds(items, materials)
+        _lock_named_spools(seen)
         run.run_number = next_run_number(tenant=tenant, now=timezone.now())
         run.save()
         ProductionRunItem.objects.bulk_create(items)
@@ -847,8 +848,27 @@ def update_material(*, material: ProductionRunMaterial, user, changes: MaterialC
     return material
 
 
+def _lock_named_spools(spool_ids) -> None:
+    """Lock the spools a body assigns until this transaction ends.
+
+    A spool deleted meanwhile is then seen here (400 `does_not_exist`, as if the body had
+    named it after the delete), not as a foreign-key violation at commit; and a delete that
+    comes later waits, then finds the spool in use (409 `protected`).
+    """
+    if not spool_ids:
+        return
+    try:
+        lock_spools(set(spool_ids))
+    except NotFound as gone:
+        raise InvalidInput(
+            "A spool this body names was deleted by another request; it does not exist any more.",
+            code=ErrorCode.DOES_NOT_EXIST,
+        ) from gone
+
+
 def _save_material(run, material, *, reassess):
     if reassess:
+        _lock_named_spools({material.spool_id})
         others = [other for other in _run_materials(run) if other.pk != material.pk]
         _check_assignable(material, other_spool_ids={other.spool_id for other in others})
         _check_kinds(_run_items(run), [material])
