@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Round, Trunc
+from django.db.models.functions import Coalesce, Trunc
 
 from core.api.filters import in_utc
 from core.expressions import ToDecimal
@@ -148,7 +148,8 @@ def usage_report(*, tenant: Tenant, days: DayRange, group_by: str, period: str |
     # A run's row is priced at its material's cost at assignment; a manual one at its spool's price.
     cost_per_gram = Case(
         When(production_run_material__isnull=False, then=F("production_run_material__cost_per_gram")),
-        default=Round(ToDecimal(F("spool__purchase_price")) / F("spool__initial_weight_g"), 4),
+        # Not rounded to the 4 decimals `Spool.cost_per_gram` shows: SQL rounds ties otherwise than Python.
+        default=ToDecimal(F("spool__purchase_price")) / F("spool__initial_weight_g"),
         output_field=DECIMAL,
     )
     rows = (

@@ -103,8 +103,10 @@ def expected_usage(tenant, history, group_by, period):
         grams = -row.weight_change_g
         if row.production_run_material_id:
             cost_per_gram = row.production_run_material.cost_per_gram
+        elif row.spool.purchase_price is not None:
+            cost_per_gram = row.spool.purchase_price / row.spool.initial_weight_g
         else:
-            cost_per_gram = row.spool.cost_per_gram
+            cost_per_gram = None
         run = row.production_run
         if group_by == "product":
             keys = shares(items[row.production_run_id]) if items.get(row.production_run_id) else [(None, 1)]
