@@ -92,27 +92,25 @@ def _item_share(item="", run="run"):
     return ToDecimal(F(f"{item}quantity")) / Subquery(units)
 
 
-def _run_material_actual_g(prefix=""):
+def _run_material_actual_g():
     """`ProductionRunMaterial.actual_total_g` in SQL: the weighings, else the sum of the recorded parts."""
-    before, after = F(f"{prefix}spool_weight_before_g"), F(f"{prefix}spool_weight_after_g")
     parts = sum(
-        (Coalesce(F(f"{prefix}{name}"), ZERO) for name in ("actual_flushed_g", "actual_tower_g")),
-        Coalesce(F(f"{prefix}actual_model_g"), ZERO),
+        (Coalesce(F(name), ZERO) for name in ("actual_flushed_g", "actual_tower_g")), Coalesce("actual_model_g", ZERO)
     )
     return Case(
         When(
-            Q(**{f"{prefix}spool_weight_before_g__isnull": False, f"{prefix}spool_weight_after_g__isnull": False}),
-            then=before - after,
+            spool_weight_before_g__isnull=False,
+            spool_weight_after_g__isnull=False,
+            then=F("spool_weight_before_g") - F("spool_weight_after_g"),
         ),
         default=parts,
         output_field=DECIMAL,
     )
 
 
-def _run_material_estimated_g(prefix=""):
+def _run_material_estimated_g():
     return ExpressionWrapper(
-        F(f"{prefix}estimated_model_g") + F(f"{prefix}estimated_flushed_g") + F(f"{prefix}estimated_tower_g"),
-        output_field=DECIMAL,
+        F("estimated_model_g") + F("estimated_flushed_g") + F("estimated_tower_g"), output_field=DECIMAL
     )
 
 
