@@ -4,6 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework_nested import routers
 
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
+from production.report_views import (
+    CostPerUnitReportView,
+    LowStockReportView,
+    UsageReportView,
+    VarianceReportView,
+)
 from production.views import (
     PrinterViewSet,
     ProductionRunViewSet,
@@ -43,6 +49,10 @@ api_v1 = [
         name="swagger-ui",
     ),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
+    path("reports/usage/", UsageReportView.as_view(), name="report-usage"),
+    path("reports/variance/", VarianceReportView.as_view(), name="report-variance"),
+    path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),
+    path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
 ]

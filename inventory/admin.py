@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from django.contrib import admin
+from django.utils.html import format_html
 
 from inventory import services
 from inventory.models import InventoryTransaction, Material, Spool
@@ -7,9 +10,32 @@ from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedA
 
 @admin.register(Material)
 class MaterialAdmin(TenantOwnedAdmin):
-    list_display = ["name", "brand", "kind", "color_name", "color_hex", "tenant"]
+    list_display = ["name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
     search_fields = ["name", "brand", "color_name"]
+
+    @admin.display(description="Low stock below")
+    def low_stock_threshold(self, material):
+        if material.low_stock_threshold_g is not None:
+            return f"{material.low_stock_threshold_g} g"
+        return f"{material.low_stock_threshold_percent.normalize():f} %"
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    """The API's `?low_stock=`: below the material's threshold (`Material.low_stock_threshold_for`)."""
+
+    title = "low stock"
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Low on stock"), ("no", "Not low")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.low_stock()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.low_stock().values("pk"))
+        return queryset
 
 
 class LedgerInline(ReadOnlyInline):
@@ -32,8 +58,8 @@ class LedgerInline(ReadOnlyInline):
 
 @admin.register(Spool)
 class SpoolAdmin(TenantOwnedAdmin):
-    list_display = ["code", "material", "current_weight_g", "remaining", "location", "is_active", "tenant"]
-    list_filter = ["tenant", "is_active", "material__kind", "location"]
+    list_display = ["code", "material", "current_weight_g", "remaining", "stock", "location", "is_active", "tenant"]
+    list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
     search_fields = ["code", "material__name", "material__color_name", "location"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
@@ -43,6 +69,22 @@ class SpoolAdmin(TenantOwnedAdmin):
     @admin.display(description="Remaining %")
     def remaining(self, spool):
         return spool.remaining_percent
+
+    @admin.display(description="Stock")
+    def stock(self, spool):
+        """A coloured badge: red when low on stock (the material's threshold), green otherwise."""
+        if spool.is_low_stock:
+            colour, label = "#b91c1c", "low"
+        else:
+            colour, label = "#15803d", "ok"
+        return format_html(
+            '<span class="stock-badge stock-{}" style="background:{};color:#fff;border-radius:8px;padding:1px 8px" '
+            'title="Low below {} g">{}</span>',
+            label,
+            colour,
+            spool.low_stock_threshold_g.quantize(Decimal("0.01")),
+            label,
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # The purchase row recorded the initial weight; it is fixed after creation.

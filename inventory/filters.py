@@ -26,7 +26,11 @@ class SpoolFilter(TenantFilterSet):
     kind = django_filters.MultipleChoiceFilter(field_name="material__kind", choices=MaterialKind.choices)
     is_active = BooleanFilter()
     location = django_filters.CharFilter(lookup_expr="iexact", help_text="Exactly this location (case-insensitive).")
-    low_stock = BooleanFilter(method="filter_low_stock", help_text="Spools below 20 % of their initial weight.")
+    low_stock = BooleanFilter(
+        method="filter_low_stock",
+        help_text="Spools below their material's low-stock threshold: `low_stock_threshold_g` grams "
+        "when the material sets it, else `low_stock_threshold_percent` (default 20) % of their initial weight.",
+    )
     search = django_filters.CharFilter(
         method="filter_search", help_text="Code, material name or colour name contains this (case-insensitive)."
     )

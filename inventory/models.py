@@ -1,19 +1,21 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Round
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
+from core.expressions import ToDecimal
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
 from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 
 GRAMS = {"max_digits": 10, "decimal_places": 2}
 ZERO = Decimal("0")
-LOW_STOCK_SHARE = Decimal("0.2")
+HUNDRED = Decimal("100")
+DEFAULT_LOW_STOCK_PERCENT = Decimal("20")
 
 
 class MaterialKind(models.TextChoices):
@@ -44,6 +46,24 @@ class Material(TenantOwnedModel):
         max_digits=5, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal("0.001"))]
     )
     notes = FreeTextField()
+    # The low-stock rule (`Spool.is_low_stock`): below `low_stock_threshold_g` grams when set,
+    # else below `low_stock_threshold_percent` of the spool's initial weight.
+    low_stock_threshold_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=DEFAULT_LOW_STOCK_PERCENT,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(HUNDRED)],
+        help_text="A spool is low on stock below this share of its initial weight (default 20 %), "
+        "unless low_stock_threshold_g is set.",
+    )
+    low_stock_threshold_g = models.DecimalField(
+        **GRAMS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="If set, a spool is low on stock below this many grams, whatever its initial weight "
+        "(it wins over the percentage).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,6 +71,14 @@ class Material(TenantOwnedModel):
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["tenant", "name"], name="material_tenant_name")]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold_percent__gte=0, low_stock_threshold_percent__lte=100),
+                name="material_low_stock_percent_0_to_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold_g__isnull=True) | Q(low_stock_threshold_g__gte=0),
+                name="material_low_stock_grams_not_negative",
+            ),
             models.CheckConstraint(condition=Q(diameter_mm__gt=0), name="material_diameter_positive"),
             models.CheckConstraint(
                 condition=Q(density_g_cm3__isnull=True) | Q(density_g_cm3__gt=0), name="material_density_positive"
@@ -60,13 +88,29 @@ class Material(TenantOwnedModel):
     def __str__(self):
         return f"{self.name} ({self.kind})"
 
+    def low_stock_threshold_for(self, initial_weight_g):
+        """The weight below which a spool of this material with `initial_weight_g` is low on stock."""
+        if self.low_stock_threshold_g is not None:
+            return self.low_stock_threshold_g
+        return initial_weight_g * self.low_stock_threshold_percent / HUNDRED
+
+
+def spool_low_stock_threshold():
+    """`Material.low_stock_threshold_for` in SQL: a spool queryset's low-stock weight."""
+    return Coalesce(
+        F("material__low_stock_threshold_g"),
+        ToDecimal(F("initial_weight_g") * F("material__low_stock_threshold_percent")) / HUNDRED,
+        output_field=models.DecimalField(),
+    )
+
 
 class SpoolQuerySet(TenantQuerySet):
     def with_material(self):
         return self.select_related("material")
 
     def low_stock(self):
-        return self.filter(current_weight_g__lt=F("initial_weight_g") * LOW_STOCK_SHARE)
+        """Spools below their material's threshold (`Material.low_stock_threshold_for`)."""
+        return self.filter(current_weight_g__lt=spool_low_stock_threshold())
 
 
 class Spool(TenantOwnedModel):
@@ -115,6 +159,14 @@ class Spool(TenantOwnedModel):
         return (self.current_weight_g / self.initial_weight_g * 100).quantize(Decimal("0.01"))
 
     @property
+    def low_stock_threshold_g(self):
+        return self.material.low_stock_threshold_for(self.initial_weight_g)
+
+    @property
+    def is_low_stock(self):
+        return self.current_weight_g < self.low_stock_threshold_g
+
+    @property
     def cost_per_gram(self):
         if self.purchase_price is None:
             return None
@@ -130,10 +182,22 @@ class TransactionType(models.TextChoices):
     REVERSAL = "reversal"
 
 
+CONSUMPTION_TYPES = (TransactionType.USAGE, TransactionType.WASTE)
+
+
 class InventoryTransactionQuerySet(TenantQuerySet):
     def with_references(self):
         reversal = InventoryTransaction.objects.filter(reversal_of=OuterRef("pk")).values("pk")[:1]
         return self.select_related("spool", "user", "production_run").annotate(reversed_by_id=Subquery(reversal))
+
+    def consumption(self):
+        """Usage and waste rows that no reversal has undone: filament really consumed.
+
+        A reopened run's rows are undone by its reversals, so its grams count only once it
+        ends again (at its new end), not twice and not in the period it was first ended.
+        """
+        reversal = InventoryTransaction.objects.filter(reversal_of=OuterRef("pk"))
+        return self.filter(type__in=CONSUMPTION_TYPES).exclude(Exists(reversal))
 
     def unreversed_consumption_of(self, run):
         """The run's usage and waste rows that no reversal has undone yet: what it holds of the stock."""

@@ -18,6 +18,8 @@ class MaterialSerializer(TenantOwnedSerializer):
             "diameter_mm",
             "density_g_cm3",
             "notes",
+            "low_stock_threshold_percent",
+            "low_stock_threshold_g",
             "created_at",
             "updated_at",
         ]

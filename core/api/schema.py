@@ -210,7 +210,8 @@ class AutoSchema(openapi.AutoSchema):
             codes[422].append("idempotency_key_reused")
         if getattr(self.view, "throttle_classes", None):
             codes[429].append("throttled")
-        field_errors = has_body or is_list
+        # A list's filters, or a view's own query parameters (`validates_query_parameters`), answer field errors.
+        field_errors = has_body or is_list or getattr(self.view, "validates_query_parameters", False)
         return codes, field_errors
 
     def declared_errors(self):

@@ -166,7 +166,14 @@ def test_admin_cannot_move_a_material_to_another_tenant(staff, tenant, other_ten
 
     response = staff.post(
         f"/admin/inventory/material/{material.pk}/change/",
-        {"tenant": str(other_tenant.pk), "name": "Moved", "kind": "PLA", "diameter_mm": "1.75", "color_hex": ""},
+        {
+            "tenant": str(other_tenant.pk),
+            "name": "Moved",
+            "kind": "PLA",
+            "diameter_mm": "1.75",
+            "color_hex": "",
+            "low_stock_threshold_percent": "20",
+        },
     )
 
     assert response.status_code == 302

@@ -1,0 +1,92 @@
+"""Read paths of the inventory reports: one query each, aggregated in the database."""
+
+import datetime
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from inventory.models import ZERO, InventoryTransaction, Material, Spool, spool_low_stock_threshold
+from tenants.models import Tenant
+
+CENTS = Decimal("0.01")
+RATE_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class LowSpool:
+    id: object
+    code: str
+    current_weight_g: Decimal
+    initial_weight_g: Decimal
+    remaining_percent: Decimal
+    low_stock_threshold_g: Decimal
+    location: str
+
+
+@dataclass(frozen=True)
+class LowStockMaterial:
+    """A material with low spools: its stock, its consumption and how long the stock lasts at that rate."""
+
+    material: Material
+    stock_g: Decimal
+    consumed_last_30_days_g: Decimal
+    daily_rate_g: Decimal
+    days_left: Decimal | None
+    spools: tuple[LowSpool, ...]
+
+
+def low_stock_report(*, tenant: Tenant, now: datetime.datetime | None = None) -> list[LowStockMaterial]:
+    """Active spools below their material's threshold, grouped by material, in one query.
+
+    Per material: `stock_g`, what its active spools hold (low or not: they are used up in
+    turn); `consumed_last_30_days_g`, its usage and waste rows of the last 30 days (24 h
+    each, back from now) that no reversal undid; and `days_left`, stock / (consumed / 30),
+    null when nothing was consumed.
+    """
+    now = now or timezone.now()
+    active = Spool.objects.for_tenant(tenant).filter(is_active=True)
+    stock = active.filter(material=OuterRef("material")).values("material").annotate(total=Sum("current_weight_g"))
+    consumed = (
+        InventoryTransaction.objects.for_tenant(tenant)
+        .consumption()
+        .filter(spool__material=OuterRef("material"), occurred_at__gt=now - datetime.timedelta(days=RATE_WINDOW_DAYS))
+        .values("spool__material")
+        .annotate(total=Sum(-F("weight_change_g")))
+    )
+    spools = (
+        active.low_stock()
+        .select_related("material")
+        .annotate(
+            threshold_g=spool_low_stock_threshold(),
+            material_stock_g=Subquery(stock.values("total"), output_field=DecimalField()),
+            material_consumed_g=Subquery(consumed.values("total"), output_field=DecimalField()),
+        )
+        .order_by("material__name", "material_id", "current_weight_g", "code")
+    )
+    report: dict[object, LowStockMaterial] = {}
+    for spool in spools:
+        entry = report.get(spool.material_id)
+        if entry is None:
+            stock_g = spool.material_stock_g or ZERO
+            consumed_g = spool.material_consumed_g or ZERO
+            entry = report[spool.material_id] = LowStockMaterial(
+                material=spool.material,
+                stock_g=stock_g.quantize(CENTS),
+                consumed_last_30_days_g=consumed_g.quantize(CENTS),
+                daily_rate_g=(consumed_g / RATE_WINDOW_DAYS).quantize(CENTS),
+                days_left=(stock_g * RATE_WINDOW_DAYS / consumed_g).quantize(CENTS) if consumed_g > 0 else None,
+                spools=(),
+            )
+        low = LowSpool(
+            id=spool.pk,
+            code=spool.code,
+            current_weight_g=spool.current_weight_g,
+            initial_weight_g=spool.initial_weight_g,
+            remaining_percent=spool.remaining_percent,
+            low_stock_threshold_g=spool.threshold_g.quantize(CENTS),
+            location=spool.location,
+        )
+        report[spool.material_id] = replace(entry, spools=(*entry.spools, low))
+    return list(report.values())
