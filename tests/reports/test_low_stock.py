@@ -11,6 +11,7 @@ from django.utils import timezone
 from inventory.models import Material, Spool
 from inventory.services import Adjustment, adjust_spool
 from production.services import Completion, complete_run, reopen_run
+from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 SPOOLS = "/api/v1/spools/"
@@ -144,7 +145,7 @@ def test_low_stock_report_is_one_query(api, shelves):
 
     assert response.status_code == 200
     # The member's tenant membership, then the report.
-    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert len(queries) == 2 + row_security_statements(), [q["sql"] for q in queries]
 
 
 def test_low_stock_report_is_for_viewers_and_one_tenant(viewer_api, other_api, shelves):

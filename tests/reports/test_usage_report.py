@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.reports.conftest import MARCH
+from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reports/usage/"
@@ -127,7 +128,7 @@ def test_usage_is_one_query(api, farm):
 
     assert response.status_code == 200
     # The member's tenant membership, then the report.
-    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert len(queries) == 2 + row_security_statements(), [q["sql"] for q in queries]
 
 
 def test_a_viewer_may_read_it(viewer_api, farm):

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from production.services import Completion, ItemOutcome, complete_run
 from tests.reports.conftest import MARCH, local
+from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 VARIANCE = "/api/v1/reports/variance/"
@@ -138,7 +139,7 @@ def test_each_report_is_one_query(api, farm, url):
 
     assert response.status_code == 200
     # The member's tenant membership, then the report.
-    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert len(queries) == 2 + row_security_statements(), [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("url", [VARIANCE, COST])

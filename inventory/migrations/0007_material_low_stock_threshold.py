@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0005_same_tenant_references'),
+        ('inventory', '0006_row_level_security'),
         ('tenants', '0001_initial'),
     ]
 
