@@ -218,8 +218,10 @@ def test_run_filters_have_their_types(schema):
 
     assert query["status"]["schema"]["items"]["enum"] == ["cancelled", "completed", "failed", "in_progress"]
     assert "comma" in query["status"]["description"]
-    for name in ("product", "spool", "printer"):
-        assert query[name]["schema"]["format"] == "uuid", name
+    # Each takes an id or the row's natural key, so the type is a plain string, described.
+    for name, key in (("product", "sku"), ("spool", "code"), ("printer", "name")):
+        assert query[name]["schema"] == {"type": "string"}, name
+        assert f"id or {key}" in query[name]["description"], name
     assert query["is_reprint"]["schema"]["type"] == "boolean"
     for name in ("start_date", "end_date"):
         # A date or a datetime: not declared as date-time only, and described.
@@ -479,3 +481,21 @@ def test_a_runs_failure_reason_may_be_blank(schema):
 
     assert {ref["$ref"].rsplit("/", 1)[-1] for ref in failure_reason["oneOf"]} == {"FailureReasonEnum", "BlankEnum"}
     assert component(schema, "BlankEnum")["enum"] == [""]
+
+
+def test_bodies_name_products_spools_and_printers_by_id_or_natural_key(schema):
+    body = component(schema, body_ref(operation(schema, RUNS, "post")))
+    item = component(schema, body["properties"]["items"]["items"]["$ref"])
+    material = component(schema, body["properties"]["materials"]["items"]["$ref"])
+    response = component(
+        schema, operation(schema, RUNS, "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    )
+    run = component(schema, response["properties"]["results"]["items"]["$ref"])
+
+    assert "id or sku" in item["properties"]["product"]["description"]
+    assert "id or code" in material["properties"]["spool"]["description"]
+    assert "id or name" in body["properties"]["printer"]["description"]
+    assert "format" not in item["properties"]["product"]
+    # Responses keep the id, with the readable name beside it.
+    assert run["properties"]["printer"]["format"] == "uuid"
+    assert "printer_name" in run["properties"]

@@ -260,7 +260,10 @@ class FilterExtension(DjangoFilterExtension):
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
         if isinstance(filter_field, django_filters.ModelChoiceFilter):
-            parameters = [self.query_parameter(field_name, build_basic_type(OpenApiTypes.UUID))]
+            # A model with a natural key (`natural_key_field`, e.g. a product's sku) is named by either.
+            natural_key = self.natural_key(model, filter_field)
+            schema = {"type": "string"} if natural_key else build_basic_type(OpenApiTypes.UUID)
+            parameters = [self.query_parameter(field_name, schema)]
         elif isinstance(filter_field, DateBoundFilter):
             parameters = [self.query_parameter(field_name, {"type": "string", "example": "2025-01-31"})]
         else:
@@ -270,6 +273,10 @@ class FilterExtension(DjangoFilterExtension):
             if description:
                 parameter["description"] = description
         return parameters
+
+    def natural_key(self, model, filter_field):
+        target = self._get_model_field(filter_field, model)
+        return getattr(target.model, "natural_key_field", None) if getattr(target, "primary_key", False) else None
 
     @staticmethod
     def query_parameter(name, schema):
@@ -289,6 +296,9 @@ class FilterExtension(DjangoFilterExtension):
         if isinstance(filter_field, django_filters.ModelChoiceFilter):
             target = self._get_model_field(filter_field, model)  # the related model's primary key
             noun = f"a {target.model._meta.verbose_name}" if getattr(target, "primary_key", False) else "a record"
+            natural_key = self.natural_key(model, filter_field)
+            if natural_key:
+                return f"The id or {natural_key} of {noun} of the active tenant (any other value is a 400)."
             return f"The id of {noun} of the active tenant (any other id is a 400)."
         if isinstance(filter_field, DateBoundFilter):
             bound = "on or before" if filter_field.upper else "on or after"
