@@ -499,3 +499,33 @@ def test_bodies_name_products_spools_and_printers_by_id_or_natural_key(schema):
     # Responses keep the id, with the readable name beside it.
     assert run["properties"]["printer"]["format"] == "uuid"
     assert "printer_name" in run["properties"]
+
+
+CSV_LISTS = [
+    "/api/v1/materials/",
+    "/api/v1/spools/",
+    "/api/v1/products/",
+    "/api/v1/printers/",
+    "/api/v1/inventory-transactions/",
+    RUNS,
+    RUNS + "{run_pk}/items/",
+    RUNS + "{run_pk}/materials/",
+    RUNS + "{run_pk}/history/",
+]
+
+
+@pytest.mark.parametrize("path", CSV_LISTS)
+def test_lists_document_their_csv_export(schema, path):
+    op = operation(schema, path, "get")
+
+    assert set(parameters(op, "query")["format"]["schema"]["enum"]) == {"json", "csv"}
+    assert op["responses"]["200"]["content"]["text/csv"]["schema"]["type"] == "string"
+    # Errors of a CSV request are JSON.
+    assert all("text/csv" not in r.get("content", {}) for status, r in op["responses"].items() if status != "200")
+
+
+def test_only_lists_take_a_format(schema):
+    for path, method, op in operations(schema):
+        if path not in CSV_LISTS or method != "get":
+            assert "format" not in parameters(op, "query"), (path, method)
+            assert all("text/csv" not in r.get("content", {}) for r in op["responses"].values()), (path, method)

@@ -23,6 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 
+from core.api.exports import CSV_FORMAT, CSV_MEDIA_TYPE
 from core.api.filters import BooleanFilter, DateBoundFilter
 from core.errors import ErrorCode
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -64,6 +65,21 @@ IDEMPOTENT_REPLAYED = {
     f"`{IDEMPOTENCY_HEADER}`, replayed; absent otherwise.",
 }
 
+FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["json", CSV_FORMAT],
+    description=(
+        "`csv` answers the whole filtered, ordered list (not one page: `page` and `page_size` are ignored) "
+        "as a CSV file (`text/csv`, streamed, with a header row and a `Content-Disposition` filename); "
+        "`Accept: text/csv` does the same. Nested rows are summarised in one column each. Errors stay JSON. "
+        "Default: JSON."
+    ),
+)
+CSV_RESPONSE = {
+    "schema": {"type": "string", "description": "CSV: a header row, then one row per record (with `format=csv`)."}
+}
 
 STATUS_TITLES = {
     400: "Invalid input.",
@@ -151,6 +167,8 @@ class AutoSchema(openapi.AutoSchema):
             parameters = [*parameters, X_TENANT]
         if self.accepts_idempotency_key():
             parameters = [*parameters, IDEMPOTENCY_KEY]
+        if self.exports_csv():
+            parameters = [*parameters, FORMAT]
         return parameters
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -168,8 +186,24 @@ class AutoSchema(openapi.AutoSchema):
             for status, response in responses.items():
                 if status.startswith(("2", "4")):
                     response.setdefault("headers", {})[IDEMPOTENT_REPLAYED_HEADER] = IDEMPOTENT_REPLAYED
+        for status, response in responses.items():
+            content = response.get("content", {})
+            if CSV_MEDIA_TYPE in content:
+                # Only the list's success is CSV (a string); its errors are answered in JSON.
+                if status == "200" and self.exports_csv():
+                    content[CSV_MEDIA_TYPE] = CSV_RESPONSE
+                else:
+                    del content[CSV_MEDIA_TYPE]
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def exports_csv(self):
+        """A list whose view offers `?format=csv` (core.api.exports)."""
+        return (
+            self.method == "GET"
+            and self._is_list_view()
+            and any(getattr(renderer, "format", None) == CSV_FORMAT for renderer in self.view.get_renderers())
+        )
 
     def is_tenant_scoped(self):
         return getattr(self.view, "tenant_scoped", False)
