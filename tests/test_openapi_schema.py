@@ -524,8 +524,17 @@ def test_lists_document_their_csv_export(schema, path):
     assert all("text/csv" not in r.get("content", {}) for status, r in op["responses"].items() if status != "200")
 
 
-def test_only_lists_take_a_format(schema):
+def test_only_lists_offer_csv(schema):
     for path, method, op in operations(schema):
         if path not in CSV_LISTS or method != "get":
-            assert "format" not in parameters(op, "query"), (path, method)
+            assert "csv" not in parameters(op, "query").get("format", {}).get("schema", {}).get("enum", []), path
             assert all("text/csv" not in r.get("content", {}) for r in op["responses"].values()), (path, method)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/spools/{id}/label/", "/api/v1/spools/labels/"])
+def test_labels_document_svg_and_pdf_and_json_errors(schema, path):
+    op = operation(schema, path, "get")
+
+    assert set(parameters(op, "query")["format"]["schema"]["enum"]) == {"svg", "pdf"}
+    assert set(op["responses"]["200"]["content"]) == {"image/svg+xml", "application/pdf"}
+    assert all(set(r["content"]) == {"application/json"} for s, r in op["responses"].items() if s != "200")

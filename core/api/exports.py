@@ -29,16 +29,31 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
-class CSVRenderer(BaseRenderer):
+class FileRenderer(BaseRenderer):
+    """A renderer of files the view has already written (bytes); an error of its request is answered in JSON."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else b""
+
+
+class CSVRenderer(FileRenderer):
     """Selected by `?format=csv` or `Accept: text/csv`; the list streams its own body (`CSVExportMixin`)."""
 
     media_type = CSV_MEDIA_TYPE
     format = CSV_FORMAT
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        # Only reached for a response the mixin did not stream; errors are switched to JSON first.
-        return b""
+
+class SVGRenderer(FileRenderer):
+    media_type = "image/svg+xml"
+    format = "svg"
+
+
+class PDFRenderer(FileRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
 
 
 class Echo:
@@ -82,9 +97,11 @@ class CSVExportMixin:
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # An error of a CSV request is answered in JSON: a client reads `{detail, code}` or field errors.
+        # An error of a file's request (CSV, a label) is answered in JSON: `{detail, code}` or field errors.
         renderer = getattr(request, "accepted_renderer", None)
-        if getattr(response, "exception", False) and getattr(renderer, "format", None) == CSV_FORMAT:
+        if renderer is None:  # content negotiation itself failed: DRF would fall back to the first renderer
+            renderer = next(iter(self.get_renderers()), None)
+        if getattr(response, "exception", False) and isinstance(renderer, FileRenderer):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().finalize_response(request, response, *args, **kwargs)
 

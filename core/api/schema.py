@@ -22,8 +22,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import BrowsableAPIRenderer
 
-from core.api.exports import CSV_FORMAT, CSV_MEDIA_TYPE
+from core.api.exports import CSV_FORMAT, CSV_MEDIA_TYPE, FileRenderer
 from core.api.filters import BooleanFilter, DateBoundFilter
 from core.errors import ErrorCode
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -186,14 +187,9 @@ class AutoSchema(openapi.AutoSchema):
             for status, response in responses.items():
                 if status.startswith(("2", "4")):
                     response.setdefault("headers", {})[IDEMPOTENT_REPLAYED_HEADER] = IDEMPOTENT_REPLAYED
-        for status, response in responses.items():
-            content = response.get("content", {})
-            if CSV_MEDIA_TYPE in content:
-                # Only the list's success is CSV (a string); its errors are answered in JSON.
-                if status == "200" and self.exports_csv():
-                    content[CSV_MEDIA_TYPE] = CSV_RESPONSE
-                else:
-                    del content[CSV_MEDIA_TYPE]
+        success = responses.get("200", {}).get("content", {})
+        if CSV_MEDIA_TYPE in success:
+            success[CSV_MEDIA_TYPE] = CSV_RESPONSE  # a list's CSV is a string, not its JSON page
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -244,7 +240,12 @@ class AutoSchema(openapi.AutoSchema):
             codes[422].append("idempotency_key_reused")
         if getattr(self.view, "throttle_classes", None):
             codes[429].append("throttled")
-        field_errors = has_body or is_list
+        # A GET with query parameters beyond `format` (filters, the labels' `ids`) can name one wrongly.
+        takes_query = self.method == "GET" and any(
+            parameter["in"] == "query" and parameter["name"] != "format"
+            for parameter in operation.get("parameters", [])
+        )
+        field_errors = has_body or is_list or takes_query
         return codes, field_errors
 
     def declared_errors(self):
@@ -266,12 +267,21 @@ class AutoSchema(openapi.AutoSchema):
             title += " Field errors, or `{detail, code}`:" if codes else " Field errors."
         listing = "\n".join(f"- `{code}`: {ErrorCode(code).meaning}" for code in codes)
         response = {
-            "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
+            "content": {media_type: {"schema": schema} for media_type in self.error_media_types()},
             "description": f"{title}\n\n{listing}" if listing else title,
         }
         if status in RETRY_AFTER_STATUSES:
             response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
         return response
+
+    def error_media_types(self):
+        """Errors of a file's request (CSV, a label) are JSON (core.api.exports.FileRenderer)."""
+        media_types = [
+            renderer.media_type.split(";")[0]
+            for renderer in self.view.get_renderers()
+            if not isinstance(renderer, FileRenderer | BrowsableAPIRenderer)
+        ]
+        return list(dict.fromkeys(media_types)) or ["application/json"]
 
     def field_errors_component(self):
         component = ResolvedComponent(
