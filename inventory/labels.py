@@ -16,6 +16,7 @@ per horizontal run), so both formats are vector and scale to any printer.
 
 import dataclasses
 import math
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 import segno
@@ -31,6 +32,7 @@ QR_SIZE = 26.0
 QR_LEFT, QR_TOP = LABEL_WIDTH - QR_SIZE - 3, (LABEL_HEIGHT - QR_SIZE) / 2
 TEXT_LEFT, TEXT_RIGHT = 11.0, QR_LEFT - 1
 BLANK_SWATCH = "#FFFFFF"
+COLOR_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Label:
             material=material.name,
             kind=material.kind,
             color_name=material.color_name,
-            color_hex=material.color_hex or BLANK_SWATCH,
+            # The model's validator is not a database constraint: anything else prints a blank swatch.
+            color_hex=material.color_hex if COLOR_HEX.match(material.color_hex or "") else BLANK_SWATCH,
             weight=f"{spool.current_weight_g} g",
             initial_weight=f"of {spool.initial_weight_g} g",
             url=url,

@@ -145,3 +145,14 @@ def test_the_admin_prints_the_selected_spools_labels(tenant, spool, make_spool):
     assert b"(PETG-007) Tj" in response.content
     assert b"(PLA-002) Tj" in response.content
     assert b"(NOT-SELECTED) Tj" not in response.content
+
+
+def test_a_material_without_a_valid_colour_prints_a_blank_swatch(api, tenant, make_spool, make_material):
+    spool = make_spool(tenant, material=make_material(tenant, color_hex="not-a-colour"))
+
+    tree = svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/"))
+    pdf = api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "pdf"})
+
+    [swatch] = [rect for rect in tree.iter(f"{SVG}rect") if rect.get("class") == "swatch"]
+    assert swatch.get("fill") == "#FFFFFF"
+    assert pdf.status_code == 200
