@@ -148,7 +148,7 @@ def test_the_admin_prints_the_selected_spools_labels(tenant, spool, make_spool):
 
 
 def test_a_material_without_a_valid_colour_prints_a_blank_swatch(api, tenant, make_spool, make_material):
-    spool = make_spool(tenant, material=make_material(tenant, color_hex="not-a-colour"))
+    spool = make_spool(tenant, material=make_material(tenant, color_hex="#GGHHII"))
 
     tree = svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/"))
     pdf = api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "pdf"})
