@@ -1,9 +1,10 @@
 from decimal import Decimal
 
 from django.contrib import admin
+from django.http import HttpResponse
 from django.utils.html import format_html
 
-from inventory import services
+from inventory import labels, services
 from inventory.models import InventoryTransaction, Material, Spool
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
@@ -65,6 +66,15 @@ class SpoolAdmin(TenantOwnedAdmin):
     list_select_related = ["tenant", "material"]
     readonly_fields = ["current_weight_g", "ledger_version"]
     inlines = [LedgerInline]
+    actions = ["print_labels"]
+
+    @admin.action(description="Print labels", permissions=["view"])
+    def print_labels(self, request, queryset):
+        """The selected spools' labels on A4 sheets (3 x 8 a page), as a PDF to print."""
+        spools = queryset.select_related("material").order_by("code", "id")
+        response = HttpResponse(labels.sheet(request, spools, as_pdf=True), content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="spool-labels.pdf"'
+        return response
 
     @admin.display(description="Remaining %")
     def remaining(self, spool):

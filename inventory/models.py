@@ -114,6 +114,10 @@ class SpoolQuerySet(TenantQuerySet):
 
 
 class Spool(TenantOwnedModel):
+    # A body or filter may name a spool by it instead of its id (tenants.natural_keys).
+    # Materials have none: their names are not unique per tenant.
+    natural_key_field = "code"
+
     code = models.CharField(max_length=50)
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="spools")
     initial_weight_g = models.DecimalField(**GRAMS, validators=[MinValueValidator(Decimal("0.01"))])

@@ -1,11 +1,14 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api.exports import PDFRenderer, SVGRenderer
 from core.api.schema import errors
-from core.errors import ErrorCode
-from inventory import services
+from core.errors import ErrorCode, InvalidInput
+from inventory import labels, services
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.serializers import (
@@ -14,7 +17,23 @@ from inventory.serializers import (
     SpoolAdjustmentSerializer,
     SpoolSerializer,
 )
+from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
+
+LABEL_RENDERERS = [SVGRenderer, PDFRenderer]
+# A sheet holds 24 labels; ten sheets is more than a printer run, and bounds the work of one request.
+MAX_LABELS = 240
+LABEL_FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["svg", "pdf"],
+    description="`svg` (the default; also `Accept: image/svg+xml`) or `pdf` (also `Accept: application/pdf`).",
+)
+LABEL_RESPONSES = {
+    (200, "image/svg+xml"): OpenApiTypes.BINARY,
+    (200, "application/pdf"): OpenApiTypes.BINARY,
+}
 
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
@@ -39,6 +58,63 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def get_serializer_class(self):
         return SpoolAdjustmentSerializer if self.action == "adjust" else SpoolSerializer
+
+    def file_response(self, document, filename):
+        extension = self.request.accepted_renderer.format
+        return Response(document, headers={"Content-Disposition": f'inline; filename="{filename}.{extension}"'})
+
+    @extend_schema(parameters=[LABEL_FORMAT], responses=LABEL_RESPONSES)
+    @action(detail=True, methods=["get"], renderer_classes=LABEL_RENDERERS)
+    def label(self, request, pk=None):
+        """The spool's label (70 x 37 mm): code, material and kind, a colour swatch, the current weight, and a
+        QR code of the spool's URL. SVG by default, PDF with `?format=pdf`. Errors are JSON."""
+        spool = self.get_object()
+        entry = labels.Label.of(spool, labels.spool_url(request, spool))
+        as_pdf = request.accepted_renderer.format == "pdf"
+        document = labels.pdf(entry) if as_pdf else labels.svg(entry)
+        return self.file_response(document, f"spool-{spool.pk}-label")
+
+    @extend_schema(
+        parameters=[
+            LABEL_FORMAT,
+            OpenApiParameter(
+                "ids",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                description="Comma-separated spool ids or codes, printed in this order; without it, the spools the "
+                f"list's filters select, in their order. At most {MAX_LABELS} labels.",
+            ),
+        ],
+        # 404: a `format` other than svg or pdf (DRF's answer to an unknown format).
+        responses={**LABEL_RESPONSES, **errors(ErrorCode.INVALID, ErrorCode.NOT_FOUND)},
+        filters=True,  # the list's filters select the spools when `ids` is not given
+    )
+    @action(detail=False, methods=["get"], renderer_classes=LABEL_RENDERERS)
+    def labels(self, request):
+        """A printable A4 sheet of labels (3 x 8 a page) for several spools."""
+        spools = self.filter_queryset(self.get_queryset())
+        raw_ids = request.query_params.get("ids")
+        if raw_ids is not None:
+            wanted = list(dict.fromkeys(part.strip() for part in raw_ids.split(",") if part.strip()))
+            if not wanted or len(wanted) > MAX_LABELS:
+                raise ValidationError({"ids": [f"Give 1 to {MAX_LABELS} spool ids or codes, comma-separated."]})
+            found = natural_keys.resolve(spools, wanted)
+            missing = [value for value in wanted if value not in found]
+            if missing:
+                raise ValidationError(
+                    {"ids": [f"No spool of this tenant has the id or code {value!r}." for value in missing]}
+                )
+            spools = [found[value] for value in wanted]
+        else:
+            spools = list(spools[: MAX_LABELS + 1])
+            if len(spools) > MAX_LABELS:
+                raise ValidationError(
+                    {"detail": f"More than {MAX_LABELS} spools: narrow the filters.", "code": "invalid"}
+                )
+            if not spools:
+                raise InvalidInput("No spool matches the filters.", code=ErrorCode.INVALID)
+        document = labels.sheet(request, spools, as_pdf=request.accepted_renderer.format == "pdf")
+        return self.file_response(document, "spool-labels")
 
     def perform_create(self, serializer):
         serializer.instance = services.create_spool(

@@ -24,6 +24,9 @@ MAX_MATERIALS_PER_BODY = 20
 
 
 class Product(TenantOwnedModel):
+    # A body or filter may name a product by it instead of its id (tenants.natural_keys).
+    natural_key_field = "sku"
+
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     description = FreeTextField()
@@ -52,6 +55,8 @@ class Product(TenantOwnedModel):
 
 
 class Printer(TenantOwnedModel):
+    natural_key_field = "name"
+
     name = models.CharField(max_length=100)
     model = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)

@@ -112,6 +112,7 @@ class ProductionRunSerializer(TenantOwnedSerializer):
     items = RunItemSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_BODY)
     materials = RunMaterialSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
     is_reprint = serializers.BooleanField(read_only=True)
+    printer_name = serializers.CharField(source="printer.name", read_only=True, allow_null=True, default=None)
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
     estimated_total_g = grams()
     actual_total_g = grams()
@@ -130,6 +131,7 @@ class ProductionRunSerializer(TenantOwnedSerializer):
             "run_number",
             "status",
             "printer",
+            "printer_name",
             "started_at",
             "completed_at",
             "duration_hours",

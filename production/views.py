@@ -53,6 +53,14 @@ class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     filterset_class = PrinterFilter
 
 
+def items_csv_summary(items):
+    return "; ".join(f"{item['product_sku']} x{item['quantity']}" for item in items)
+
+
+def materials_csv_summary(materials):
+    return "; ".join(f"{material['spool_code']} {material['estimated_total_g']} g" for material in materials)
+
+
 RUN_CONTENT_ERRORS = (
     ErrorCode.INVALID_QUANTITIES,
     ErrorCode.TOO_MANY_UNITS,
@@ -101,6 +109,9 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         "cancel": serializers.Serializer,
         "reopen": serializers.Serializer,
     }
+    # A CSV row per run: its items and materials as one column each (skus x quantities,
+    # spool codes and estimated grams), beside items_summary and the totals.
+    csv_summaries = {"items": items_csv_summary, "materials": materials_csv_summary}
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, ProductionRunSerializer)
@@ -234,6 +245,9 @@ class RunScopedMixin:
 
     def get_queryset(self):
         return super().get_queryset().filter(run=self.run)
+
+    def csv_name(self):
+        return f"{self.run.run_number}-{super().csv_name()}"
 
 
 class RunChildViewSet(RunScopedMixin, TenantScopedViewMixin, viewsets.ModelViewSet):

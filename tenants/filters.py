@@ -1,4 +1,7 @@
 import django_filters
+from django import forms
+
+from tenants import natural_keys
 
 SCOPED_FILTERS = (django_filters.ModelChoiceFilter, django_filters.ModelMultipleChoiceFilter)
 
@@ -10,11 +13,28 @@ def related_model(model, path):
     return model
 
 
+class NaturalKeyModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A model choice given by id or, where the model declares one, by natural key (`?product=<sku>`)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if self.null_label is not None and value == self.null_value:
+            return value
+        row = natural_keys.resolve(self.queryset, [str(value)]).get(str(value))
+        if row is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return row
+
+
 class TenantFilterSet(django_filters.FilterSet):
     """Every model-choice filter offers only the request's tenant's rows: another tenant's id is a 400.
 
     Filters name no queryset: it is derived from the filter's `field_name`, scoped here
     once, so a new filter cannot forget it (and `inventory` names no `production` model).
+    A single choice also takes the row's natural key (tenants.natural_keys).
     """
 
     def __init__(self, *args, **kwargs):
@@ -24,6 +44,8 @@ class TenantFilterSet(django_filters.FilterSet):
             if isinstance(filter_, SCOPED_FILTERS):
                 model = related_model(self._meta.model, filter_.field_name)
                 filter_.queryset = model.objects.for_tenant(tenant) if tenant is not None else model.objects.none()
+                if isinstance(filter_, django_filters.ModelChoiceFilter):
+                    filter_.field_class = NaturalKeyModelChoiceField
 
     def bound_timezone(self):
         """Dates in filters mean whole days in the tenant's time zone."""

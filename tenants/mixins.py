@@ -1,5 +1,6 @@
 from rest_framework.permissions import IsAuthenticated
 
+from core.api.exports import CSVExportMixin
 from core.api.writes import TransactionalWritesMixin
 from tenants.permissions import TenantRolePermission
 from tenants.resolution import resolve_membership
@@ -7,7 +8,7 @@ from tenants.row_security import tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
 
-class TenantScopedViewMixin(TransactionalWritesMixin):
+class TenantScopedViewMixin(CSVExportMixin, TransactionalWritesMixin):
     """The one place API querysets are scoped to the request's tenant.
 
     Every tenant-owned endpoint inherits it: it resolves the active tenant right
@@ -15,7 +16,8 @@ class TenantScopedViewMixin(TransactionalWritesMixin):
     tenant-owned query of the request, rendering included, sees that tenant only:
     tenants/scoping.py), scopes `get_queryset` visibly too, stamps the tenant on
     creates, and applies the role permissions; its writes run in one transaction with
-    their response and take an `Idempotency-Key` (core.api.writes). Viewsets name the
+    their response and take an `Idempotency-Key` (core.api.writes); its lists export
+    `?format=csv` (core.api.exports). Viewsets name the
     manager (`queryset = Model.objects`): a queryset cannot be built before the scope
     exists. `tests/platform/test_tenant_scoping.py` walks the router and fails for any
     viewset that does not inherit it.
@@ -49,6 +51,10 @@ class TenantScopedViewMixin(TransactionalWritesMixin):
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)
+
+    def csv_scope(self):
+        # A CSV export streams after the middleware has closed the request's scope.
+        return tenant_scope(self.request.tenant)
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.request.tenant)

@@ -1,9 +1,13 @@
 import uuid
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tenants import natural_keys
 from tenants.models import Membership, Tenant
 
 
@@ -38,8 +42,11 @@ class MeSerializer(serializers.ModelSerializer):
 class TenantRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key in a body that may only name rows of the request's tenant.
 
-    Another tenant's id is simply not in the queryset, so it gets DRF's ordinary
-    400 "object does not exist", and the browsable API only offers own rows.
+    Another tenant's row is simply not in the queryset, so it gets DRF's ordinary
+    400 "object does not exist", and the browsable API only offers own rows. A row is
+    named by its id or, where its model declares one, by its natural key (a product's
+    `sku`, a spool's `code`, a printer's `name`: tenants.natural_keys); responses
+    keep the id.
     """
 
     def get_queryset(self):
@@ -52,20 +59,40 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         resolved = getattr(self, "resolved", None)
         if resolved is not None and str(data) in resolved:
             return resolved[str(data)]
-        return super().to_internal_value(data)
+        if not isinstance(data, str | uuid.UUID):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        row = natural_keys.resolve(self.get_queryset(), [data]).get(str(data))
+        if row is None:
+            what = natural_keys.describe(self.get_queryset().model)
+            message = f'Invalid {what} "{data}" - object does not exist.'
+            raise serializers.ValidationError(message, code="does_not_exist")
+        return row
 
     def resolve_in_bulk(self, values):
-        """Look up all `values` (the ids a list body names) in one query; `to_internal_value` reads them.
+        """Look up all `values` (the ids or natural keys a list body names) in one query; `to_internal_value`
+        reads them.
 
-        Ids that are malformed or unknown are left to the ordinary lookup, which answers their 400.
+        Values that are malformed or unknown are left to the ordinary lookup, which answers their 400.
         """
-        ids = set()
-        for value in values:
-            try:
-                ids.add(uuid.UUID(str(value)))
-            except (TypeError, ValueError, AttributeError):
-                continue
-        self.resolved = {str(pk): row for pk, row in self.get_queryset().in_bulk(ids).items()} if ids else {}
+        values = [value for value in values if isinstance(value, str | uuid.UUID)]
+        self.resolved = natural_keys.resolve(self.get_queryset(), values) if values else {}
+
+
+class TenantRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """A request names the row by id or natural key (a string); a response always gives the id."""
+
+    target_class = TenantRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = build_basic_type(OpenApiTypes.UUID)
+        queryset = self.target.queryset
+        if direction == "request" and queryset is not None and natural_keys.natural_key_field(queryset.model):
+            model = queryset.model
+            schema = {
+                "type": "string",
+                "description": f"The {model._meta.verbose_name}'s {natural_keys.describe(model)}.",
+            }
+        return schema
 
 
 class TenantListSerializer(serializers.ListSerializer):

@@ -218,8 +218,10 @@ def test_run_filters_have_their_types(schema):
 
     assert query["status"]["schema"]["items"]["enum"] == ["cancelled", "completed", "failed", "in_progress"]
     assert "comma" in query["status"]["description"]
-    for name in ("product", "spool", "printer"):
-        assert query[name]["schema"]["format"] == "uuid", name
+    # Each takes an id or the row's natural key, so the type is a plain string, described.
+    for name, key in (("product", "sku"), ("spool", "code"), ("printer", "name")):
+        assert query[name]["schema"] == {"type": "string"}, name
+        assert f"id or {key}" in query[name]["description"], name
     assert query["is_reprint"]["schema"]["type"] == "boolean"
     for name in ("start_date", "end_date"):
         # A date or a datetime: not declared as date-time only, and described.
@@ -479,3 +481,60 @@ def test_a_runs_failure_reason_may_be_blank(schema):
 
     assert {ref["$ref"].rsplit("/", 1)[-1] for ref in failure_reason["oneOf"]} == {"FailureReasonEnum", "BlankEnum"}
     assert component(schema, "BlankEnum")["enum"] == [""]
+
+
+def test_bodies_name_products_spools_and_printers_by_id_or_natural_key(schema):
+    body = component(schema, body_ref(operation(schema, RUNS, "post")))
+    item = component(schema, body["properties"]["items"]["items"]["$ref"])
+    material = component(schema, body["properties"]["materials"]["items"]["$ref"])
+    response = component(
+        schema, operation(schema, RUNS, "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    )
+    run = component(schema, response["properties"]["results"]["items"]["$ref"])
+
+    assert "id or sku" in item["properties"]["product"]["description"]
+    assert "id or code" in material["properties"]["spool"]["description"]
+    assert "id or name" in body["properties"]["printer"]["description"]
+    assert "format" not in item["properties"]["product"]
+    # Responses keep the id, with the readable name beside it.
+    assert run["properties"]["printer"]["format"] == "uuid"
+    assert "printer_name" in run["properties"]
+
+
+CSV_LISTS = [
+    "/api/v1/materials/",
+    "/api/v1/spools/",
+    "/api/v1/products/",
+    "/api/v1/printers/",
+    "/api/v1/inventory-transactions/",
+    RUNS,
+    RUNS + "{run_pk}/items/",
+    RUNS + "{run_pk}/materials/",
+    RUNS + "{run_pk}/history/",
+]
+
+
+@pytest.mark.parametrize("path", CSV_LISTS)
+def test_lists_document_their_csv_export(schema, path):
+    op = operation(schema, path, "get")
+
+    assert set(parameters(op, "query")["format"]["schema"]["enum"]) == {"json", "csv"}
+    assert op["responses"]["200"]["content"]["text/csv"]["schema"]["type"] == "string"
+    # Errors of a CSV request are JSON.
+    assert all("text/csv" not in r.get("content", {}) for status, r in op["responses"].items() if status != "200")
+
+
+def test_only_lists_offer_csv(schema):
+    for path, method, op in operations(schema):
+        if path not in CSV_LISTS or method != "get":
+            assert "csv" not in parameters(op, "query").get("format", {}).get("schema", {}).get("enum", []), path
+            assert all("text/csv" not in r.get("content", {}) for r in op["responses"].values()), (path, method)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/spools/{id}/label/", "/api/v1/spools/labels/"])
+def test_labels_document_svg_and_pdf_and_json_errors(schema, path):
+    op = operation(schema, path, "get")
+
+    assert set(parameters(op, "query")["format"]["schema"]["enum"]) == {"svg", "pdf"}
+    assert set(op["responses"]["200"]["content"]) == {"image/svg+xml", "application/pdf"}
+    assert all(set(r["content"]) == {"application/json"} for s, r in op["responses"].items() if s != "200")

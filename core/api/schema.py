@@ -22,7 +22,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import BrowsableAPIRenderer
 
+from core.api.exports import CSV_FORMAT, CSV_MEDIA_TYPE, FileRenderer
 from core.api.filters import BooleanFilter, DateBoundFilter
 from core.errors import ErrorCode
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -64,6 +66,21 @@ IDEMPOTENT_REPLAYED = {
     f"`{IDEMPOTENCY_HEADER}`, replayed; absent otherwise.",
 }
 
+FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["json", CSV_FORMAT],
+    description=(
+        "`csv` answers the whole filtered, ordered list (not one page: `page` and `page_size` are ignored) "
+        "as a CSV file (`text/csv`, streamed, with a header row and a `Content-Disposition` filename); "
+        "`Accept: text/csv` does the same. Nested rows are summarised in one column each. Errors stay JSON. "
+        "Default: JSON."
+    ),
+)
+CSV_RESPONSE = {
+    "schema": {"type": "string", "description": "CSV: a header row, then one row per record (with `format=csv`)."}
+}
 
 STATUS_TITLES = {
     400: "Invalid input.",
@@ -151,6 +168,8 @@ class AutoSchema(openapi.AutoSchema):
             parameters = [*parameters, X_TENANT]
         if self.accepts_idempotency_key():
             parameters = [*parameters, IDEMPOTENCY_KEY]
+        if self.exports_csv():
+            parameters = [*parameters, FORMAT]
         return parameters
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -168,8 +187,19 @@ class AutoSchema(openapi.AutoSchema):
             for status, response in responses.items():
                 if status.startswith(("2", "4")):
                     response.setdefault("headers", {})[IDEMPOTENT_REPLAYED_HEADER] = IDEMPOTENT_REPLAYED
+        success = responses.get("200", {}).get("content", {})
+        if CSV_MEDIA_TYPE in success:
+            success[CSV_MEDIA_TYPE] = CSV_RESPONSE  # a list's CSV is a string, not its JSON page
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def exports_csv(self):
+        """A list whose view offers `?format=csv` (core.api.exports)."""
+        return (
+            self.method == "GET"
+            and self._is_list_view()
+            and any(getattr(renderer, "format", None) == CSV_FORMAT for renderer in self.view.get_renderers())
+        )
 
     def is_tenant_scoped(self):
         return getattr(self.view, "tenant_scoped", False)
@@ -210,8 +240,13 @@ class AutoSchema(openapi.AutoSchema):
             codes[422].append("idempotency_key_reused")
         if getattr(self.view, "throttle_classes", None):
             codes[429].append("throttled")
-        # A list's filters, or a view's own query parameters (`validates_query_parameters`), answer field errors.
-        field_errors = has_body or is_list or getattr(self.view, "validates_query_parameters", False)
+        # A list's filters, a view's own query parameters (`validates_query_parameters`), or any GET
+        # with query parameters beyond `format` (the labels' `ids`) can name one wrongly: field errors.
+        takes_query = self.method == "GET" and any(
+            parameter["in"] == "query" and parameter["name"] != "format"
+            for parameter in operation.get("parameters", [])
+        )
+        field_errors = has_body or is_list or takes_query or getattr(self.view, "validates_query_parameters", False)
         return codes, field_errors
 
     def declared_errors(self):
@@ -233,12 +268,21 @@ class AutoSchema(openapi.AutoSchema):
             title += " Field errors, or `{detail, code}`:" if codes else " Field errors."
         listing = "\n".join(f"- `{code}`: {ErrorCode(code).meaning}" for code in codes)
         response = {
-            "content": {media_type: {"schema": schema} for media_type in self.map_renderers("media_type")},
+            "content": {media_type: {"schema": schema} for media_type in self.error_media_types()},
             "description": f"{title}\n\n{listing}" if listing else title,
         }
         if status in RETRY_AFTER_STATUSES:
             response["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
         return response
+
+    def error_media_types(self):
+        """Errors of a file's request (CSV, a label) are JSON (core.api.exports.FileRenderer)."""
+        media_types = [
+            renderer.media_type.split(";")[0]
+            for renderer in self.view.get_renderers()
+            if not isinstance(renderer, FileRenderer | BrowsableAPIRenderer)
+        ]
+        return list(dict.fromkeys(media_types)) or ["application/json"]
 
     def field_errors_component(self):
         component = ResolvedComponent(
@@ -261,7 +305,10 @@ class FilterExtension(DjangoFilterExtension):
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
         if isinstance(filter_field, django_filters.ModelChoiceFilter):
-            parameters = [self.query_parameter(field_name, build_basic_type(OpenApiTypes.UUID))]
+            # A model with a natural key (`natural_key_field`, e.g. a product's sku) is named by either.
+            natural_key = self.natural_key(model, filter_field)
+            schema = {"type": "string"} if natural_key else build_basic_type(OpenApiTypes.UUID)
+            parameters = [self.query_parameter(field_name, schema)]
         elif isinstance(filter_field, DateBoundFilter):
             parameters = [self.query_parameter(field_name, {"type": "string", "example": "2025-01-31"})]
         else:
@@ -271,6 +318,10 @@ class FilterExtension(DjangoFilterExtension):
             if description:
                 parameter["description"] = description
         return parameters
+
+    def natural_key(self, model, filter_field):
+        target = self._get_model_field(filter_field, model)
+        return getattr(target.model, "natural_key_field", None) if getattr(target, "primary_key", False) else None
 
     @staticmethod
     def query_parameter(name, schema):
@@ -290,6 +341,9 @@ class FilterExtension(DjangoFilterExtension):
         if isinstance(filter_field, django_filters.ModelChoiceFilter):
             target = self._get_model_field(filter_field, model)  # the related model's primary key
             noun = f"a {target.model._meta.verbose_name}" if getattr(target, "primary_key", False) else "a record"
+            natural_key = self.natural_key(model, filter_field)
+            if natural_key:
+                return f"The id or {natural_key} of {noun} of the active tenant (any other value is a 400)."
             return f"The id of {noun} of the active tenant (any other id is a 400)."
         if isinstance(filter_field, DateBoundFilter):
             bound = "on or before" if filter_field.upper else "on or after"

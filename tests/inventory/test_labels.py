@@ -1,0 +1,158 @@
+"""Spool labels: one label as SVG or PDF, a printable sheet of several, and the admin's "Print labels"."""
+
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from inventory.labels import pdf_text
+from tests.support.clients import browser_for
+
+pytestmark = pytest.mark.django_db
+
+SPOOLS = "/api/v1/spools/"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def spool(tenant, make_spool, make_material):
+    material = make_material(tenant, name="Galaxy <Bk> & Co", kind="PETG", color_name="Black", color_hex="#112233")
+    return make_spool(tenant, material=material, code="PETG-007", initial_weight_g=Decimal("1000.00"))
+
+
+def svg_tree(response):
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "image/svg+xml"
+    return ET.fromstring(response.content)  # escaped text parses as XML
+
+
+def texts(tree):
+    return [element.text for element in tree.iter(f"{SVG}text")]
+
+
+def test_a_label_is_an_svg_by_default_with_code_material_weight_swatch_and_qr(api, spool):
+    tree = svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/"))
+
+    assert "PETG-007" in texts(tree)
+    assert "Galaxy <Bk> & Co" in texts(tree)  # escaped in the document, read back as written
+    assert "PETG Black" in texts(tree)
+    assert "1000.00 g" in texts(tree)
+    [swatch] = [rect for rect in tree.iter(f"{SVG}rect") if rect.get("class") == "swatch"]
+    assert swatch.get("fill") == "#112233"
+    [qr] = [path for path in tree.iter(f"{SVG}path") if path.get("class") == "qr"]
+    assert qr.get("d").startswith("M")
+
+
+def test_svg_is_also_chosen_by_format_or_accept(api, spool):
+    assert svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "svg"}))
+    assert svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/", HTTP_ACCEPT="image/svg+xml"))
+
+
+def test_the_qr_code_encodes_the_spools_url(api, spool):
+    """The same URL encoded by segno gives the label's modules."""
+    from inventory.labels import qr_runs
+
+    tree = svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/"))
+    [qr] = [path for path in tree.iter(f"{SVG}path") if path.get("class") == "qr"]
+    runs, _ = qr_runs(f"http://testserver{SPOOLS}{spool.pk}/")
+
+    assert qr.get("d").count("M") == len(runs)
+
+
+def test_a_label_is_a_pdf_with_format_pdf(api, spool):
+    response = api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "pdf"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'inline; filename="spool-{spool.pk}-label.pdf"'
+    assert response.content.startswith(b"%PDF-1.4")
+    assert response.content.rstrip().endswith(b"%%EOF")
+    assert b"(PETG-007) Tj" in response.content
+    assert pdf_text("Galaxy <Bk> & Co") in response.content
+
+
+def test_pdf_text_escapes_its_delimiters_and_replaces_what_it_cannot_encode():
+    assert pdf_text("a(b)c\\d") == b"(a\\(b\\)c\\\\d)"
+    assert pdf_text("Grün 日本") == b"(Gr\xfcn ??)"
+
+
+def test_another_tenants_spool_has_no_label(api, other_tenant, make_spool):
+    foreign = make_spool(other_tenant)
+
+    response = api.get(f"{SPOOLS}{foreign.pk}/label/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"  # errors are JSON
+
+
+def test_viewers_may_print_labels(viewer_api, spool):
+    assert svg_tree(viewer_api.get(f"{SPOOLS}{spool.pk}/label/"))
+
+
+def test_a_sheet_prints_the_named_spools_in_order_by_id_or_code(api, tenant, spool, make_spool):
+    second = make_spool(tenant, code="PLA-001")
+
+    tree = svg_tree(api.get(f"{SPOOLS}labels/", {"ids": f"PLA-001,{spool.pk}"}))
+
+    codes = [text for text in texts(tree) if text in {"PLA-001", "PETG-007"}]
+    assert codes == ["PLA-001", "PETG-007"]
+    assert len([g for g in tree.iter(f"{SVG}g") if g.get("class") == "label"]) == 2
+    assert second.code in codes
+
+
+def test_a_sheet_of_the_filtered_spools_as_pdf_has_a_page_per_24_labels(api, tenant, make_spool):
+    for n in range(25):
+        make_spool(tenant, code=f"SP-{n:02d}")
+    make_spool(tenant, code="OFF", is_active=False)
+
+    response = api.get(f"{SPOOLS}labels/", {"is_active": "true", "format": "pdf"})
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert b"/Count 2" in response.content
+    assert all(f"(SP-{n:02d}) Tj".encode() in response.content for n in range(25))
+    assert b"(OFF) Tj" not in response.content
+
+
+def test_a_sheet_naming_another_tenants_spool_is_a_400(api, spool, other_tenant, make_spool):
+    foreign = make_spool(other_tenant, code="THEIRS")
+
+    response = api.get(f"{SPOOLS}labels/", {"ids": f"{spool.pk},{foreign.pk},THEIRS"})
+
+    assert response.status_code == 400
+    assert len(response.json()["ids"]) == 2
+
+
+def test_a_sheet_of_no_spool_is_a_400(api):
+    response = api.get(f"{SPOOLS}labels/")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_the_admin_prints_the_selected_spools_labels(tenant, spool, make_spool):
+    other = make_spool(tenant, code="PLA-002")
+    make_spool(tenant, code="NOT-SELECTED")
+    staff = browser_for(get_user_model().objects.create_superuser("root", "root@example.com", "x"))
+
+    response = staff.post(
+        "/admin/inventory/spool/", {"action": "print_labels", "_selected_action": [str(spool.pk), str(other.pk)]}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"(PETG-007) Tj" in response.content
+    assert b"(PLA-002) Tj" in response.content
+    assert b"(NOT-SELECTED) Tj" not in response.content
+
+
+def test_a_material_without_a_valid_colour_prints_a_blank_swatch(api, tenant, make_spool, make_material):
+    spool = make_spool(tenant, material=make_material(tenant, color_hex="#GGHHII"))
+
+    tree = svg_tree(api.get(f"{SPOOLS}{spool.pk}/label/"))
+    pdf = api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "pdf"})
+
+    [swatch] = [rect for rect in tree.iter(f"{SVG}rect") if rect.get("class") == "swatch"]
+    assert swatch.get("fill") == "#FFFFFF"
+    assert pdf.status_code == 200
