@@ -28,6 +28,23 @@ class ReportView(TenantScopedViewMixin, APIView):
         parameters.is_valid(raise_exception=True)
         return parameters.validated_data
 
+    def grouped_report(self, request, selector, serializer_class):
+        """A report grouped by `group_by` (and `period`): the selector's rows under the range header."""
+        parameters = self.parameters(request)
+        rows = selector(
+            tenant=request.tenant,
+            days=parameters["days"],
+            group_by=parameters["group_by"],
+            period=parameters.get("period"),
+        )
+        report = {
+            **self.range_header(parameters),
+            "group_by": parameters["group_by"],
+            "period": parameters.get("period"),
+            "results": rows,
+        }
+        return Response(serializer_class(report).data)
+
     def range_header(self, parameters):
         days = parameters["days"]
         return {"start": days.start, "end": days.end, "time_zone": self.request.tenant.timezone}
@@ -46,20 +63,7 @@ class UsageReportView(ReportView):
 
     @extend_schema(parameters=[UsageParameters], responses=UsageReportSerializer)
     def get(self, request):
-        parameters = self.parameters(request)
-        rows = selectors.usage_report(
-            tenant=request.tenant,
-            days=parameters["days"],
-            group_by=parameters["group_by"],
-            period=parameters.get("period"),
-        )
-        report = {
-            **self.range_header(parameters),
-            "group_by": parameters["group_by"],
-            "period": parameters.get("period"),
-            "results": rows,
-        }
-        return Response(UsageReportSerializer(report).data)
+        return self.grouped_report(request, selectors.usage_report, UsageReportSerializer)
 
 
 class VarianceReportView(ReportView):
@@ -70,20 +74,7 @@ class VarianceReportView(ReportView):
 
     @extend_schema(parameters=[VarianceParameters], responses=VarianceReportSerializer)
     def get(self, request):
-        parameters = self.parameters(request)
-        rows = selectors.variance_report(
-            tenant=request.tenant,
-            days=parameters["days"],
-            group_by=parameters["group_by"],
-            period=parameters.get("period"),
-        )
-        report = {
-            **self.range_header(parameters),
-            "group_by": parameters["group_by"],
-            "period": parameters.get("period"),
-            "results": rows,
-        }
-        return Response(VarianceReportSerializer(report).data)
+        return self.grouped_report(request, selectors.variance_report, VarianceReportSerializer)
 
 
 class CostPerUnitReportView(ReportView):
