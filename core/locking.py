@@ -32,9 +32,7 @@ def lock_rows(queryset):
 
 
 def bound_lock_wait():
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.LOCK_TIMEOUT_MS}ms"])
+    _set_local(lock_timeout=settings.LOCK_TIMEOUT_MS)
 
 
 def bound_write_transaction():
@@ -47,9 +45,14 @@ def bound_write_transaction():
     never returns. The statement bound is the larger one, so a lock wait still runs out as
     `busy` first. One statement for both: an API write pays a single round trip for them.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-                [f"{settings.LOCK_TIMEOUT_MS}ms", f"{settings.STATEMENT_TIMEOUT_MS}ms"],
-            )
+    _set_local(lock_timeout=settings.LOCK_TIMEOUT_MS, statement_timeout=settings.STATEMENT_TIMEOUT_MS)
+
+
+def _set_local(**milliseconds):
+    """`SET LOCAL` each named timeout for the rest of this transaction, in one statement (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return
+    calls = ", ".join("set_config(%s, %s, true)" for _ in milliseconds)
+    values = [value for name, ms in milliseconds.items() for value in (name, f"{ms}ms")]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", values)

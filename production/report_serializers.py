@@ -107,12 +107,8 @@ class VarianceRowSerializer(serializers.Serializer):
     estimated_g = decimal2()
     actual_g = decimal2()
     variance_g = decimal2(help_text="actual_g - estimated_g.")
-    variance_percent = serializers.DecimalField(
-        max_digits=None,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-        help_text="variance_g / estimated_g x 100; null when nothing was estimated.",
+    variance_percent = decimal2(
+        allow_null=True, help_text="variance_g / estimated_g x 100; null when nothing was estimated."
     )
 
 
@@ -130,12 +126,8 @@ class CostPerUnitRowSerializer(serializers.Serializer):
     material_g = decimal2(help_text="Actual grams of its runs, its share by units.")
     material_cost = decimal2(help_text="Their cost at the spools' cost per gram at assignment.")
     unpriced_g = decimal2(help_text="Grams among them from spools without a price (not in `material_cost`).")
-    cost_per_unit = serializers.DecimalField(
-        max_digits=None,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-        help_text="material_cost / successful_units; null without successful units.",
+    cost_per_unit = decimal2(
+        allow_null=True, help_text="material_cost / successful_units; null without successful units."
     )
 
 
@@ -164,12 +156,8 @@ class LowStockMaterialSerializer(serializers.Serializer):
     stock_g = decimal2(help_text="What the material's active spools hold, low or not.")
     consumed_last_30_days_g = decimal2(help_text="Usage and waste of the last 30 days that no reversal undid.")
     daily_rate_g = decimal2(help_text="consumed_last_30_days_g / 30.")
-    days_left = serializers.DecimalField(
-        max_digits=None,
-        decimal_places=2,
-        read_only=True,
-        allow_null=True,
-        help_text="stock_g / daily_rate_g; null when nothing was consumed in the last 30 days.",
+    days_left = decimal2(
+        allow_null=True, help_text="stock_g / daily_rate_g; null when nothing was consumed in the last 30 days."
     )
     spools = LowSpoolSerializer(many=True, read_only=True, help_text="Its active spools that are low.")
 
