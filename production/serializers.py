@@ -196,6 +196,9 @@ class ItemOutcomeSerializer(serializers.Serializer):
     failed_quantity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
 
+NAIVE_TIME = "Without an offset, wall-clock time in the tenant's time zone."
+
+
 def actual_grams():
     return serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True)
 
@@ -212,7 +215,9 @@ class MaterialActualsSerializer(serializers.Serializer):
 class CompleteRunSerializer(serializers.Serializer):
     # Null means "now", like leaving it out: the browsable API pre-fills its raw form with null.
     completed_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Defaults to now; not before started_at."
+        required=False,
+        allow_null=True,
+        help_text="Defaults to now; not before started_at. " + NAIVE_TIME,
     )
     use_estimates = serializers.BooleanField(
         required=False, default=False, help_text="Materials without actuals use their estimates."
@@ -227,7 +232,9 @@ class CompleteRunSerializer(serializers.Serializer):
 class FailRunSerializer(serializers.Serializer):
     failure_reason = serializers.ChoiceField(choices=FailureReason.choices)
     completed_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When the print stopped; defaults to now."
+        required=False,
+        allow_null=True,
+        help_text="When the print stopped; defaults to now. " + NAIVE_TIME,
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)

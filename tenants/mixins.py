@@ -1,3 +1,5 @@
+from contextlib import ExitStack
+
 from rest_framework.permissions import IsAuthenticated
 
 from core.api.exports import CSVExportMixin
@@ -6,6 +8,7 @@ from tenants.permissions import TenantRolePermission
 from tenants.resolution import resolve_membership
 from tenants.row_security import tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
+from tenants.time_zones import tenant_time_zone
 
 
 class TenantScopedViewMixin(CSVExportMixin, TransactionalWritesMixin):
@@ -48,13 +51,18 @@ class TenantScopedViewMixin(CSVExportMixin, TransactionalWritesMixin):
             stack = request_scope_stack(django_request)
             stack.enter_context(tenant_scope(membership.tenant))
             stack.enter_context(tenant_row_security(membership.tenant))
+            # Times in and out in the tenant's zone (tenants/time_zones.py).
+            stack.enter_context(tenant_time_zone(membership.tenant))
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)
 
     def csv_scope(self):
-        # A CSV export streams after the middleware has closed the request's scope.
-        return tenant_scope(self.request.tenant)
+        # A CSV export streams after the middleware has closed the request's scope (and time zone).
+        stack = ExitStack()
+        stack.enter_context(tenant_scope(self.request.tenant))
+        stack.enter_context(tenant_time_zone(self.request.tenant))
+        return stack
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.request.tenant)

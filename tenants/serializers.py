@@ -95,6 +95,22 @@ class TenantRelatedFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
+TIME_ZONE_NOTES = {
+    "request": "ISO 8601. Without an offset it is read as wall-clock time in the tenant's time zone.",
+    "response": "ISO 8601, in the tenant's time zone with its offset.",
+}
+
+
+class DateTimeFieldSchema(OpenApiSerializerFieldExtension):
+    """Every datetime says how its zone is read and written (tenants/time_zones.py); a field's own
+    help text, where it has one, says it itself."""
+
+    target_class = serializers.DateTimeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {**build_basic_type(OpenApiTypes.DATETIME), "description": TIME_ZONE_NOTES[direction]}
+
+
 class TenantListSerializer(serializers.ListSerializer):
     """A list body (a run's items or materials) whose foreign keys are resolved in one query per field.
 
