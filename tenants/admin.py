@@ -40,10 +40,11 @@ class TenantOwnedAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A page about one tenant's row shows (and reads) its times in that tenant's zone.
-        obj = self.get_object(request, object_id) if object_id else None
-        return in_time_zone_of(
-            obj.tenant if obj is not None else None, super().change_view, request, object_id, form_url, extra_context
-        )
+        tenant = None
+        if object_id and is_uuid(object_id):
+            rows = self.get_queryset(request).filter(pk=object_id).values("tenant_id")
+            tenant = Tenant.objects.filter(pk__in=rows).first()
+        return in_time_zone_of(tenant, super().change_view, request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         # A list narrowed to one tenant shows its times in that tenant's zone; across tenants, in UTC.
@@ -59,7 +60,7 @@ class TenantOwnedAdmin(admin.ModelAdmin):
 
 def is_uuid(value):
     try:
-        uuid.UUID(value)
+        uuid.UUID(str(value))
     except ValueError:
         return False
     return True

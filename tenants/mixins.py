@@ -2,6 +2,7 @@ from contextlib import ExitStack
 
 from rest_framework.permissions import IsAuthenticated
 
+from core.api.browsable import ActionFormPagesMixin
 from core.api.exports import CSVExportMixin
 from core.api.writes import TransactionalWritesMixin
 from tenants.permissions import TenantRolePermission
@@ -11,7 +12,7 @@ from tenants.scoping import request_scope_stack, tenant_scope
 from tenants.time_zones import tenant_time_zone
 
 
-class TenantScopedViewMixin(CSVExportMixin, TransactionalWritesMixin):
+class TenantScopedViewMixin(ActionFormPagesMixin, CSVExportMixin, TransactionalWritesMixin):
     """The one place API querysets are scoped to the request's tenant.
 
     Every tenant-owned endpoint inherits it: it resolves the active tenant right
@@ -20,7 +21,8 @@ class TenantScopedViewMixin(CSVExportMixin, TransactionalWritesMixin):
     tenants/scoping.py), scopes `get_queryset` visibly too, stamps the tenant on
     creates, and applies the role permissions; its writes run in one transaction with
     their response and take an `Idempotency-Key` (core.api.writes); its lists export
-    `?format=csv` (core.api.exports). Viewsets name the
+    `?format=csv` (core.api.exports); a browsable GET of an action answers its form page
+    (core.api.browsable). Viewsets name the
     manager (`queryset = Model.objects`): a queryset cannot be built before the scope
     exists. `tests/platform/test_tenant_scoping.py` walks the router and fails for any
     viewset that does not inherit it.

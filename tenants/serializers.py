@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.browsable import FormRowsListSerializer
 from tenants import natural_keys
 from tenants.models import Membership, Tenant
 
@@ -54,6 +55,18 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         tenant = getattr(request, "tenant", None)
         return queryset.for_tenant(tenant) if tenant is not None else queryset.none()
+
+    def get_choices(self, cutoff=None):
+        # The browsable API's choices: each row by its readable label (`choice_label`), in one query.
+        queryset = self.get_queryset()
+        queryset = queryset.select_related(*getattr(queryset.model, "choice_related", ()))
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {self.to_representation(row): self.display_value(row) for row in queryset}
+
+    def display_value(self, instance):
+        label = getattr(instance, "choice_label", None)
+        return label() if callable(label) else str(instance)
 
     def to_internal_value(self, data):
         resolved = getattr(self, "resolved", None)
@@ -111,7 +124,7 @@ class DateTimeFieldSchema(OpenApiSerializerFieldExtension):
         return {**build_basic_type(OpenApiTypes.DATETIME), "description": TIME_ZONE_NOTES[direction]}
 
 
-class TenantListSerializer(serializers.ListSerializer):
+class TenantListSerializer(FormRowsListSerializer):
     """A list body (a run's items or materials) whose foreign keys are resolved in one query per field.
 
     DRF's related fields look each id up on its own: 1,000 items naming products would cost
