@@ -214,7 +214,8 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return True
 
     def page_links(self, data):
-        if self.detail and isinstance(data, dict) and "status" in data:
+        # A run's page, an action's, and the answer to a run created in the list's form.
+        if isinstance(data, dict) and "run_number" in data and "status" in data:
             return run_page_links(self.request, data)
         return []
 
