@@ -219,3 +219,18 @@ def test_admin_login_uses_hashed_names_after_collectstatic(tmp_path):
     assert result["status"] == 200
     assert any(re.search(r"/static/admin/css/base\.[0-9a-f]{12}\.css$", path) for path in result["assets"]), result
     assert set(result["assets"].values()) == {200}, result
+
+
+def test_migrate_creates_the_cache_table(db):
+    """A deployment that runs only `migrate` can throttle the token endpoint (tenants 0004)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    migration = importlib.import_module("tenants.migrations.0004_cache_table")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE django_cache")
+    assert "django_cache" not in connection.introspection.table_names()
+    migration.create_cache_table(None, SimpleNamespace(connection=connection))
+    assert "django_cache" in connection.introspection.table_names()
