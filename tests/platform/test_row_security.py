@@ -333,7 +333,7 @@ def test_without_either_wall_the_same_requests_leak(
     api, tenant, other_tenant, spools_with_a_material_each, spools_without_the_application_wall, monkeypatch
 ):
     """The control: the patches above do remove the application's wall; row security is what held."""
-    monkeypatch.setattr("tenants.mixins.tenant_row_security", lambda tenant: nullcontext())
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", lambda tenant: nullcontext())
     theirs = spools_with_a_material_each[other_tenant.pk]
 
     listed = api.get("/api/v1/spools/")
@@ -434,7 +434,7 @@ def lock_timeout():
 @pytest.mark.django_db
 def test_a_database_error_closing_a_reads_transaction_keeps_its_response(api, tenant, make_spool, monkeypatch):
     spool = make_spool(tenant)
-    monkeypatch.setattr("tenants.mixins.tenant_row_security", closing_with(LOST))
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", closing_with(LOST))
 
     response = api.get("/api/v1/spools/")
 
@@ -452,7 +452,7 @@ def test_a_database_error_closing_a_reads_transaction_keeps_its_response(api, te
 def test_a_database_error_closing_a_writes_transaction_is_its_error_and_writes_nothing(
     api, error, status, code, monkeypatch
 ):
-    monkeypatch.setattr("tenants.mixins.tenant_row_security", closing_with(error))
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", closing_with(error))
     api.raise_request_exception = False
 
     response = api.post("/api/v1/products/", {"sku": "LATE-1", "name": "Late"}, format="json")
