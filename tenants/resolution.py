@@ -33,7 +33,7 @@ changed role or a removed membership takes effect on the next request.
 import binascii
 
 from django.core.validators import slug_re
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import Q
 from django.utils import timezone
 from knox.crypto import hash_token
@@ -43,6 +43,7 @@ from rest_framework.authentication import SessionAuthentication, get_authorizati
 from rest_framework.exceptions import APIException
 
 from core.errors import ErrorCode
+from core.routers import business_read_alias
 from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
 from core.tenancy import TENANT_QUERY_PARAM
 from tenants.models import Membership
@@ -115,7 +116,8 @@ def resolve_token_request(request):
     now = timezone.now()
     token_is_valid = Q(user__auth_token_set__expiry__isnull=True) | Q(user__auth_token_set__expiry__gt=now)
     memberships = (
-        Membership.objects.select_related("tenant", "user")
+        Membership.objects.using(DEFAULT_DB_ALIAS)  # never a lagging replica: a revoked token ends at once
+        .select_related("tenant", "user")
         .filter(token_is_valid, user__auth_token_set__digest=digest, user__is_active=True)
         .annotate(
             token_key=models.F("user__auth_token_set__token_key"),
@@ -161,7 +163,8 @@ def enter_tenant(request, tenant):
     """The tenant's scope, and on PostgreSQL its row-security transaction, until the response is rendered."""
     stack = request_scope_stack(request)
     stack.enter_context(tenant_scope(tenant))
-    stack.enter_context(tenant_row_security(tenant))
+    # On the database the request's tenant-owned reads go to: the replica for a GET when there is one.
+    stack.enter_context(tenant_row_security(tenant, using=business_read_alias()))
 
 
 def token_digest(request):

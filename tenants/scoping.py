@@ -33,6 +33,8 @@ from contextvars import ContextVar
 
 from django.db import DatabaseError, models
 
+from core.routers import replica_reads
+
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -135,7 +137,8 @@ class TenantScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with request_scopes(request) as stack:
+        # A safe request's business reads may go to the read replica, when one is configured (core/routers.py).
+        with replica_reads(request.method in SAFE_METHODS), request_scopes(request) as stack:
             response = self.get_response(request)
             close_request_scopes(request, stack, response)
         return response
