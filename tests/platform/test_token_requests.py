@@ -164,3 +164,28 @@ def test_a_plain_django_view_without_a_resolved_token_still_fails_closed(multi_u
     with pytest.raises(TenantScopeError):
         # Outside the test body's escape hatch (tests/conftest.py), as a server runs it.
         contextvars.Context().run(client.get, "/plain/spools/")
+
+
+def test_the_lookup_builds_the_rows_a_queryset_would(member, tenant):
+    """Written as SQL for speed (tenants/resolution.py TokenLookup): the same values, types included."""
+    from django.test import RequestFactory
+
+    from tenants.resolution import resolve_token_request
+
+    token = token_for(member)
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}", HTTP_X_TENANT=tenant.slug)
+
+    membership = resolve_token_request(request)
+
+    expected = Membership.objects.select_related("tenant", "user").get(user=member, tenant=tenant)
+    stored = AuthToken.objects.get(user=member)
+    for got, want in [
+        (membership, expected),
+        (membership.tenant, expected.tenant),
+        (membership.user, expected.user),
+        (membership.token, stored),
+    ]:
+        assert [getattr(got, f.attname) for f in want._meta.concrete_fields] == [
+            getattr(want, f.attname) for f in want._meta.concrete_fields
+        ]
+        assert not got._state.adding
