@@ -216,3 +216,8 @@ def decode(token, fields):
     except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError, UnicodeDecodeError):
         raise invalid_cursor() from None
     return Position(values, bool(payload.get("i"))), bool(payload.get("r"))
+
+
+def cursor_after(queryset, row):
+    """The `?cursor=` of the page that follows `row` in `queryset`'s order (for tools: the scale benchmark)."""
+    return _encode([getattr(row, field.attname) for field, _ in ordering_fields(queryset)], backwards=False)
