@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import OperationalError, ProgrammingError
-from rest_framework.renderers import JSONRenderer
 
+from core.api.renderers import JSONRenderer
 from inventory.models import Material, Spool
 from inventory.views import SpoolViewSet
 from production.models import Product
