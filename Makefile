@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test e2e lint format bench soak clean
+.PHONY: venv run test e2e lint format bench bench-scale soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# 10k against 1M runs, and a deep page of a 200k-run tenant (bench/scale.py; PostgreSQL, about ten minutes).
+BENCH_SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pf_bench_scale
+bench-scale: venv
+	DATABASE_URL=$(BENCH_SCALE_DATABASE_URL) $(BIN)/python -m bench.scale
 
 # A live gunicorn + PostgreSQL under a mixed, retried load, then the ledger audited (bench/soak.py).
 SOAK_SECONDS ?= 120

@@ -117,7 +117,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 else:
+    # Persistent connections (CONN_MAX_AGE seconds, default 60), checked before each request
+    # reuses one. Or Django's psycopg pool (DATABASE_POOL_SIZE > 0, for threaded servers:
+    # `gunicorn --threads`), which needs CONN_MAX_AGE 0. Either way the row-security settings
+    # are `SET LOCAL` (tenants/row_security.py) and end with each request's transaction, so a
+    # reused connection carries no role and no tenant to its next request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
+    if POOL_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": POOL_SIZE,
+            "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        }
+
+# An optional read replica (core/routers.py): a GET's reads of inventory and production data go
+# to it; writes, reads inside a write, and users, tokens, memberships and sessions stay on the
+# primary. The tests declare it as a mirror of the primary (TEST MIRROR) to prove the routing.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+READ_REPLICA_ALIAS = None
+READ_REPLICA_APPS = ["inventory", "production"]
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    READ_REPLICA_ALIAS = "replica"
+DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
 
 # How long a service waits for a row lock before answering 409 `busy`; set with `SET LOCAL`
 # where the lock is taken (core.locking), so it bounds that transaction's waits and no other.
@@ -180,11 +208,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON, and the browsable API with forms a person can use (core/api/browsable.py).
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "core.api.browsable.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.api.renderers.JSONRenderer",  # DRF's output, written by orjson
+        # The browsable API with forms a person can use (core/api/browsable.py).
+        "core.api.browsable.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [

@@ -6,9 +6,8 @@ from core.api.browsable import ActionFormPagesMixin
 from core.api.exports import CSVExportMixin
 from core.api.writes import TransactionalWritesMixin
 from tenants.permissions import TenantRolePermission
-from tenants.resolution import resolve_membership
-from tenants.row_security import tenant_row_security
-from tenants.scoping import request_scope_stack, tenant_scope
+from tenants.resolution import enter_tenant, resolve_membership
+from tenants.scoping import tenant_scope
 from tenants.time_zones import tenant_time_zone
 
 
@@ -42,19 +41,17 @@ class TenantScopedViewMixin(ActionFormPagesMixin, CSVExportMixin, TransactionalW
         # DRF's `initial` calls this after content negotiation (so a tenant error renders as
         # JSON or as a browsable page, as asked) and before the permission checks.
         super().perform_authentication(request)
+        django_request = request._request
+        if getattr(django_request, "token_authentication", None) is not None:
+            return  # TenantScopeMiddleware resolved the token's tenant and entered its scope already
         if request.user.is_authenticated:
             membership = resolve_membership(request)
             # Stored on the Django request, which DRF's Request proxies: the browsable API renders
             # its forms with a clone of the DRF request (sharing only the Django one), and the
             # clone must still know the tenant for permissions and tenant-scoped choices.
-            django_request = request._request
             django_request.membership, django_request.tenant = membership, membership.tenant
             # Open until the middleware closes the stack, after the response is rendered.
-            stack = request_scope_stack(django_request)
-            stack.enter_context(tenant_scope(membership.tenant))
-            stack.enter_context(tenant_row_security(membership.tenant))
-            # Times in and out in the tenant's zone (tenants/time_zones.py).
-            stack.enter_context(tenant_time_zone(membership.tenant))
+            enter_tenant(django_request, membership.tenant)
 
     def get_queryset(self):
         return super().get_queryset().for_tenant(self.request.tenant)

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.browsable import FormRowsListSerializer
+from core.api.representation import PlannedRepresentation
 from tenants import natural_keys
 from tenants.models import Membership, Tenant
 
@@ -139,12 +140,13 @@ class TenantListSerializer(FormRowsListSerializer):
         return super().to_internal_value(data)
 
 
-class TenantOwnedSerializer(serializers.ModelSerializer):
+class TenantOwnedSerializer(PlannedRepresentation, serializers.ModelSerializer):
     """Base serializer of tenant-owned models.
 
     Relations are tenant-scoped, and `Meta.tenant_unique` fields get a 400 on the
     field when another row of the same tenant already holds the value (the database
-    constraint, which starts with the tenant, stays the last word).
+    constraint, which starts with the tenant, stays the last word). Output fields are
+    built once per class (core/api/representation.py).
     """
 
     serializer_related_field = TenantRelatedField
