@@ -222,6 +222,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON only: the form and multipart parsers stay for the
+    # browsable API's HTML forms, but a client generated from the schema must send JSON (a
+    # multipart body cannot carry a run's nested items and materials).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Material.kind and Product.material_kind share one choice set: one enum name in the schema.
     "ENUM_NAME_OVERRIDES": {"MaterialKindEnum": "inventory.models.MaterialKind"},
     # The docs pages load nothing from another host: no online validator badge, and ReDoc

@@ -100,6 +100,9 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = ProductionRun.objects
     serializer_class = ProductionRunSerializer
     filterset_class = ProductionRunFilter
+    # The path names the run `{id}`, so the nested router names it `{run_id}` under
+    # `/production-runs/{run_id}/...` (drf-nested-routers builds it from this kwarg).
+    lookup_url_kwarg = "id"
     manager_actions = ("destroy", "reopen")
     # The body each action takes, so the browsable API shows the right form; cancel/ and
     # reopen/ take none (a bare POST button).
@@ -172,7 +175,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
+    def complete(self, request, id=None):
         """Record the outcome and deduct each material's actual grams from its spool (one `usage` row each)."""
         return self.run_action(services.complete_run, CompleteRunSerializer, "completion", services.Completion)
 
@@ -191,7 +194,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def fail(self, request, pk=None):
+    def fail(self, request, id=None):
         """Mark the run failed; materials with actual usage are written off as `waste`."""
         return self.run_action(services.fail_run, FailRunSerializer, "failure", services.Failure)
 
@@ -199,7 +202,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         request=None, responses={200: ProductionRunSerializer, **errors(ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY)}
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, id=None):
         """Cancel an in-progress run; no inventory moves."""
         return self.run_action(services.cancel_run)
 
@@ -211,16 +214,16 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
+    def reopen(self, request, id=None):
         """Back to in_progress, reversing every usage/waste row of the run (admins and owners)."""
         return self.run_action(services.reopen_run)
 
 
-RUN_ID = OpenApiParameter("run_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
+RUN_ID = OpenApiParameter("run_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
 
 
 def run_child_schema(serializer, *, write_errors, delete_errors):
-    """The schema of an endpoint under `/production-runs/{run_pk}/`: the run id, and its services' errors."""
+    """The schema of an endpoint under `/production-runs/{run_id}/`: the run id, and its services' errors."""
     write = {"parameters": [RUN_ID], "responses": {200: serializer, **errors(*write_errors)}}
     return extend_schema_view(
         list=extend_schema(parameters=[RUN_ID]),
@@ -241,7 +244,7 @@ class RunScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_pk"])
+        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_id"])
 
     def get_queryset(self):
         return super().get_queryset().filter(run=self.run)
