@@ -61,9 +61,14 @@ INSTALLED_APPS = [
     "inventory",
     "production",
     "demo",
+    "insights",
+    "django_prometheus",
+    "import_export",
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: first and last, so that the HTTP figures time the whole request.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Outermost: a database error anywhere below it on an /api/ path becomes a JSON 503.
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -80,6 +85,7 @@ MIDDLEWARE = [
     "tenants.scoping.TenantScopeMiddleware",
     # Last: it turns a login that django-axes refused into the lockout response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,6 +124,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# django-prometheus's wrappers of the same backends count queries, errors and connections
+# for `/metrics` (`connection.vendor` is unchanged).
+PROMETHEUS_BACKENDS = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}
+DATABASES["default"]["ENGINE"] = PROMETHEUS_BACKENDS.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
+# `/metrics` (insights.metrics): scraped with `Authorization: Bearer <METRICS_TOKEN>`; unset, it
+# answers only with DEBUG on and only to a loopback or private client address.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # How long a service waits for a row lock before answering 409 `busy`; set with `SET LOCAL`
 # where the lock is taken (core.locking), so it bounds that transaction's waits and no other.
@@ -285,7 +302,7 @@ CONTENT_SECURITY_POLICY = {
 # Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
