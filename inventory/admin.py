@@ -2,9 +2,11 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from inventory import labels, services
+from core.charts import Series, line_chart, safe_colour
+from inventory import labels, selectors, services
 from inventory.models import InventoryTransaction, Material, Spool
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
@@ -64,7 +66,7 @@ class SpoolAdmin(TenantOwnedAdmin):
     search_fields = ["code", "material__name", "material__color_name", "location"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
-    readonly_fields = ["current_weight_g", "ledger_version"]
+    readonly_fields = ["current_weight_g", "ledger_version", "weight_over_time"]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 
@@ -75,6 +77,17 @@ class SpoolAdmin(TenantOwnedAdmin):
         response = HttpResponse(labels.sheet(request, spools, as_pdf=True), content_type="application/pdf")
         response["Content-Disposition"] = 'inline; filename="spool-labels.pdf"'
         return response
+
+    @admin.display(description="Weight over time")
+    def weight_over_time(self, spool):
+        """The weight after each ledger row, as a staircase up to now (an SVG drawn here)."""
+        if spool.pk is None:
+            return "-"
+        points = [(point.occurred_at, point.weight_g) for point in selectors.spool_weight_history(spool=spool)]
+        series = Series(spool.code, points, safe_colour(spool.material.color_hex))
+        return line_chart(
+            [series], label=f"Weight of spool {spool.code} over time", unit=" g", end=timezone.now(), step=True
+        )
 
     @admin.display(description="Remaining %")
     def remaining(self, spool):
