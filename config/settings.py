@@ -258,6 +258,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The admin's import and export (django-import-export; inventory/resources.py). An import is
+# previewed inside a transaction that is rolled back, then written on confirmation; CSV, Excel
+# and the other text formats. Exported cells a spreadsheet would run as a formula get a leading
+# `'` from the resources themselves (the library's own escaping would strip the characters).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The "Export" action downloads the selected rows as CSV at once (the Export button offers every format).
+IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
+
 # Throttle counters must be shared by every worker and process: Redis when REDIS_URL is
 # set, else a table in the database (`python manage.py createcachetable` creates it).
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -4,15 +4,18 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
+from import_export.admin import ExportActionMixin, ImportExportMixin
 
 from core.charts import Series, line_chart, safe_colour
 from inventory import labels, selectors, services
 from inventory.models import InventoryTransaction, Material, Spool
+from inventory.resources import LedgerResource, MaterialResource, SpoolResource
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 
 @admin.register(Material)
-class MaterialAdmin(TenantOwnedAdmin):
+class MaterialAdmin(ImportExportMixin, ExportActionMixin, TenantOwnedAdmin):
+    resource_classes = [MaterialResource]
     list_display = ["name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
     search_fields = ["name", "brand", "color_name"]
@@ -60,7 +63,8 @@ class LedgerInline(ReadOnlyInline):
 
 
 @admin.register(Spool)
-class SpoolAdmin(TenantOwnedAdmin):
+class SpoolAdmin(ImportExportMixin, ExportActionMixin, TenantOwnedAdmin):
+    resource_classes = [SpoolResource]
     list_display = ["code", "material", "current_weight_g", "remaining", "stock", "location", "is_active", "tenant"]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
     search_fields = ["code", "material__name", "material__color_name", "location"]
@@ -126,9 +130,10 @@ class SpoolAdmin(TenantOwnedAdmin):
 
 
 @admin.register(InventoryTransaction)
-class InventoryTransactionAdmin(ReadOnlyTenantOwnedAdmin):
-    """The ledger is immutable: nobody adds, changes or deletes rows here."""
+class InventoryTransactionAdmin(ExportActionMixin, ReadOnlyTenantOwnedAdmin):
+    """The ledger is immutable: nobody adds, changes or deletes rows here (it exports)."""
 
+    resource_classes = [LedgerResource]
     list_display = ["occurred_at", "spool", "type", "weight_before_g", "weight_change_g", "weight_after_g", "tenant"]
     list_filter = ["tenant", "type", "occurred_at"]
     search_fields = ["spool__code", "description", "production_run__run_number"]
