@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ExportActionMixin, ImportExportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
 
 from core.charts import Series, line_chart, safe_colour
 from inventory import labels, selectors, services
@@ -12,9 +13,33 @@ from inventory.models import InventoryTransaction, Material, Spool
 from inventory.resources import LedgerResource, MaterialResource, SpoolResource
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
+PROGRESS_SCRIPT = "core/import-progress.js"
+
+
+class ImportFormWithProgress(ImportForm):
+    class Media:
+        js = [PROGRESS_SCRIPT]
+
+
+class ConfirmImportFormWithProgress(ConfirmImportForm):
+    class Media:
+        js = [PROGRESS_SCRIPT]
+
+
+class ImportWithProgressMixin(ImportExportMixin, ExportActionMixin):
+    """Import (preview, confirm) and export; both import steps show a progress bar while they run."""
+
+    import_form_class = ImportFormWithProgress
+    confirm_form_class = ConfirmImportFormWithProgress
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        request = kwargs.get("request")
+        return {**kwargs, "progress_key": request.POST.get("progress_key", "") if request is not None else ""}
+
 
 @admin.register(Material)
-class MaterialAdmin(ImportExportMixin, ExportActionMixin, TenantOwnedAdmin):
+class MaterialAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [MaterialResource]
     list_display = ["name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
@@ -63,7 +88,7 @@ class LedgerInline(ReadOnlyInline):
 
 
 @admin.register(Spool)
-class SpoolAdmin(ImportExportMixin, ExportActionMixin, TenantOwnedAdmin):
+class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [SpoolResource]
     list_display = ["code", "material", "current_weight_g", "remaining", "stock", "location", "is_active", "tenant"]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]

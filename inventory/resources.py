@@ -20,6 +20,7 @@ from import_export import fields, resources, widgets
 
 from core.api.exports import FORMULA_START, NUMBER
 from core.errors import DomainError
+from core.progress import Progress
 from inventory import services
 from inventory.models import InventoryTransaction, Material, Spool
 from tenants.models import Tenant
@@ -37,7 +38,20 @@ SPOOL_FIELDS = (
 )
 
 
-class TenantWidget(widgets.ForeignKeyWidget):
+class CachedLookups:
+    """Lookups remembered for one import (`forget()` at its start): a file names few tenants and materials."""
+
+    def forget(self):
+        self.known = {}
+
+    def remembered(self, key, lookup):
+        known = self.__dict__.setdefault("known", {})
+        if key not in known:
+            known[key] = lookup()
+        return known[key]
+
+
+class TenantWidget(CachedLookups, widgets.ForeignKeyWidget):
     """A tenant by its slug."""
 
     def __init__(self):
@@ -46,22 +60,30 @@ class TenantWidget(widgets.ForeignKeyWidget):
     def clean(self, value, row=None, **kwargs):
         if not value:
             raise ValueError("Name the tenant by its slug.")
-        try:
-            return super().clean(value, row, **kwargs)
-        except Tenant.DoesNotExist:
-            raise ValueError(f"No tenant {value!r}.") from None
+        tenant = self.remembered(value, lambda: Tenant.objects.filter(slug=value).first())
+        if tenant is None:
+            raise ValueError(f"No tenant {value!r}.")
+        return tenant
 
 
-class MaterialWidget(widgets.ForeignKeyWidget):
+class MaterialWidget(CachedLookups, widgets.ForeignKeyWidget):
     """A material of the row's tenant, by its id or by its name when that is unique there."""
 
     def __init__(self):
         super().__init__(Material, field="name")
+        self.tenants = TenantWidget()
+
+    def forget(self):
+        super().forget()
+        self.tenants.forget()
 
     def clean(self, value, row=None, **kwargs):
         if not value:
             raise ValueError("Name the spool's material.")
-        tenant = TenantWidget().clean((row or {}).get("tenant"))
+        tenant = self.tenants.clean((row or {}).get("tenant"))
+        return self.remembered((tenant.pk, value), lambda: self.lookup(tenant, value))
+
+    def lookup(self, tenant, value):
         materials = Material.objects.for_tenant(tenant)
         try:
             return materials.get(pk=uuid.UUID(str(value)))
@@ -81,7 +103,25 @@ def refused(error):
 
 
 class SpreadsheetSafeResource(resources.ModelResource):
-    """Exported text a spreadsheet would run as a formula gets a leading `'`, as the API's CSV does."""
+    """Exported text a spreadsheet would run as a formula gets a leading `'`, as the API's CSV does.
+
+    An import reports its rows to the admin's progress bar (`core.progress`) when the form sent a key.
+    """
+
+    def before_import(self, dataset, **kwargs):
+        # Each resource has its own copies of the fields' widgets: start their lookups afresh.
+        for field in self.fields.values():
+            if isinstance(field.widget, CachedLookups):
+                field.widget.forget()
+        self.progress = Progress(kwargs.get("progress_key"), len(dataset))
+        self.rows_done = 0
+
+    def after_import_row(self, row, row_result, **kwargs):
+        self.rows_done += 1
+        self.progress.advance(self.rows_done)
+
+    def after_import(self, dataset, result, **kwargs):
+        self.progress.finish()
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
@@ -105,7 +145,19 @@ class SpoolResource(SpreadsheetSafeResource):
         report_skipped = True
 
     def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
         self.user = kwargs.get("user")
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The fields' own validators; the table's constraints are the database's and the services' (checking
+        each in Python costs a query per constraint and row, and a spool is matched by its tenant and code)."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=errors.keys(), validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def do_instance_save(self, instance, is_create):
         """Through the services: a purchase row for a new spool, the changed fields of another."""

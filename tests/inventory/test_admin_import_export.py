@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
 
+from core import progress
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.resources import MaterialResource, SpoolResource
 from tests.support.clients import browser_for
@@ -202,3 +203,47 @@ def test_the_ledger_exports_and_stays_read_only(staff, tenant, pla, make_spool):
     ]
     with pytest.raises(NoReverseMatch):
         reverse("admin:inventory_inventorytransaction_import")
+
+
+# --- the progress bar ---------------------------------------------------------------------------
+
+
+def test_both_import_steps_load_the_progress_script(staff, tenant, pla):
+    script = 'src="/static/core/import-progress.js"'
+
+    assert script in staff.get("/admin/inventory/spool/import/").content.decode()
+    assert script in preview(staff, HEADER + "acme,NEW-1,PLA Basic,1000.00,,\n").content.decode()
+
+
+def test_an_import_reports_its_rows_under_the_forms_key(staff_user, tenant, pla, monkeypatch):
+    key = "0123456789abcdef0123456789abcdef"
+    seen = []
+    original = progress.Progress.advance
+
+    def advance(self, done):
+        original(self, done)
+        seen.append(progress.read(key))
+
+    monkeypatch.setattr(progress.Progress, "advance", advance)
+    dataset = tablib.Dataset(headers=["tenant", "code", "material", "initial_weight_g"])
+    for number in range(120):
+        dataset.append(["acme", f"BULK-{number:03d}", "PLA Basic", "1000.00"])
+
+    SpoolResource().import_data(dataset, dry_run=True, user=staff_user, progress_key=key)
+
+    reports = [report for index, report in enumerate(seen) if report and report not in seen[:index]]
+    # Written every 2nd row (120 // 50), each report newer than the last, up to all of them.
+    assert len(reports) == 60
+    assert [report["done"] for report in reports] == list(range(2, 121, 2))
+    assert {report["total"] for report in reports} == {120}
+    assert progress.read(key) is None  # removed once the import is done
+
+
+def test_staff_poll_the_progress_and_others_cannot(staff, member, tenant):
+    key = "fedcba9876543210fedcba9876543210"
+    progress.Progress(key, 10).advance(10)
+
+    assert staff.get(f"/admin/progress/{key}/").json() == {"done": 10, "total": 10}
+    assert staff.get("/admin/progress/not-a-key/").json() == {"done": 0, "total": 0}
+    assert browser_for(member).get(f"/admin/progress/{key}/").status_code == 302  # to the admin's login
+    progress.Progress(key, 10).finish()
