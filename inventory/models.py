@@ -19,14 +19,15 @@ DEFAULT_LOW_STOCK_PERCENT = Decimal("20")
 
 
 class MaterialKind(models.TextChoices):
-    PLA = "PLA"
-    PETG = "PETG"
-    ABS = "ABS"
-    ASA = "ASA"
-    TPU = "TPU"
-    PA = "PA"
-    PC = "PC"
-    OTHER = "OTHER"
+    # Labels as the trade writes them (Django would title-case the names: "Pla", "Petg").
+    PLA = "PLA", "PLA"
+    PETG = "PETG", "PETG"
+    ABS = "ABS", "ABS"
+    ASA = "ASA", "ASA"
+    TPU = "TPU", "TPU"
+    PA = "PA", "PA (nylon)"
+    PC = "PC", "PC"
+    OTHER = "OTHER", "Other"
 
 
 class Material(TenantOwnedModel):

@@ -38,6 +38,8 @@ LABEL_RESPONSES = {
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament materials: kind, brand, colour, and when their spools count as low on stock."""
+
     queryset = Material.objects
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
@@ -48,6 +50,8 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED, ErrorCode.BUSY)}),
 )
 class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament spools and their weights; a weight changes only through the ledger (purchase, adjustments, runs)."""
+
     queryset = Spool.objects
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter

@@ -41,6 +41,8 @@ from tenants.mixins import TenantScopedViewMixin
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """The products the farm prints, by SKU, with their unit weight."""
+
     queryset = Product.objects
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
@@ -48,6 +50,8 @@ class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """The farm's printers; runs name the printer they ran on."""
+
     queryset = Printer.objects
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
@@ -95,7 +99,7 @@ RUN_UPDATE_SCHEMA = extend_schema(
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.RUN_HAS_INVENTORY, ErrorCode.BUSY)}),
 )
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    """Production runs; state changes go through `production.services`."""
+    """Production runs: plan one with its items and materials, then complete, fail, cancel or reopen it."""
 
     queryset = ProductionRun.objects
     serializer_class = ProductionRunSerializer
@@ -271,6 +275,8 @@ class RunChildViewSet(RunScopedMixin, TenantScopedViewMixin, viewsets.ModelViewS
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunItemViewSet(RunChildViewSet):
+    """The products of one run: how many to print, and after it ends how many succeeded or failed."""
+
     queryset = ProductionRunItem.objects
     serializer_class = RunItemSerializer
     filterset_class = RunItemFilter
@@ -307,6 +313,8 @@ class RunItemViewSet(RunChildViewSet):
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunMaterialViewSet(RunChildViewSet):
+    """The spools of one run: the estimated grams, and the weighings or actual grams once it ends."""
+
     queryset = ProductionRunMaterial.objects
     serializer_class = RunMaterialSerializer
     filterset_class = RunMaterialFilter
@@ -334,7 +342,7 @@ class RunMaterialViewSet(RunChildViewSet):
 class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The run's history, newest first: who created, changed, completed, failed, cancelled,
     reopened, deleted or restored it (or its items and materials), when, and what changed.
-    Read-only (viewers too); the services write it."""
+    Read-only; viewers may read it too."""
 
     queryset = ProductionRunEvent.objects
     serializer_class = RunEventSerializer
