@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -195,6 +196,13 @@ def stacked_bar_chart(columns, series, *, label, unit=""):
     return _svg(label, "".join(parts) + legend, height=HEIGHT + extra)
 
 
+def _local(moment):
+    """A datetime in the active time zone (the tenant's, where a view activated it); a date as it is."""
+    if isinstance(moment, datetime.datetime) and timezone.is_aware(moment):
+        return timezone.localtime(moment)
+    return moment
+
+
 def _timestamp(moment):
     if isinstance(moment, datetime.datetime):
         return moment.timestamp()
@@ -221,7 +229,7 @@ def line_chart(series, *, label, unit="", start=None, end=None, step=False):
 
     parts = [_y_axis(bottom, top, step_size, y, unit)]
     for fraction in (0, 0.5, 1):
-        moment = datetime.datetime.fromtimestamp(first + (last - first) * fraction, tz=datetime.UTC)
+        moment = _local(datetime.datetime.fromtimestamp(first + (last - first) * fraction, tz=datetime.UTC))
         anchor = ("start", "middle", "end")[int(fraction * 2)]
         parts.append(
             f'<text x="{MARGIN_LEFT + plot_width * fraction:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" '
@@ -240,7 +248,7 @@ def line_chart(series, *, label, unit="", start=None, end=None, step=False):
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(coordinates)}"/>'
             + "".join(
                 f'<circle cx="{x(moment):.1f}" cy="{y(value):.1f}" r="2.5" fill="{colour}">'
-                f"<title>{escape(one.name)} {moment:%Y-%m-%d %H:%M}: {escape(_number(value))}{escape(unit)}"
+                f"<title>{escape(one.name)} {_local(moment):%Y-%m-%d %H:%M}: {escape(_number(value))}{escape(unit)}"
                 "</title></circle>"
                 for moment, value in one.points
             )

@@ -173,3 +173,11 @@ def test_a_staircase_holds_each_weight_until_the_next_row():
     assert len(coordinates) == 4
     assert coordinates[1].split(",")[1] == coordinates[0].split(",")[1]
     assert coordinates[3].split(",")[1] == coordinates[2].split(",")[1]
+
+
+def test_a_line_charts_moments_read_in_the_active_time_zone():
+    moment = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
+    with timezone.override("Europe/Berlin"):
+        chart = line_chart([Series("S", [(moment, Decimal(5))])], label="w")
+
+    assert "<title>S 2026-03-02 10:30: 5</title>" in chart
