@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ExportActionMixin
 
 from core.errors import DomainError
 from production import services
@@ -18,19 +19,22 @@ from production.models import (
     ProductionRunMaterial,
     RunNumberCounter,
 )
+from production.resources import PrinterResource, ProductResource, RunResource
 from production.status_codes import TRANSITIONS, RunAction
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 
 @admin.register(Product)
-class ProductAdmin(TenantOwnedAdmin):
+class ProductAdmin(ExportActionMixin, TenantOwnedAdmin):
+    resource_classes = [ProductResource]
     list_display = ["sku", "name", "unit_weight_g", "material_kind", "is_active", "tenant"]
     list_filter = ["tenant", "is_active", "material_kind"]
     search_fields = ["sku", "name"]
 
 
 @admin.register(Printer)
-class PrinterAdmin(TenantOwnedAdmin):
+class PrinterAdmin(ExportActionMixin, TenantOwnedAdmin):
+    resource_classes = [PrinterResource]
     list_display = ["name", "model", "is_active", "tenant"]
     list_filter = ["tenant", "is_active"]
     search_fields = ["name", "model"]
@@ -105,7 +109,8 @@ def short_time(value):
 
 
 @admin.register(ProductionRun)
-class ProductionRunAdmin(TenantOwnedAdmin):
+class ProductionRunAdmin(ExportActionMixin, TenantOwnedAdmin):
+    resource_classes = [RunResource]
     list_display = [
         "run_number",
         "run_status",

@@ -247,3 +247,32 @@ def test_staff_poll_the_progress_and_others_cannot(staff, member, tenant):
     assert staff.get("/admin/progress/not-a-key/").json() == {"done": 0, "total": 0}
     assert browser_for(member).get(f"/admin/progress/{key}/").status_code == 302  # to the admin's login
     progress.Progress(key, 10).finish()
+
+
+def test_runs_export_with_their_items_in_one_column(
+    staff, tenant, make_run, make_product, django_assert_max_num_queries
+):
+    mug = make_product(tenant, sku="MUG-01")
+    runs = [make_run(tenant, items=[{"product": mug, "quantity": 3}]) for _ in range(6)]
+
+    # The changelist's own queries (session, user, filters, counts), then the runs, their items, their products:
+    # the same 12 for 6 runs as for 1.
+    with django_assert_max_num_queries(12):
+        response = staff.post(
+            "/admin/production/productionrun/",
+            {"action": "export_admin_action", "_selected_action": [str(run.pk) for run in runs]},
+        )
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert sorted(row["run_number"] for row in rows) == sorted(run.run_number for run in runs)
+    assert {(row["tenant"], row["status"], row["items"]) for row in rows} == {("acme", "in_progress", "MUG-01 x3")}
+
+
+@pytest.mark.parametrize(("path", "column"), [("production/product", "sku"), ("production/printer", "name")])
+def test_products_and_printers_export(staff, tenant, make_product, make_printer, path, column):
+    chosen = make_product(tenant, sku="SKU-X") if column == "sku" else make_printer(tenant, name="Printer X")
+
+    response = staff.post(f"/admin/{path}/", {"action": "export_admin_action", "_selected_action": [str(chosen.pk)]})
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(row["tenant"], row[column]) for row in rows] == [("acme", getattr(chosen, column))]
