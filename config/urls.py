@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
+from events.views import EventViewSet, WebhookDeliveryViewSet, WebhookViewSet
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
 from production.report_views import (
     CostPerUnitReportView,
@@ -29,11 +30,16 @@ router.register("inventory-transactions", InventoryTransactionViewSet, basename=
 router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
+router.register("events", EventViewSet, basename="event")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
 runs_router.register("items", RunItemViewSet, basename="run-item")
 runs_router.register("materials", RunMaterialViewSet, basename="run-material")
 runs_router.register("history", RunHistoryViewSet, basename="run-history")
+
+webhooks_router = routers.NestedSimpleRouter(router, "webhooks", lookup="webhook")
+webhooks_router.register("deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -55,6 +61,7 @@ api_v1 = [
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
+    path("", include(webhooks_router.urls)),
 ]
 
 urlpatterns = [

@@ -64,3 +64,68 @@ class Event(TenantOwnedModel):
 
     def __str__(self):
         return f"#{self.pk} {self.type} {self.resource_id}"
+
+
+class Webhook(TenantOwnedModel):
+    """An HTTPS (or HTTP) endpoint that receives the tenant's events of `event_types` (`["*"]`: all).
+
+    `secret` signs each delivery (HMAC-SHA256, events/webhooks.py). It is stored as generated,
+    not hashed, because signing needs the raw value: whoever can read this table can forge
+    deliveries, like whoever can read the database can change the data they describe. The API
+    shows it once, in the answer to the POST that created it.
+
+    `last_event_id` is the webhook's position in the tenant's feed: the dispatcher creates a
+    delivery for each later event (events/selectors.py order) and moves it on, in one transaction.
+    """
+
+    url = models.URLField(max_length=2000)
+    event_types = models.JSONField(default=list)
+    secret = models.CharField(max_length=100, editable=False)
+    is_active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+    last_event_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.url
+
+    def wants(self, event_type):
+        return "*" in self.event_types or event_type in self.event_types
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"  # not yet accepted: an attempt is due at `next_attempt_at`
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # given up: no 2xx within WEBHOOK_RETRY_HOURS (or the webhook was deleted)
+
+
+class WebhookDelivery(TenantOwnedModel):
+    """One event for one webhook: its id is the `X-Printfarm-Delivery` header, the same on every retry."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-event_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "webhook", "event"], name="webhook_delivery_unique_event")
+        ]
+        indexes = [models.Index(fields=["tenant", "webhook", "-created_at"], name="webhook_delivery_recent")]
+
+    def __str__(self):
+        return f"{self.event_id} to {self.webhook_id}: {self.status}"

@@ -14,7 +14,6 @@ from django.test import AsyncClient, Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from events.services import record_event
 from inventory.models import InventoryTransaction, Material, Spool
 from production.models import Printer, Product, ProductionRun
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
@@ -38,14 +37,12 @@ def unscoped(function, *args, **kwargs):
 
 
 @pytest.fixture
-def both_tenants_data(tenant, other_tenant, make_run, make_printer):
-    """Rows of every tenant-owned model in both tenants (a run brings products, spools, ledger rows...)."""
+def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_delivery):
+    """Rows of every tenant-owned model in both tenants (a run brings products, spools, ledger rows, events...)."""
     runs = {}
     for owner in (tenant, other_tenant):
         runs[owner.pk] = make_run(owner, printer=make_printer(owner, name=f"Printer of {owner.slug}"))
-        record_event(
-            tenant=owner, type="run.created", resource="run", resource_id=runs[owner.pk].pk, actor=None, payload={}
-        )
+        make_delivery(owner)
     return runs
 
 
