@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from events.models import Event
 from events.services import NewEvent, record_event, record_events
@@ -96,3 +97,41 @@ def test_each_row_carries_its_writing_transactions_id(tenant):
 
     assert Event.objects.get(pk=event.pk).xact_id == int(current)
     assert event.xact_id == int(current)  # returned by the INSERT itself
+
+
+def record(tenant):
+    return record_event(
+        tenant=tenant, type="run.created", resource="run", resource_id=uuid.uuid4(), actor=None, payload={}
+    )
+
+
+def test_a_transaction_hands_its_tenants_events_to_the_worker_once(tenant, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        record(tenant)
+        record(tenant)
+
+    assert len(callbacks) == 1
+
+
+def test_without_webhooks_the_commit_costs_one_query_and_queues_nothing(tenant, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        record(tenant)
+
+    with CaptureQueriesContext(connection) as queries:
+        callbacks[0]()
+
+    assert len(queries) == 1
+    assert not DBTaskResult.objects.exists()
+
+
+def test_with_an_active_webhook_the_commit_queues_one_dispatch(
+    tenant, make_webhook, django_capture_on_commit_callbacks
+):
+    make_webhook(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        record(tenant)
+        record(tenant)
+
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path == "events.tasks.dispatch_events"
+    assert task.args_kwargs["args"] == [str(tenant.pk)]
