@@ -58,6 +58,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "core",
     "tenants",
+    "events",
+    # The background worker's queue, in the database (`python manage.py db_worker`): webhook deliveries.
+    "django_tasks",
+    "django_tasks_db",
     "inventory",
     "production",
     "demo",
@@ -148,6 +152,18 @@ STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "30000"))
 # How long a POST's `Idempotency-Key` is remembered (core.idempotency); `manage.py
 # purge_idempotency_keys` deletes older ones.
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+
+# Background tasks (django-tasks with django-tasks-db): queued in the database, run by
+# `python manage.py db_worker` (`make run` starts one; see the README's Deploying section).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Webhooks (events/webhooks.py): a URL whose host resolves to a private, loopback, link-local or
+# otherwise non-public address is refused, when saved and again at each delivery, unless allowed here
+# (a farm whose receivers live on its own network).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# A delivery is retried with exponential backoff until this long after its event, then given up.
+WEBHOOK_RETRY_HOURS = int(os.environ.get("WEBHOOK_RETRY_HOURS", "24"))
+WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -244,7 +260,11 @@ SPECTACULAR_SETTINGS = {
     # multipart body cannot carry a run's nested items and materials).
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Material.kind and Product.material_kind share one choice set: one enum name in the schema.
-    "ENUM_NAME_OVERRIDES": {"MaterialKindEnum": "inventory.models.MaterialKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "MaterialKindEnum": "inventory.models.MaterialKind",
+        "DeliveryStatusEnum": "events.models.DeliveryStatus",
+        "StatusEnum": "production.status_codes.RunStatus",
+    },
     # The docs pages load nothing from another host: no online validator badge, and ReDoc
     # uses system fonts (config/templates/drf_spectacular/redoc.html drops its web fonts).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

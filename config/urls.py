@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework_nested import routers
 
 from core.progress import progress_view
+from events.views import EventViewSet, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
 from insights.metrics import metrics
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
@@ -32,11 +33,16 @@ router.register("inventory-transactions", InventoryTransactionViewSet, basename=
 router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
+router.register("events", EventViewSet, basename="event")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
 runs_router.register("items", RunItemViewSet, basename="run-item")
 runs_router.register("materials", RunMaterialViewSet, basename="run-material")
 runs_router.register("history", RunHistoryViewSet, basename="run-history")
+
+webhooks_router = routers.NestedSimpleRouter(router, "webhooks", lookup="webhook")
+webhooks_router.register("deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -58,6 +64,7 @@ api_v1 = [
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
+    path("", include(webhooks_router.urls)),
 ]
 
 urlpatterns = [

@@ -12,6 +12,9 @@ so every worker answers the same figures):
   material's low-stock threshold, as `reports/low-stock/` lists them.
 - `printfarm_ledger_rows_total{tenant,type}` (counter): ledger rows written (the ledger is
   append-only).
+- `printfarm_webhook_deliveries{tenant,status}` (gauge): webhook deliveries by status: `pending`
+  (being retried), `delivered`, `failed` (given up after the retry window). A gauge, not a
+  counter: deleting a webhook deletes its deliveries.
 
 Access: with `METRICS_TOKEN` set, `Authorization: Bearer <METRICS_TOKEN>` (else 401); without
 it, only with `DEBUG=1` and only to a loopback or private client address (else 404).
@@ -23,20 +26,29 @@ import os
 
 import prometheus_client
 from django.conf import settings
+from django.db.models import Count
 from django.http import HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
 from prometheus_client import multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from events.models import DeliveryStatus, WebhookDelivery
 from inventory.selectors import ledger_rows_by_type, low_stock_report
 from production.selectors import DayRange, runs_by_status, usage_report
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 
 
+def webhook_deliveries_by_status():
+    """{(tenant id, status): deliveries} over every tenant, in one query."""
+    rows = WebhookDelivery.objects.order_by().values_list("tenant", "status").annotate(count=Count("pk"))
+    return {(tenant, status): count for tenant, status, count in rows}
+
+
 class FarmCollector:
-    """The domain families, collected per tenant through the report selectors (4 queries a tenant)."""
+    """The domain families, collected per tenant through the report selectors (4 queries a tenant), and
+    the webhook deliveries of every tenant in one query."""
 
     def collect(self):
         runs = GaugeMetricFamily("printfarm_runs", "Production runs by status.", labels=["tenant", "status"])
@@ -53,8 +65,14 @@ class FarmCollector:
         ledger = CounterMetricFamily(
             "printfarm_ledger_rows", "Inventory ledger rows written, by type.", labels=["tenant", "type"]
         )
+        deliveries = GaugeMetricFamily(
+            "printfarm_webhook_deliveries",
+            "Webhook deliveries by status (failed: given up after the retry window).",
+            labels=["tenant", "status"],
+        )
         with all_tenants():
-            for tenant in Tenant.objects.order_by("slug"):
+            tenants = list(Tenant.objects.order_by("slug"))
+            for tenant in tenants:
                 for status, count in runs_by_status(tenant=tenant).items():
                     runs.add_metric([tenant.slug, status], count)
                 for row in usage_report(tenant=tenant, days=DayRange.ever(), group_by="material"):
@@ -63,7 +81,11 @@ class FarmCollector:
                     low.add_metric([tenant.slug, entry.material.name, str(entry.material.pk)], len(entry.spools))
                 for kind, count in ledger_rows_by_type(tenant=tenant).items():
                     ledger.add_metric([tenant.slug, kind], count)
-        yield from (runs, consumed, low, ledger)
+            counts = webhook_deliveries_by_status()
+            for tenant in tenants:
+                for status in DeliveryStatus.values:
+                    deliveries.add_metric([tenant.slug, status], counts.get((tenant.pk, status), 0))
+        yield from (runs, consumed, low, ledger, deliveries)
 
     def describe(self):
         # Nothing to describe up front: `collect()` queries the database, which registration must not do.

@@ -185,11 +185,11 @@ class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
         return to_delete, {"spools": len(to_delete)}, set(), []
 
     def delete_model(self, request, obj):
-        services.delete_spool(spool=obj)
+        services.delete_spool(spool=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for spool in queryset:
-            services.delete_spool(spool=spool)
+            services.delete_spool(spool=spool, user=request.user)
 
     def get_readonly_fields(self, request, obj=None):
         # The purchase row recorded the initial weight; it is fixed after creation.
@@ -200,7 +200,7 @@ class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
         if change:
             # `obj.save()` would also write back the weight read with the form, over any movement since.
             changes = services.SpoolChanges(**{name: form.cleaned_data[name] for name in form.changed_data})
-            services.update_spool(spool=obj, changes=changes)
+            services.update_spool(spool=obj, user=request.user, changes=changes)
             return
         # The admin goes on with `obj`, so the service creates the spool under obj's id.
         data = {name: value for name, value in form.cleaned_data.items() if name != "tenant"}

@@ -188,6 +188,8 @@ class TransactionType(models.TextChoices):
 
 
 CONSUMPTION_TYPES = (TransactionType.USAGE, TransactionType.WASTE)
+# The types of a manual correction (`inventory.services.adjust_spool`).
+ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
 
 class InventoryTransactionQuerySet(TenantQuerySet):

@@ -14,6 +14,7 @@ weights change through the ledger (adjustments, runs), never by a file.
 """
 
 import uuid
+from dataclasses import fields as fields_of
 
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
@@ -174,9 +175,14 @@ class SpoolResource(SpreadsheetSafeResource):
                 for name in SPOOL_FIELDS
                 if getattr(instance, name) != getattr(stored, name)
             }
-            services.update_spool(spool=stored, changes=services.SpoolChanges(**changed))
+            services.update_spool(
+                spool=stored, user=getattr(self, "user", None), changes=services.SpoolChanges(**changed)
+            )
         except DomainError as error:
             raise refused(error) from error
+
+
+MATERIAL_FIELDS = tuple(field.name for field in fields_of(services.MaterialFields))
 
 
 class MaterialResource(SpreadsheetSafeResource):
@@ -205,9 +211,27 @@ class MaterialResource(SpreadsheetSafeResource):
         skip_unchanged = True
         report_skipped = True
 
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.user = kwargs.get("user")
+
     def before_import_row(self, row, **kwargs):
         if not row.get("id"):
             row["id"] = str(uuid.uuid4())
+
+    def do_instance_save(self, instance, is_create):
+        """Through the services, which record the `material.created` / `material.updated` event."""
+        values = {name: getattr(instance, name) for name in MATERIAL_FIELDS}
+        user = getattr(self, "user", None)
+        if is_create:
+            created = services.create_material(
+                tenant=instance.tenant, user=user, fields=services.MaterialFields(**values)
+            )
+            instance.pk, instance._state.adding = created.pk, False
+            return
+        stored = Material.objects.get(pk=instance.pk)
+        changed = {name: value for name, value in values.items() if value != getattr(stored, name)}
+        services.update_material(material=stored, user=user, changes=services.MaterialFieldChanges(**changed))
 
     def import_instance(self, instance, row, **kwargs):
         stored_tenant = None if instance._state.adding else instance.tenant_id

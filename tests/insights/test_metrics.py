@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from events.models import DeliveryStatus, WebhookDelivery
 from inventory.services import Adjustment, adjust_spool
 from production.services import Completion, cancel_run, complete_run
 
@@ -70,6 +71,22 @@ def test_the_farm_figures_are_computed_at_scrape_time(metrics_token, farm, tenan
     assert figures[("printfarm_ledger_rows_total", frozenset({acme, ("type", "usage")}))] == 1
 
 
+def test_webhook_deliveries_are_counted_by_status(metrics_token, farm, tenant, other_tenant, make_delivery):
+    # The farm's writes recorded events; one delivery of the first, then failed (given up), one pending.
+    WebhookDelivery.objects.filter(pk=make_delivery(tenant).pk).update(status=DeliveryStatus.FAILED)
+    make_delivery(tenant)
+
+    figures = samples(scrape(HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+
+    def deliveries(slug, status):
+        return figures[("printfarm_webhook_deliveries", frozenset({("tenant", slug), ("status", status)}))]
+
+    assert deliveries("acme", "failed") == 1
+    assert deliveries("acme", "pending") == 1
+    assert deliveries("acme", "delivered") == 0
+    assert deliveries("globex", "failed") == 0
+
+
 def test_the_figures_follow_the_ledger_between_scrapes(metrics_token, farm, tenant, member, make_spool):
     key = ("printfarm_ledger_rows_total", frozenset({("tenant", "acme"), ("type", "purchase")}))
     before = samples(scrape(HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))[key]
@@ -106,7 +123,8 @@ def test_without_a_token_production_serves_nobody(settings, db):
 
 
 def test_the_farm_figures_cost_four_queries_a_tenant(metrics_token, farm, other_tenant, django_assert_max_num_queries):
-    # One for the tenants, then runs by status, usage by material, low stock and ledger rows per tenant.
-    with django_assert_max_num_queries(1 + 4 * 2):
+    # One for the tenants, then runs by status, usage by material, low stock and ledger rows per tenant,
+    # and one for the webhook deliveries of all of them.
+    with django_assert_max_num_queries(1 + 4 * 2 + 1):
         response = scrape(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200

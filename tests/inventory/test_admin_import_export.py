@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
 
 from core import progress
+from events.models import Event
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.resources import MaterialResource, SpoolResource
 from tests.support.clients import browser_for
@@ -276,3 +277,21 @@ def test_products_and_printers_export(staff, tenant, make_product, make_printer,
 
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(row["tenant"], row[column]) for row in rows] == [("acme", getattr(chosen, column))]
+
+
+def test_imports_record_their_events_with_the_importing_user(staff_user, tenant, pla):
+    spools = tablib.Dataset(headers=["tenant", "code", "material", "initial_weight_g"])
+    spools.append(["acme", "EVT-1", "PLA Basic", "1000.00"])
+    materials = tablib.Dataset(headers=["id", "tenant", "name", "kind"])
+    materials.append(["", "acme", "PETG Blue", "PETG"])
+    materials.append([str(pla.pk), "acme", "PLA Basic Renamed", "PLA"])
+
+    SpoolResource().import_data(spools, dry_run=False, user=staff_user)
+    MaterialResource().import_data(materials, dry_run=False, user=staff_user)
+
+    events = Event.objects.filter(tenant=tenant, actor=staff_user).order_by("id")
+    assert [(event.type, event.payload.get("code") or event.payload.get("name")) for event in events] == [
+        ("spool.created", "EVT-1"),
+        ("material.created", "PETG Blue"),
+        ("material.updated", "PLA Basic Renamed"),
+    ]
