@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
-from events.views import EventViewSet, WebhookDeliveryViewSet, WebhookViewSet
+from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
 from production.report_views import (
     CostPerUnitReportView,
@@ -30,7 +30,6 @@ router.register("inventory-transactions", InventoryTransactionViewSet, basename=
 router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
-router.register("events", EventViewSet, basename="event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
@@ -59,6 +58,7 @@ api_v1 = [
     path("reports/variance/", VarianceReportView.as_view(), name="report-variance"),
     path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
+    path("events/", EventFeedView.as_view(), name="event-feed"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
     path("", include(webhooks_router.urls)),
