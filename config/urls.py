@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework_nested import routers
 
 from core.progress import progress_view
-from events.views import EventViewSet, WebhookDeliveryViewSet, WebhookViewSet
+from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
 from insights.metrics import metrics
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
@@ -33,7 +33,6 @@ router.register("inventory-transactions", InventoryTransactionViewSet, basename=
 router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
-router.register("events", EventViewSet, basename="event")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
@@ -62,6 +61,7 @@ api_v1 = [
     path("reports/variance/", VarianceReportView.as_view(), name="report-variance"),
     path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
+    path("events/", EventFeedView.as_view(), name="event-feed"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
     path("", include(webhooks_router.urls)),

@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -52,7 +52,7 @@ FEED_PARAMETERS = [
 ]
 
 
-class EventViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):
+class EventFeedView(TenantScopedViewMixin, generics.GenericAPIView):
     """The tenant's events in commit order: follow `next_cursor` to catch up without missing or repeating one."""
 
     queryset = Event.objects
@@ -60,11 +60,8 @@ class EventViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
 
-    def get_renderers(self):
-        return [renderer() for renderer in self.renderer_classes]  # JSON pages, no CSV export
-
     @extend_schema(parameters=FEED_PARAMETERS, responses={200: EventFeedSerializer, **errors(ErrorCode.INVALID_CURSOR)})
-    def list(self, request, *args, **kwargs):
+    def get(self, request, *args, **kwargs):
         query = FeedQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data.get("after"), query.validated_data["limit"]
@@ -83,6 +80,13 @@ class EventViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):
                 "has_more": has_more,
             }
         )
+
+
+class NoCSV:
+    """A list that is configuration, not data to export: JSON only."""
+
+    def get_renderers(self):
+        return [renderer() for renderer in self.renderer_classes]
 
 
 class ManagersOnly(TenantRolePermission):
@@ -105,11 +109,13 @@ WEBHOOK_URL_ERRORS = errors(ErrorCode.PRIVATE_WEBHOOK_URL, ErrorCode.UNRESOLVABL
     update=extend_schema(responses={200: WebhookSerializer, **WEBHOOK_URL_ERRORS}),
     partial_update=extend_schema(responses={200: WebhookSerializer, **WEBHOOK_URL_ERRORS}),
 )
-class WebhookViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+class WebhookViewSet(NoCSV, TenantScopedViewMixin, viewsets.ModelViewSet):
     """Webhooks (admins and owners): each POSTs the chosen event types, signed, to its URL (see the README)."""
 
     queryset = Webhook.objects
     serializer_class = WebhookSerializer
+    # `{id}` in the path, so the nested router names it `{webhook_id}` under /webhooks/{webhook_id}/deliveries/.
+    lookup_url_kwarg = "id"
     permission_classes = [*TenantScopedViewMixin.permission_classes[:-1], ManagersOnly]
     filterset_class = WebhookFilter
 
@@ -130,11 +136,11 @@ class WebhookViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         services.delete_webhook(webhook=instance)
 
 
-WEBHOOK_ID = OpenApiParameter("webhook_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The webhook's id.")
+WEBHOOK_ID = OpenApiParameter("webhook_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The webhook's id.")
 
 
 @extend_schema_view(list=extend_schema(parameters=[WEBHOOK_ID]))
-class WebhookDeliveryViewSet(TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class WebhookDeliveryViewSet(NoCSV, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A webhook's deliveries, newest first: one per event, with its attempts and the last answer."""
 
     queryset = WebhookDelivery.objects
@@ -144,7 +150,7 @@ class WebhookDeliveryViewSet(TenantScopedViewMixin, mixins.ListModelMixin, views
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.webhook = get_object_or_404(Webhook.objects.for_tenant(request.tenant), pk=self.kwargs["webhook_pk"])
+        self.webhook = get_object_or_404(Webhook.objects.for_tenant(request.tenant), pk=self.kwargs["webhook_id"])
 
     def get_queryset(self):
         return super().get_queryset().filter(webhook=self.webhook).select_related("event")
