@@ -8,6 +8,11 @@ PORT ?= 8000
 
 .PHONY: venv run test e2e lint format bench bench-scale soak clean
 
+# The background worker (webhook deliveries, events/tasks.py) as a prefix of the server's command:
+# started in the background from the same shell, and stopped when the server stops (Ctrl-C included).
+WITH_WORKER = $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM;
+
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -28,9 +33,10 @@ run: venv
 	@echo "  API:      http://$(HOST):$(PORT)/api/v1/"
 	@echo "  Docs:     http://$(HOST):$(PORT)/api/v1/docs/"
 	@echo "  Admin:    http://$(HOST):$(PORT)/admin/"
+	@echo "  Worker:   python manage.py db_worker (webhook deliveries), started beside the server"
 	@echo "  Logins:   see the list printed by seed_demo above (password: $$($(BIN)/python manage.py seed_demo --print-password))"
 	@echo ""
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(WITH_WORKER) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: venv
 	$(BIN)/pytest -m "not e2e" -p no:cacheprovider

@@ -58,12 +58,21 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "core",
     "tenants",
+    "events",
+    # The background worker's queue, in the database (`python manage.py db_worker`): webhook deliveries.
+    "django_tasks",
+    "django_tasks_db",
     "inventory",
     "production",
     "demo",
+    "insights",
+    "django_prometheus",
+    "import_export",
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: first and last, so that the HTTP figures time the whole request.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Outermost: a database error anywhere below it on an /api/ path becomes a JSON 503.
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -80,6 +89,7 @@ MIDDLEWARE = [
     "tenants.scoping.TenantScopeMiddleware",
     # Last: it turns a login that django-axes refused into the lockout response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -147,6 +157,18 @@ if DATABASE_REPLICA_URL:
     READ_REPLICA_ALIAS = "replica"
 DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
 
+# django-prometheus's wrappers of the same backends count queries, errors and connections
+# for `/metrics` (`connection.vendor` is unchanged).
+PROMETHEUS_BACKENDS = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}
+DATABASES["default"]["ENGINE"] = PROMETHEUS_BACKENDS.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
+# `/metrics` (insights.metrics): scraped with `Authorization: Bearer <METRICS_TOKEN>`; unset, it
+# answers only with DEBUG on and only to a loopback or private client address.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 # How long a service waits for a row lock before answering 409 `busy`; set with `SET LOCAL`
 # where the lock is taken (core.locking), so it bounds that transaction's waits and no other.
 LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "5000"))
@@ -159,6 +181,18 @@ STATEMENT_TIMEOUT_MS = int(os.environ.get("STATEMENT_TIMEOUT_MS", "30000"))
 # How long a POST's `Idempotency-Key` is remembered (core.idempotency); `manage.py
 # purge_idempotency_keys` deletes older ones.
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+
+# Background tasks (django-tasks with django-tasks-db): queued in the database, run by
+# `python manage.py db_worker` (`make run` starts one; see the README's Deploying section).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Webhooks (events/webhooks.py): a URL whose host resolves to a private, loopback, link-local or
+# otherwise non-public address is refused, when saved and again at each delivery, unless allowed here
+# (a farm whose receivers live on its own network).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# A delivery is retried with exponential backoff until this long after its event, then given up.
+WEBHOOK_RETRY_HOURS = int(os.environ.get("WEBHOOK_RETRY_HOURS", "24"))
+WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -258,8 +292,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON only: the form and multipart parsers stay for the
+    # browsable API's HTML forms, but a client generated from the schema must send JSON (a
+    # multipart body cannot carry a run's nested items and materials).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Material.kind and Product.material_kind share one choice set: one enum name in the schema.
-    "ENUM_NAME_OVERRIDES": {"MaterialKindEnum": "inventory.models.MaterialKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "MaterialKindEnum": "inventory.models.MaterialKind",
+        "DeliveryStatusEnum": "events.models.DeliveryStatus",
+        "StatusEnum": "production.status_codes.RunStatus",
+    },
     # The docs pages load nothing from another host: no online validator badge, and ReDoc
     # uses system fonts (config/templates/drf_spectacular/redoc.html drops its web fonts).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
@@ -272,6 +314,17 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
+
+# The admin's import and export (django-import-export; inventory/resources.py). An import is
+# previewed inside a transaction that is rolled back, then written on confirmation; CSV, Excel
+# and the other text formats. Exported cells a spreadsheet would run as a formula get a leading
+# `'` from the resources themselves (the library's own escaping would strip the characters).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The "Export" action downloads the selected rows as CSV at once (the Export button offers every format).
+IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
 
 # Throttle counters must be shared by every worker and process: Redis when REDIS_URL is
 # set, else a table in the database (`python manage.py createcachetable` creates it).
@@ -317,7 +370,7 @@ CONTENT_SECURITY_POLICY = {
 # Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)

@@ -3,6 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
+from core.progress import progress_view
+from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
+from insights.dashboard import dashboard
+from insights.metrics import metrics
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
 from production.report_views import (
     CostPerUnitReportView,
@@ -29,11 +33,15 @@ router.register("inventory-transactions", InventoryTransactionViewSet, basename=
 router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
 runs_router.register("items", RunItemViewSet, basename="run-item")
 runs_router.register("materials", RunMaterialViewSet, basename="run-material")
 runs_router.register("history", RunHistoryViewSet, basename="run-history")
+
+webhooks_router = routers.NestedSimpleRouter(router, "webhooks", lookup="webhook")
+webhooks_router.register("deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -53,13 +61,18 @@ api_v1 = [
     path("reports/variance/", VarianceReportView.as_view(), name="report-variance"),
     path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
+    path("events/", EventFeedView.as_view(), name="event-feed"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
+    path("", include(webhooks_router.urls)),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
+    path("admin/dashboard/", dashboard, name="dashboard"),
+    path("admin/progress/<str:key>/", admin.site.admin_view(progress_view), name="progress"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),

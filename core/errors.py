@@ -83,6 +83,22 @@ class ErrorCode(StrEnum):
         400,
         "A spool's initial_weight_g is fixed once its purchase is recorded.",
     )
+    INVALID_CURSOR = (
+        "invalid_cursor",
+        400,
+        "`after` is not the id of one of this tenant's events (give the `next_cursor` of a feed page).",
+    )
+    PRIVATE_WEBHOOK_URL = (
+        "private_webhook_url",
+        400,
+        "The webhook URL's host resolves to a private, loopback, link-local or otherwise non-public address "
+        "(refused unless the server sets WEBHOOK_ALLOW_PRIVATE_URLS).",
+    )
+    UNRESOLVABLE_WEBHOOK_URL = (
+        "unresolvable_webhook_url",
+        400,
+        "The webhook URL's host name does not resolve to any address.",
+    )
     # 401, 403: who is asking.
     NOT_AUTHENTICATED = (
         "not_authenticated",

@@ -19,14 +19,15 @@ DEFAULT_LOW_STOCK_PERCENT = Decimal("20")
 
 
 class MaterialKind(models.TextChoices):
-    PLA = "PLA"
-    PETG = "PETG"
-    ABS = "ABS"
-    ASA = "ASA"
-    TPU = "TPU"
-    PA = "PA"
-    PC = "PC"
-    OTHER = "OTHER"
+    # Labels as the trade writes them (Django would title-case the names: "Pla", "Petg").
+    PLA = "PLA", "PLA"
+    PETG = "PETG", "PETG"
+    ABS = "ABS", "ABS"
+    ASA = "ASA", "ASA"
+    TPU = "TPU", "TPU"
+    PA = "PA", "PA (nylon)"
+    PC = "PC", "PC"
+    OTHER = "OTHER", "Other"
 
 
 class Material(TenantOwnedModel):
@@ -194,6 +195,8 @@ class TransactionType(models.TextChoices):
 
 
 CONSUMPTION_TYPES = (TransactionType.USAGE, TransactionType.WASTE)
+# The types of a manual correction (`inventory.services.adjust_spool`).
+ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
 
 class InventoryTransactionQuerySet(TenantQuerySet):

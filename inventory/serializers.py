@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from core.api.representation import PlannedRepresentation
-from inventory.models import InventoryTransaction, Material, Spool
-from inventory.services import ADJUSTMENT_TYPES
+from inventory.models import ADJUSTMENT_TYPES, InventoryTransaction, Material, Spool
 from tenants.serializers import TenantOwnedSerializer
 
 

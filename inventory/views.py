@@ -39,9 +39,28 @@ LABEL_RESPONSES = {
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament materials: kind, brand, colour, and when their spools count as low on stock."""
+
     queryset = Material.objects
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_material(
+            tenant=self.request.tenant,
+            user=self.request.user,
+            fields=services.MaterialFields(**serializer.validated_data),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_material(
+            material=serializer.instance,
+            user=self.request.user,
+            changes=services.MaterialFieldChanges(**serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_material(material=instance, user=self.request.user)
 
 
 @extend_schema_view(
@@ -49,6 +68,8 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED, ErrorCode.BUSY)}),
 )
 class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament spools and their weights; a weight changes only through the ledger (purchase, adjustments, runs)."""
+
     queryset = Spool.objects
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
@@ -137,11 +158,13 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.update_spool(
-            spool=serializer.instance, changes=services.SpoolChanges(**serializer.validated_data)
+            spool=serializer.instance,
+            user=self.request.user,
+            changes=services.SpoolChanges(**serializer.validated_data),
         )
 
     def perform_destroy(self, instance):
-        services.delete_spool(spool=instance)
+        services.delete_spool(spool=instance, user=self.request.user)
 
     @extend_schema(
         request=SpoolAdjustmentSerializer,

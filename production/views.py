@@ -46,13 +46,34 @@ from tenants.mixins import TenantScopedViewMixin
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """The products the farm prints, by SKU, with their unit weight."""
+
     queryset = Product.objects
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
 
+    def perform_create(self, serializer):
+        serializer.instance = services.create_product(
+            tenant=self.request.tenant,
+            user=self.request.user,
+            fields=services.ProductFields(**serializer.validated_data),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_product(
+            product=serializer.instance,
+            user=self.request.user,
+            changes=services.ProductChanges(**serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_product(product=instance, user=self.request.user)
+
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """The farm's printers; runs name the printer they ran on."""
+
     queryset = Printer.objects
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
@@ -170,11 +191,14 @@ RUN_UPDATE_SCHEMA = extend_schema(
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.RUN_HAS_INVENTORY, ErrorCode.BUSY)}),
 )
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    """Production runs; state changes go through `production.services`."""
+    """Production runs: plan one with its items and materials, then complete, fail, cancel or reopen it."""
 
     queryset = ProductionRun.objects
     serializer_class = ProductionRunSerializer
     filterset_class = ProductionRunFilter
+    # The path names the run `{id}`, so the nested router names it `{run_id}` under
+    # `/production-runs/{run_id}/...` (drf-nested-routers builds it from this kwarg).
+    lookup_url_kwarg = "id"
     manager_actions = ("destroy", "reopen")
     # The body each action takes, so the browsable API shows the right form; cancel/ and
     # reopen/ take none (a bare POST button).
@@ -275,7 +299,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
+    def complete(self, request, id=None):
         """Record the outcome and deduct each material's actual grams from its spool (one `usage` row each)."""
         return self.run_action(services.complete_run, CompleteRunSerializer, "completion", services.Completion)
 
@@ -294,7 +318,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def fail(self, request, pk=None):
+    def fail(self, request, id=None):
         """Mark the run failed; materials with actual usage are written off as `waste`."""
         return self.run_action(services.fail_run, FailRunSerializer, "failure", services.Failure)
 
@@ -302,7 +326,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         request=None, responses={200: ProductionRunSerializer, **errors(ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY)}
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, id=None):
         """Cancel an in-progress run; no inventory moves."""
         return self.run_action(services.cancel_run)
 
@@ -314,16 +338,16 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
+    def reopen(self, request, id=None):
         """Back to in_progress, reversing every usage/waste row of the run (admins and owners)."""
         return self.run_action(services.reopen_run)
 
 
-RUN_ID = OpenApiParameter("run_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
+RUN_ID = OpenApiParameter("run_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
 
 
 def run_child_schema(serializer, *, write_errors, delete_errors):
-    """The schema of an endpoint under `/production-runs/{run_pk}/`: the run id, and its services' errors."""
+    """The schema of an endpoint under `/production-runs/{run_id}/`: the run id, and its services' errors."""
     write = {"parameters": [RUN_ID], "responses": {200: serializer, **errors(*write_errors)}}
     return extend_schema_view(
         list=extend_schema(parameters=[RUN_ID]),
@@ -344,7 +368,7 @@ class RunScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_pk"])
+        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_id"])
 
     def get_queryset(self):
         return super().get_queryset().filter(run=self.run)
@@ -371,6 +395,8 @@ class RunChildViewSet(RunScopedMixin, TenantScopedViewMixin, viewsets.ModelViewS
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunItemViewSet(RunChildViewSet):
+    """The products of one run: how many to print, and after it ends how many succeeded or failed."""
+
     queryset = ProductionRunItem.objects
     serializer_class = RunItemSerializer
     filterset_class = RunItemFilter
@@ -407,6 +433,8 @@ class RunItemViewSet(RunChildViewSet):
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunMaterialViewSet(RunChildViewSet):
+    """The spools of one run: the estimated grams, and the weighings or actual grams once it ends."""
+
     queryset = ProductionRunMaterial.objects
     serializer_class = RunMaterialSerializer
     filterset_class = RunMaterialFilter
@@ -434,7 +462,7 @@ class RunMaterialViewSet(RunChildViewSet):
 class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The run's history, newest first: who created, changed, completed, failed, cancelled,
     reopened, deleted or restored it (or its items and materials), when, and what changed.
-    Read-only (viewers too); the services write it."""
+    Read-only; viewers may read it too."""
 
     queryset = ProductionRunEvent.objects
     serializer_class = RunEventSerializer

@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
 
+from events.models import Event, Webhook, WebhookDelivery
+from events.webhooks import new_secret
 from inventory.models import Material
 from inventory.services import SpoolDraft, create_spool
 from production.models import Printer, Product
@@ -137,6 +139,29 @@ def make_printer(db):
 
     def make(tenant, **fields):
         return Printer.objects.create(tenant=tenant, **{"name": f"Printer {next(counter)}", **fields})
+
+    return make
+
+
+@pytest.fixture
+def make_webhook(db):
+    """A webhook row as the service stores one (no URL resolution: tests/events drive the service)."""
+
+    def make(tenant, *, url="https://hooks.example.com/printfarm", event_types=("*",), **fields):
+        return Webhook.objects.create(
+            tenant=tenant, url=url, event_types=list(event_types), secret=new_secret(), **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_delivery(make_webhook):
+    """A webhook of `tenant` with a delivery of the tenant's first event (the tenant must have one)."""
+
+    def make(tenant):
+        event = Event.objects.filter(tenant=tenant).order_by("id").first()
+        return WebhookDelivery.objects.create(tenant=tenant, webhook=make_webhook(tenant), event=event)
 
     return make
 

@@ -37,11 +37,12 @@ def unscoped(function, *args, **kwargs):
 
 
 @pytest.fixture
-def both_tenants_data(tenant, other_tenant, make_run, make_printer):
-    """Rows of every tenant-owned model in both tenants (a run brings products, spools, ledger rows...)."""
+def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_delivery):
+    """Rows of every tenant-owned model in both tenants (a run brings products, spools, ledger rows, events...)."""
     runs = {}
     for owner in (tenant, other_tenant):
         runs[owner.pk] = make_run(owner, printer=make_printer(owner, name=f"Printer of {owner.slug}"))
+        make_delivery(owner)
     return runs
 
 

@@ -42,9 +42,13 @@ def test_the_walk_covers_the_references_of_the_spec():
 
 
 @pytest.fixture
-def both_tenants_data(tenant, other_tenant, make_run, make_printer):
-    """Rows of every tenant-owned table in both tenants, each run with a printer, item, material and ledger rows."""
-    return {owner.pk: make_run(owner, printer=make_printer(owner)) for owner in (tenant, other_tenant)}
+def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_delivery):
+    """Rows of every tenant-owned table in both tenants, each run with a printer, item, material and ledger rows
+    (and events), and a webhook with a delivery."""
+    runs = {owner.pk: make_run(owner, printer=make_printer(owner)) for owner in (tenant, other_tenant)}
+    for owner in (tenant, other_tenant):
+        make_delivery(owner)
+    return runs
 
 
 def point(model, field, row_pk, target_pk):

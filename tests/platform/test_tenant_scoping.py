@@ -14,6 +14,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from config.urls import router, runs_router
+from events.views import ManagersOnly
 from tenants.mixins import TenantScopedViewMixin
 from tenants.models import Tenant, TenantOwnedModel
 from tenants.scoping import request_scopes
@@ -37,11 +38,12 @@ def test_every_routed_viewset_inherits_the_tenant_mixin(basename, viewset):
 
 
 @pytest.fixture
-def two_tenants_of_everything(tenant, other_tenant, make_run, make_printer):
-    """Rows of every tenant-owned model in both tenants (runs bring products, spools, ledger rows...)."""
+def two_tenants_of_everything(tenant, other_tenant, make_run, make_printer, make_webhook):
+    """Rows of every tenant-owned model in both tenants (runs bring products, spools, ledger rows, events...)."""
     runs = {}
     for owner in (tenant, other_tenant):
         make_printer(owner)
+        make_webhook(owner)
         runs[owner.pk] = make_run(owner)
     return runs
 
@@ -66,7 +68,7 @@ def scoped_queryset(viewset, user, tenant, run):
     """The list queryset the viewset builds for `user` acting for `tenant`, after DRF's `initial` ran."""
     django_request = APIRequestFactory().get("/", HTTP_X_TENANT=tenant.slug)
     force_authenticate(django_request, user=user)
-    view = viewset(action_map={"get": "list"}, args=(), kwargs={"run_pk": run.pk}, format_kwarg=None, headers={})
+    view = viewset(action_map={"get": "list"}, args=(), kwargs={"run_id": run.pk}, format_kwarg=None, headers={})
     view.request = view.initialize_request(django_request)
     # As `TenantScopeMiddleware` does around a view: the stack the view enters its tenant scope into.
     with request_scopes(django_request):
@@ -78,8 +80,9 @@ def scoped_queryset(viewset, user, tenant, run):
 def test_every_routed_viewset_queryset_is_scoped_to_the_request_tenant(
     basename, viewset, tenant, other_tenant, make_member, two_tenants_of_everything
 ):
-    viewer = make_member(tenant, "viewer")
-    queryset = scoped_queryset(viewset, viewer, tenant, two_tenants_of_everything[tenant.pk])
+    # The least role that may read it: a viewer, or an admin for the admin-only webhooks.
+    reader = make_member(tenant, "admin" if ManagersOnly in viewset.permission_classes else "viewer")
+    queryset = scoped_queryset(viewset, reader, tenant, two_tenants_of_everything[tenant.pk])
     model = queryset.model
 
     assert issubclass(model, TenantOwnedModel), f"{viewset.__name__} serves {model.__name__}, not tenant-owned"

@@ -1,0 +1,179 @@
+"""The one writer of events: `record_event` (and `record_events` for several at once).
+
+The contract, for every service that changes tenant data:
+
+- Call it INSIDE the write's transaction, after the change, once per change: the event commits
+  or rolls back with the change, so the feed never shows a change that did not happen, nor
+  misses one that did (a transactional outbox).
+- `payload` is the resource as the API shows it after the change (its serializer's
+  `.data`), built from rows the service already loaded; for a delete, as it was before.
+- `actor` is the user who made the change (None for a system or integration action);
+  `actor_label` defaults to the user's username, and names integration actors
+  (`printer:<name>`) when there is no user.
+- One INSERT per call: several events of one write go through `record_events` (one
+  `bulk_create`).
+
+Once the transaction commits, a tenant with active webhooks gets one `dispatch_events` task
+(events/webhooks.py), however many events the transaction wrote.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from events import tasks, webhooks
+from events.models import Event, Webhook
+from events.types import EVENT_TYPES
+from tenants.contracts import UNSET, Unset, sent
+from tenants.scoping import all_tenants
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    resource_id: UUID
+    payload: dict[str, Any]
+
+    @property
+    def resource(self):
+        return self.type.split(".", 1)[0]
+
+
+def record_event(
+    *,
+    tenant,
+    type: str,
+    resource: str,
+    resource_id: UUID,
+    actor,
+    payload: dict[str, Any],
+    actor_label: str | None = None,
+) -> Event:
+    """Write one event for a change made in the current transaction (see the module's contract)."""
+    if resource != type.split(".", 1)[0]:
+        raise ValueError(f"Event type {type!r} does not belong to resource {resource!r}.")
+    [event] = record_events(
+        tenant=tenant, actor=actor, actor_label=actor_label, events=[NewEvent(type, resource_id, payload)]
+    )
+    return event
+
+
+def record_events(*, tenant, actor, events: Sequence[NewEvent], actor_label: str | None = None) -> list[Event]:
+    """Write several events of one change in one INSERT, in the given order."""
+    unknown = {event.type for event in events} - EVENT_TYPES
+    if unknown:
+        raise ValueError(f"Unknown event types: {sorted(unknown)} (see events/types.py).")
+    if not events:
+        return []
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    if actor_label is None:
+        actor_label = actor.get_username() if actor is not None else ""
+    tenant_id = getattr(tenant, "pk", tenant)  # a Tenant or its id
+    now = timezone.now()
+    _dispatch_on_commit(tenant_id)
+    return Event.objects.bulk_create(
+        [
+            Event(
+                tenant_id=tenant_id,
+                type=event.type,
+                resource=event.resource,
+                resource_id=event.resource_id,
+                occurred_at=now,
+                actor=actor,
+                actor_label=actor_label,
+                payload=event.payload,
+            )
+            for event in events
+        ]
+    )
+
+
+class _DispatchAfterCommit:
+    """The on-commit callback that hands a tenant's new events to the worker; equal per tenant,
+    so a transaction that records several batches registers it once."""
+
+    def __init__(self, tenant_id):
+        self.tenant_id = tenant_id
+
+    def __eq__(self, other):
+        return isinstance(other, _DispatchAfterCommit) and other.tenant_id == self.tenant_id
+
+    def __hash__(self):
+        return hash(self.tenant_id)
+
+    def __call__(self):
+        with all_tenants():
+            if not Webhook.objects.filter(tenant_id=self.tenant_id, is_active=True).exists():
+                return
+        tasks.dispatch_events.enqueue(str(self.tenant_id))
+
+
+def _dispatch_on_commit(tenant_id):
+    callback = _DispatchAfterCommit(tenant_id)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func == callback for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(callback)
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookDraft:
+    url: str
+    event_types: list[str]
+    is_active: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookChanges:
+    """A PUT/PATCH of a webhook: a field left `UNSET` was not sent and keeps its value."""
+
+    url: str | Unset = UNSET
+    event_types: list[str] | Unset = UNSET
+    is_active: bool | Unset = UNSET
+    description: str | Unset = UNSET
+
+
+def create_webhook(*, tenant, user, draft: WebhookDraft) -> Webhook:
+    """A webhook with a new secret, delivering the events recorded from now on.
+
+    Its URL must resolve to public addresses unless settings.WEBHOOK_ALLOW_PRIVATE_URLS (400
+    `private_webhook_url` / `unresolvable_webhook_url`).
+    """
+    webhooks.resolve(draft.url)
+    if user is not None and not user.is_authenticated:
+        user = None
+    with transaction.atomic():
+        return Webhook.objects.create(
+            tenant=tenant,
+            created_by=user,
+            secret=webhooks.new_secret(),
+            last_event_id=webhooks.first_cursor(tenant),
+            **vars(draft),
+        )
+
+
+def update_webhook(*, webhook: Webhook, changes: WebhookChanges) -> Webhook:
+    """Change a webhook; a new URL is checked like a new webhook's. The secret never changes."""
+    fields = sent(changes)
+    if "url" in fields:
+        webhooks.resolve(fields["url"])
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(webhook, name, value)
+        webhook.save(update_fields=[*fields, "updated_at"])
+    return webhook
+
+
+def delete_webhook(*, webhook: Webhook) -> None:
+    """Delete a webhook and its delivery log; deliveries not yet made are dropped."""
+    with transaction.atomic():
+        webhook.delete()

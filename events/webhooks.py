@@ -1,0 +1,250 @@
+"""Webhook deliveries: who gets which event (dispatch), and one signed POST per attempt (attempt).
+
+Both run in the background worker (events/tasks.py), never in a request:
+
+- `dispatch(tenant_id)` (enqueued after a write that recorded events commits) locks the tenant's
+  active webhooks, reads the feed after each one's `last_event_id` (events/selectors.py, so an
+  event is handed out only once its transaction and every older one have ended), creates one
+  `WebhookDelivery` per wanted event, moves the cursors on and, once that commits, enqueues one
+  `deliver` task per delivery. If events are still held back by a running transaction it
+  enqueues itself again a second later.
+- `attempt(delivery_id)` POSTs the event, signed, to the webhook's URL. A 2xx marks it delivered;
+  anything else (another status, a timeout, a refused address) is retried with exponential
+  backoff (30 s, 1 min, 2 min... at most 1 h apart) until `WEBHOOK_RETRY_HOURS` (24) after the
+  delivery was created, then it is given up (`failed`). One task per delivery and attempt: a
+  delivery is never sent by two workers at once.
+
+The request, for a receiver to check (documented in the README):
+
+    POST <url>
+    Content-Type: application/json
+    X-Printfarm-Event: spool.updated
+    X-Printfarm-Delivery: <delivery uuid>          (the same on every retry: deduplicate on it)
+    X-Printfarm-Timestamp: <unix seconds of this attempt>
+    X-Printfarm-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
+
+    {"id", "type", "resource", "resource_id", "occurred_at", "actor", "payload"}  (the feed's event)
+
+The URL is checked when a webhook is saved and again at each attempt: its host must resolve only to
+public addresses (not private, loopback, link-local, shared, reserved or multicast) unless
+`WEBHOOK_ALLOW_PRIVATE_URLS` is set, and the connection goes to the address that was checked, so
+a DNS answer that changes in between cannot redirect it. Redirects are not followed.
+"""
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ErrorCode, InvalidInput
+from core.locking import lock_rows
+from events.models import DeliveryStatus, Event, Webhook, WebhookDelivery
+from events.selectors import feed, held_back
+from events.serializers import EventSerializer
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Printfarm-Signature"
+TIMESTAMP_HEADER = "X-Printfarm-Timestamp"
+DELIVERY_HEADER = "X-Printfarm-Delivery"
+EVENT_HEADER = "X-Printfarm-Event"
+USER_AGENT = "printfarm-webhooks/1"
+DISPATCH_PAGE = 500
+FIRST_RETRY = datetime.timedelta(seconds=30)
+LONGEST_RETRY = datetime.timedelta(hours=1)
+HELD_BACK_RECHECK = datetime.timedelta(seconds=1)
+
+
+def now():
+    """The clock of deliveries and retries (tests move it; nothing here sleeps)."""
+    return timezone.now()
+
+
+def new_secret():
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+def is_public(address):
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve(url):
+    """The addresses the URL's host resolves to, checked: a 400 for none, or a non-public one when not allowed."""
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        infos = []
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise InvalidInput(f"The host {host!r} does not resolve.", code=ErrorCode.UNRESOLVABLE_WEBHOOK_URL)
+    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        private = [address for address in addresses if not is_public(address)]
+        if private:
+            raise InvalidInput(
+                f"The host {host!r} resolves to a non-public address ({private[0]}); webhooks may only call "
+                "public addresses.",
+                code=ErrorCode.PRIVATE_WEBHOOK_URL,
+            )
+    return addresses, port
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+
+def signature(secret, timestamp, body):
+    """`sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" keyed with the secret>`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def event_body(event):
+    """The event as the feed shows it, as compact JSON: the body that is signed and sent."""
+    return json.dumps(EventSerializer(event).data, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+# --- dispatch --------------------------------------------------------------------------------
+
+
+def dispatch(tenant_id):
+    """Create the deliveries of the tenant's new events for each active webhook (see the module)."""
+    from events import tasks
+
+    with transaction.atomic():
+        hooks = lock_rows(Webhook.objects.filter(tenant_id=tenant_id, is_active=True))
+        deliveries = []
+        for hook in hooks:
+            while True:
+                page = feed(tenant=tenant_id, after=hook.last_event_id, limit=DISPATCH_PAGE)
+                deliveries += [
+                    WebhookDelivery(tenant_id=tenant_id, webhook=hook, event=event)
+                    for event in page
+                    if hook.wants(event.type)
+                ]
+                if page:
+                    hook.last_event_id = page[-1].pk
+                if len(page) < DISPATCH_PAGE:
+                    break
+        WebhookDelivery.objects.bulk_create(deliveries)
+        Webhook.objects.bulk_update(hooks, ["last_event_id"])
+        ids = [str(delivery.pk) for delivery in deliveries]
+        transaction.on_commit(lambda: [tasks.deliver.enqueue(delivery_id) for delivery_id in ids])
+        if any(held_back(tenant=tenant_id, after=hook.last_event_id) for hook in hooks):
+            recheck = timezone.now() + HELD_BACK_RECHECK
+            transaction.on_commit(lambda: tasks.dispatch_events.using(run_after=recheck).enqueue(str(tenant_id)))
+    return deliveries
+
+
+def first_cursor(tenant):
+    """Where a new webhook starts: after the tenant's last event so far (it gets what happens from now on)."""
+    last = Event.objects.for_tenant(tenant).order_by("-xact_id", "-id").values_list("pk", flat=True).first()
+    return last
+
+
+# --- attempts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int | None = None
+    error: str = ""
+
+    @property
+    def ok(self):
+        return self.status is not None and 200 <= self.status < 300
+
+
+def backoff(attempts):
+    """The wait after the `attempts`-th failed attempt: 30 s doubling, at most an hour."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+
+
+def attempt(delivery_id):
+    """One attempt of a pending delivery (see the module); returns the delivery, or None if it is gone."""
+    from events import tasks
+
+    delivery = WebhookDelivery.objects.select_related("webhook", "event").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return delivery
+    outcome = send(delivery)
+    moment = now()
+    delivery.attempts += 1
+    delivery.last_attempt_at = moment
+    delivery.response_status = outcome.status
+    delivery.last_error = outcome.error[:500]
+    if outcome.ok:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, moment, None
+    else:
+        retry_at = moment + backoff(delivery.attempts)
+        if retry_at >= delivery.created_at + datetime.timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+            logger.warning("Webhook delivery %s to %s given up: %s", delivery.pk, delivery.webhook.url, outcome)
+        else:
+            delivery.next_attempt_at = retry_at
+    with transaction.atomic():
+        fields = ["attempts", "last_attempt_at", "response_status", "last_error", "status", "delivered_at"]
+        updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            **{name: getattr(delivery, name) for name in fields}, next_attempt_at=delivery.next_attempt_at
+        )
+        if updated and delivery.next_attempt_at is not None:
+            when, pk = delivery.next_attempt_at, str(delivery.pk)
+            transaction.on_commit(lambda: tasks.deliver.using(run_after=when).enqueue(pk))
+    return delivery
+
+
+def send(delivery):
+    """POST the delivery's event to its webhook, signed; never raises."""
+    hook = delivery.webhook
+    body = event_body(delivery.event)
+    timestamp = str(int(time.time()))
+    try:
+        addresses, port = resolve(hook.url)
+    except InvalidInput as refused:
+        return Outcome(error=f"{refused.code}: {refused.detail}")
+    parts = urlsplit(hook.url)
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, port, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    # Connect to the address that was checked, not to a second DNS answer (TLS still checks the host name).
+    connection._create_connection = lambda _address, timeout, source=None: socket.create_connection(
+        (addresses[0], port), timeout, source
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_HEADER: delivery.event.type,
+        DELIVERY_HEADER: str(delivery.pk),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(hook.secret, timestamp, body),
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        return Outcome(status=response.status, error="" if 200 <= response.status < 300 else response.reason)
+    except (OSError, http.client.HTTPException) as failure:
+        return Outcome(error=f"{type(failure).__name__}: {failure}")
+    finally:
+        connection.close()
