@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tenants",
     "inventory",
     "production",
+    "spoolman",
     "demo",
 ]
 

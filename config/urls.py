@@ -63,4 +63,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),
+    # The Spoolman-compatible API for printers (spoolman/api.py); its websockets are in config/asgi.py.
+    path("", include("spoolman.urls")),
 ]

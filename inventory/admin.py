@@ -11,9 +11,10 @@ from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedA
 
 @admin.register(Material)
 class MaterialAdmin(TenantOwnedAdmin):
-    list_display = ["name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
+    list_display = ["number", "name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
-    search_fields = ["name", "brand", "color_name"]
+    search_fields = ["name", "brand", "color_name", "=number"]
+    readonly_fields = ["number"]
 
     @admin.display(description="Low stock below")
     def low_stock_threshold(self, material):
@@ -50,6 +51,8 @@ class LedgerInline(ReadOnlyInline):
         "weight_change_g",
         "weight_after_g",
         "production_run",
+        "printer",
+        "source",
         "user",
         "description",
     ]
@@ -59,12 +62,22 @@ class LedgerInline(ReadOnlyInline):
 
 @admin.register(Spool)
 class SpoolAdmin(TenantOwnedAdmin):
-    list_display = ["code", "material", "current_weight_g", "remaining", "stock", "location", "is_active", "tenant"]
+    list_display = [
+        "number",
+        "code",
+        "material",
+        "current_weight_g",
+        "remaining",
+        "stock",
+        "location",
+        "is_active",
+        "tenant",
+    ]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
-    search_fields = ["code", "material__name", "material__color_name", "location"]
+    search_fields = ["code", "material__name", "material__color_name", "location", "=number"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
-    readonly_fields = ["current_weight_g", "ledger_version"]
+    readonly_fields = ["number", "current_weight_g", "ledger_version"]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 

@@ -11,11 +11,12 @@ class MaterialFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Name, brand or colour name contains this (case-insensitive)."
     )
-    ordering = OrderingFilter(fields=["name", "brand", "kind", "created_at"])
+    number = django_filters.NumberFilter(help_text="The material with this per-tenant number.")
+    ordering = OrderingFilter(fields=["number", "name", "brand", "kind", "created_at"])
 
     class Meta:
         model = Material
-        fields = ["kind"]
+        fields = ["kind", "number"]
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(brand__icontains=value) | Q(color_name__icontains=value))
@@ -34,13 +35,14 @@ class SpoolFilter(TenantFilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="Code, material name or colour name contains this (case-insensitive)."
     )
+    number = django_filters.NumberFilter(help_text="The spool with this per-tenant number.")
     ordering = OrderingFilter(
-        fields=["code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
+        fields=["number", "code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
     )
 
     class Meta:
         model = Spool
-        fields = ["material", "kind", "is_active", "location"]
+        fields = ["material", "kind", "is_active", "location", "number"]
 
     def filter_low_stock(self, queryset, name, value):
         low = queryset.low_stock()
@@ -56,10 +58,11 @@ class InventoryTransactionFilter(TenantFilterSet):
     spool = django_filters.ModelChoiceFilter()
     type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices)
     production_run = django_filters.ModelChoiceFilter()
+    printer = django_filters.ModelChoiceFilter(help_text="Rows a printer reported (`printer_use`), by id or name.")
     occurred_after = DateBoundFilter(field_name="occurred_at")
     occurred_before = DateBoundFilter(field_name="occurred_at", upper=True)
     ordering = OrderingFilter(fields=["occurred_at", "weight_change_g"])
 
     class Meta:
         model = InventoryTransaction
-        fields = ["spool", "type", "production_run"]
+        fields = ["spool", "type", "production_run", "printer"]
