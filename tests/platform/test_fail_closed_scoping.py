@@ -14,6 +14,7 @@ from django.test import AsyncClient, Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from events.services import record_event
 from inventory.models import InventoryTransaction, Material, Spool
 from production.models import Printer, Product, ProductionRun
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
@@ -42,6 +43,9 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer):
     runs = {}
     for owner in (tenant, other_tenant):
         runs[owner.pk] = make_run(owner, printer=make_printer(owner, name=f"Printer of {owner.slug}"))
+        record_event(
+            tenant=owner, type="run.created", resource="run", resource_id=runs[owner.pk].pk, actor=None, payload={}
+        )
     return runs
 
 

@@ -1,0 +1,14 @@
+"""The event types: `<resource>.<what happened>`. A new type is a line here (no migration)."""
+
+RUN_TYPES = ("created", "updated", "completed", "failed", "cancelled", "reopened", "deleted", "restored")
+SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty")
+CATALOG_TYPES = ("created", "updated", "deleted")
+
+EVENT_TYPES = frozenset(
+    [f"run.{what}" for what in RUN_TYPES]
+    + [f"spool.{what}" for what in SPOOL_TYPES]
+    + [f"material.{what}" for what in CATALOG_TYPES]
+    + [f"product.{what}" for what in CATALOG_TYPES]
+)
+
+RESOURCES = frozenset(event_type.split(".", 1)[0] for event_type in EVENT_TYPES)
