@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "channels",
     "core",
     "tenants",
     "events",
@@ -86,6 +87,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+# How often a Spoolman websocket looks for its tenant's new spool events (spoolman/consumers.py).
+SPOOLMAN_WS_POLL_SECONDS = float(os.environ.get("SPOOLMAN_WS_POLL_SECONDS", "0.5"))
 
 TEMPLATES = [
     {

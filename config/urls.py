@@ -18,6 +18,7 @@ from production.views import (
     RunItemViewSet,
     RunMaterialViewSet,
 )
+from spoolman.views import IntegrationKeyViewSet
 from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
 
 PAGE_METHODS = ["get", "head"]
@@ -34,6 +35,9 @@ runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run"
 runs_router.register("items", RunItemViewSet, basename="run-item")
 runs_router.register("materials", RunMaterialViewSet, basename="run-material")
 runs_router.register("history", RunHistoryViewSet, basename="run-history")
+
+printers_router = routers.NestedSimpleRouter(router, "printers", lookup="printer")
+printers_router.register("integration-keys", IntegrationKeyViewSet, basename="printer-integration-key")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -55,6 +59,7 @@ api_v1 = [
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
+    path("", include(printers_router.urls)),
 ]
 
 urlpatterns = [

@@ -273,7 +273,7 @@ def spool_answer(request, spool_id):
 
 @endpoint("PUT", write=True)
 def spool_use(request, spool_id):
-    """`{"use_weight": g}` or `{"use_length": mm}` (one of them; lengths through the material's diameter and density)."""
+    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density)."""
     data = body_of(request)
     weight, length = quantity(data, "use_weight"), quantity(data, "use_length")
     spool = spool_by_number(spool_id)

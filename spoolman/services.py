@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from core.errors import ErrorCode, InvalidInput
 from core.locking import lock_rows
+from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
+from inventory.serializers import SpoolSerializer
 from inventory.services import MAX_WEIGHT_G, Movement, lock_spools, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
@@ -158,7 +160,21 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             ],
             user=None,
         )
+        _spool_changed(key, spool, row)
     return row
+
+
+def _spool_changed(key, spool, row):
+    """The events of a printer's change to `spool` (its websocket and the feed), in the write's transaction."""
+    spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
+    payload = SpoolSerializer(spool).data
+    events = [NewEvent("spool.adjusted", spool.pk, payload)]
+    threshold = spool.low_stock_threshold_g
+    if row.weight_before_g >= threshold > row.weight_after_g:
+        events.append(NewEvent("spool.low_stock", spool.pk, payload))
+    if row.weight_before_g > ZERO and row.weight_after_g == ZERO:
+        events.append(NewEvent("spool.empty", spool.pk, payload))
+    record_events(tenant=key.tenant, actor=None, actor_label=f"printer:{key.printer.name}", events=events)
 
 
 def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> InventoryTransaction:
@@ -191,4 +207,5 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
             ],
             user=None,
         )
+        _spool_changed(key, spool, row)
     return row

@@ -13,9 +13,7 @@ urlpatterns = [
     re_path(KEY + r"spool/?$", api.spool_list, name="spoolman-spools"),
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/?$", api.spool_detail, name="spoolman-spool"),
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/use/?$", api.spool_use, name="spoolman-spool-use"),
-    re_path(
-        KEY + r"spool/" + ID.format("spool_id") + r"/measure/?$", api.spool_measure, name="spoolman-spool-measure"
-    ),
+    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/measure/?$", api.spool_measure, name="spoolman-spool-measure"),
     re_path(KEY + r"filament/?$", api.filament_list, name="spoolman-filaments"),
     re_path(KEY + r"filament/" + ID.format("filament_id") + r"/?$", api.filament_detail, name="spoolman-filament"),
     re_path(KEY + r"vendor/?$", api.vendor_list, name="spoolman-vendors"),
