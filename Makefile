@@ -30,7 +30,7 @@ run: venv
 	@echo "  Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "  Logins:   see the list printed by seed_demo above (password: $$($(BIN)/python manage.py seed_demo --print-password))"
 	@echo ""
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload --reload-dir . --ws websockets
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload --reload-dir . --ws websockets-sansio
 
 test: venv
 	$(BIN)/pytest -m "not e2e" -p no:cacheprovider
