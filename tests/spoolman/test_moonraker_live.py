@@ -71,28 +71,31 @@ def test_moonraker_reports_use_over_http_and_hears_every_change_on_the_websocket
 
     async def moonraker():
         booked, latencies = [], []
-        async with websockets.connect(f"ws://{server}/api/v1/spool") as socket:
-            async with httpx.AsyncClient(base_url=f"http://{server}/api", headers={"User-Agent": "Moonraker"}) as http:
-                checked = await http.get(f"/v1/spool/{spool.number}")
-                assert checked.status_code == 200
-                assert checked.json()["id"] == spool.number
+        # The websocket first, as Moonraker does; only then HTTP.
+        async with (
+            websockets.connect(f"ws://{server}/api/v1/spool") as socket,
+            httpx.AsyncClient(base_url=f"http://{server}/api", headers={"User-Agent": "Moonraker"}) as http,
+        ):
+            checked = await http.get(f"/v1/spool/{spool.number}")
+            assert checked.status_code == 200
+            assert checked.json()["id"] == spool.number
+            pending = 0.0
+            for length in LENGTHS_MM:
+                await asyncio.sleep(0.2)  # Moonraker's sync_rate, shortened
+                pending += length
+                sent = time.monotonic()
+                response = await http.put(f"/v1/spool/{spool.number}/use", json={"use_length": pending})
+                if response.status_code != 200:
+                    assert response.status_code == 500
+                    continue  # kept pending: sent again with the next interval's length
+                booked.append((Decimal(str(pending)) * per_mm).quantize(Decimal("0.01"), ROUND_HALF_UP))
+                message = json.loads(await asyncio.wait_for(socket.recv(), timeout=5))
+                latencies.append(time.monotonic() - sent)
+                assert (message["type"], message["resource"]) == ("updated", "spool")
+                assert message["payload"]["id"] == spool.number
+                assert message["payload"]["remaining_weight"] == float(Decimal("1000.00") - sum(booked))
+                assert set(message) == {"type", "resource", "date", "payload"}
                 pending = 0.0
-                for length in LENGTHS_MM:
-                    await asyncio.sleep(0.2)  # Moonraker's sync_rate, shortened
-                    pending += length
-                    sent = time.monotonic()
-                    response = await http.put(f"/v1/spool/{spool.number}/use", json={"use_length": pending})
-                    if response.status_code != 200:
-                        assert response.status_code == 500
-                        continue  # kept pending: sent again with the next interval's length
-                    booked.append((Decimal(str(pending)) * per_mm).quantize(Decimal("0.01"), ROUND_HALF_UP))
-                    message = json.loads(await asyncio.wait_for(socket.recv(), timeout=5))
-                    latencies.append(time.monotonic() - sent)
-                    assert (message["type"], message["resource"]) == ("updated", "spool")
-                    assert message["payload"]["id"] == spool.number
-                    assert message["payload"]["remaining_weight"] == float(Decimal("1000.00") - sum(booked))
-                    assert set(message) == {"type", "resource", "date", "payload"}
-                    pending = 0.0
         return booked, latencies
 
     booked, latencies = asyncio.run(moonraker())
