@@ -27,7 +27,7 @@ class IntegrationKey(TenantOwnedModel):
     name = models.CharField(max_length=100, blank=True, help_text="What it is for, e.g. `moonraker`.")
     # The first characters of the secret, to tell keys apart in lists; never enough to use one.
     prefix = models.CharField(max_length=12, editable=False)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
@@ -36,7 +36,14 @@ class IntegrationKey(TenantOwnedModel):
 
     class Meta:
         ordering = ["-created_at", "id"]
-        indexes = [models.Index(fields=["tenant", "printer"], name="integration_key_tenant_printer")]
+        indexes = [
+            models.Index(fields=["tenant", "printer"], name="integration_key_tenant_printer"),
+            # The key's lookup, before its tenant is known (spoolman.services.authenticate).
+            models.Index(fields=["digest"], name="integration_key_digest"),
+        ]
+        # Unique per tenant like every constraint of a tenant-owned table; a secret of 256 random
+        # bits does not repeat across tenants either.
+        constraints = [models.UniqueConstraint(fields=["tenant", "digest"], name="integration_key_unique_digest")]
 
     def __str__(self):
         return f"{self.prefix}... ({self.printer_id})"

@@ -66,7 +66,8 @@ def resolve(queryset, values):
     An id wins over a natural key, and a natural key over a number: a spool coded like another
     spool's id is named by the id, and a spool coded "7" wins over the spool numbered 7.
     """
-    values = [value for value in values if value is not None]
+    # A NUL byte names no row (and PostgreSQL refuses it in a query parameter).
+    values = [value for value in values if value is not None and "\x00" not in str(value)]
     condition = lookup_condition(queryset.model, values)
     if condition is None:
         return {}

@@ -511,6 +511,7 @@ CSV_LISTS = [
     RUNS + "{run_pk}/items/",
     RUNS + "{run_pk}/materials/",
     RUNS + "{run_pk}/history/",
+    "/api/v1/printers/{printer_pk}/integration-keys/",
 ]
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from inventory.models import InventoryTransaction
 from spoolman import services, shapes
@@ -29,8 +30,13 @@ FAILING_REPORT = 2  # the third report answers 500; Moonraker adds its length to
 
 
 @pytest.fixture
-def live_server_url(transactional_db):
-    """The ASGI application (config.asgi: Django for HTTP, Channels for websockets) under uvicorn, in a thread."""
+def live_server_url(transactional_db, monkeypatch):
+    """The ASGI application (config.asgi: Django for HTTP, Channels for websockets) under uvicorn, in a thread.
+
+    Its requests run in worker threads whose connections the test cannot close: they close
+    themselves at the end of each request (CONN_MAX_AGE 0), so none outlives the test database.
+    """
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     server = uvicorn.Server(
         uvicorn.Config(
             "config.asgi:application",
