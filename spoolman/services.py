@@ -160,13 +160,14 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             ],
             user=None,
         )
-        _spool_changed(key, spool, row)
+        _spool_changed(key, spool, row, report.spool.material)
     return row
 
 
-def _spool_changed(key, spool, row):
+def _spool_changed(key, spool, row, material):
     """The events of a printer's change to `spool` (its websocket and the feed), in the write's transaction."""
     spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
+    spool.material = material  # the caller's, already loaded: the same row
     payload = SpoolSerializer(spool).data
     events = [NewEvent("spool.adjusted", spool.pk, payload)]
     threshold = spool.low_stock_threshold_g
@@ -207,5 +208,5 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
             ],
             user=None,
         )
-        _spool_changed(key, spool, row)
+        _spool_changed(key, spool, row, measurement.spool.material)
     return row
