@@ -57,3 +57,13 @@ def test_revoking_keeps_the_key_listed_and_stops_it_at_once(owner_api, printer):
 def test_another_tenants_printer_is_a_404(manager_api, other_tenant, make_printer):
     theirs = make_printer(other_tenant)
     assert manager_api.post(keys_url(theirs), {}, format="json").status_code == 404
+
+
+def test_a_key_in_a_logged_path_is_redacted(spoolman, issued, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        spoolman.get("spool/999")  # a 404: Django logs its path
+
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "/spoolman/" in logged
+    assert issued.secret not in logged
+    assert issued.key.prefix in logged
