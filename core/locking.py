@@ -11,8 +11,11 @@ class RecordBusy(Conflict):
     default_code = ErrorCode.BUSY
 
 
-def lock_rows(queryset):
+def lock_rows(queryset, *, of=()):
     """Lock the rows of `queryset` in primary-key order and return them.
+
+    `of` names the tables to lock when the queryset joins others (`select_related`): e.g.
+    `("self",)` locks the queryset's own rows and only reads the joined ones.
 
     One statement in a fixed order means two transactions that lock overlapping
     sets cannot deadlock. On PostgreSQL the wait is bounded by `SET LOCAL
@@ -24,7 +27,7 @@ def lock_rows(queryset):
     """
     bound_lock_wait()
     try:
-        return list(queryset.select_for_update().order_by("pk"))
+        return list(queryset.select_for_update(of=of).order_by("pk"))
     except Exception as exc:
         if is_lock_timeout(exc):
             raise RecordBusy("The record is being changed by another request; try again.") from exc

@@ -3,16 +3,15 @@
 The history is built only through the services the API uses, so its ledger balances like
 real data. These functions are the one spot that knows the services' signatures: the seed
 (demo/seed.py) and the benchmark (bench/) call them with plain dicts of model instances,
-which become the services' input dataclasses here. Materials, products and printers have
-no service (the API writes them with a plain save), so they are created here the same way.
+which become the services' input dataclasses here. Printers have no service (the API writes
+them with a plain save), so they are created here the same way.
 """
 
 from django.contrib.auth import get_user_model
 
 from inventory import services as inventory
-from inventory.models import Material
 from production import services as production
-from production.models import Printer, Product
+from production.models import Printer
 from tenants import services as tenancy
 
 
@@ -32,11 +31,11 @@ def add_superuser(*, username, password):
 
 
 def add_material(*, tenant, fields):
-    return Material.objects.create(tenant=tenant, **fields)
+    return inventory.create_material(tenant=tenant, user=None, fields=inventory.MaterialFields(**fields))
 
 
 def add_product(*, tenant, fields):
-    return Product.objects.create(tenant=tenant, **fields)
+    return production.create_product(tenant=tenant, user=None, fields=production.ProductFields(**fields))
 
 
 def add_printer(*, tenant, fields):

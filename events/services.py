@@ -62,13 +62,16 @@ def record_events(*, tenant, actor, events: Sequence[NewEvent], actor_label: str
         raise ValueError(f"Unknown event types: {sorted(unknown)} (see events/types.py).")
     if not events:
         return []
+    if actor is not None and not actor.is_authenticated:
+        actor = None
     if actor_label is None:
         actor_label = actor.get_username() if actor is not None else ""
+    tenant_id = getattr(tenant, "pk", tenant)  # a Tenant or its id
     now = timezone.now()
     return Event.objects.bulk_create(
         [
             Event(
-                tenant=tenant,
+                tenant_id=tenant_id,
                 type=event.type,
                 resource=event.resource,
                 resource_id=event.resource_id,

@@ -1,7 +1,7 @@
 """The event types: `<resource>.<what happened>`. A new type is a line here (no migration)."""
 
 RUN_TYPES = ("created", "updated", "completed", "failed", "cancelled", "reopened", "deleted", "restored")
-SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty")
+SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted")
 CATALOG_TYPES = ("created", "updated", "deleted")
 
 EVENT_TYPES = frozenset(

@@ -118,7 +118,7 @@ class SpoolAdmin(TenantOwnedAdmin):
         if change:
             # `obj.save()` would also write back the weight read with the form, over any movement since.
             changes = services.SpoolChanges(**{name: form.cleaned_data[name] for name in form.changed_data})
-            services.update_spool(spool=obj, changes=changes)
+            services.update_spool(spool=obj, user=request.user, changes=changes)
             return
         # The admin goes on with `obj`, so the service creates the spool under obj's id.
         data = {name: value for name, value in form.cleaned_data.items() if name != "tenant"}

@@ -249,6 +249,8 @@ class TransactionType(models.TextChoices):
 
 
 CONSUMPTION_TYPES = (TransactionType.USAGE, TransactionType.WASTE, TransactionType.PRINTER_USE)
+# The types of a manual correction (`inventory.services.adjust_spool`).
+ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
 
 class InventoryTransactionQuerySet(TenantQuerySet):

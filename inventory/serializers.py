@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
-from inventory.models import InventoryTransaction, Material, Spool
-from inventory.services import ADJUSTMENT_TYPES
+from inventory.models import ADJUSTMENT_TYPES, InventoryTransaction, Material, Spool
 from tenants.serializers import TenantOwnedSerializer
 
 

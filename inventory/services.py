@@ -10,7 +10,17 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
-from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
+from events.services import NewEvent, record_events
+from inventory.models import (
+    ADJUSTMENT_TYPES,
+    DEFAULT_LOW_STOCK_PERCENT,
+    ZERO,
+    InventoryTransaction,
+    Material,
+    Spool,
+    TransactionType,
+)
+from inventory.serializers import MaterialSerializer, SpoolSerializer
 from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
 from tenants.models import Tenant
 
@@ -47,25 +57,61 @@ class Movement:
     excess_g: Decimal = ZERO
 
 
-def lock_spools(ids):
-    """The spools of `ids`, locked (see `lock_rows`), by id; a spool deleted meanwhile is a 404."""
-    spools = {spool.pk: spool for spool in lock_rows(Spool.objects.filter(pk__in=ids))}
+def lock_spools(ids, *, with_material=False):
+    """The spools of `ids`, locked (see `lock_rows`), by id; a spool deleted meanwhile is a 404.
+
+    `with_material` reads each spool's material in the same statement (joined, not locked).
+    """
+    queryset = Spool.objects.filter(pk__in=ids)
+    if with_material:
+        queryset = queryset.with_material()
+    spools = {spool.pk: spool for spool in lock_rows(queryset, of=("self",) if with_material else ())}
     if len(spools) < len(ids):
         raise NotFound("The spool was deleted by another request.")
     return spools
 
 
-def record_movements(*, movements, user, occurred_at=None, below_zero_error=InsufficientStock):
+def spool_payload(spool):
+    """A spool as the API shows it (its material must be loaded): an event's payload."""
+    return SpoolSerializer(spool).data
+
+
+def spool_events(spool, event_type, *, before_g):
+    """`event_type` for `spool`, plus `spool.low_stock` / `spool.empty` when its weight just crossed into them.
+
+    Low stock: below the material's threshold (`Material.low_stock_threshold_for`), having been at
+    or above it before; empty: at 0 g, having held something before. `event_type` None: only those.
+    """
+    payload = spool_payload(spool)
+    after_g = spool.current_weight_g
+    threshold = spool.material.low_stock_threshold_for(spool.initial_weight_g)
+    events = [] if event_type is None else [NewEvent(event_type, spool.pk, payload)]
+    if after_g < threshold <= before_g:
+        events.append(NewEvent("spool.low_stock", spool.pk, payload))
+    if after_g == ZERO < before_g:
+        events.append(NewEvent("spool.empty", spool.pk, payload))
+    return events
+
+
+def record_movements(
+    *, movements, user, occurred_at=None, below_zero_error=InsufficientStock, event_type=None, events=None
+):
     """Apply `movements` atomically and return their ledger rows.
 
     The spools are locked in id order in one statement, every result is checked
     before anything is written, and each spool's new weight is computed from its
     locked value, so concurrent callers can neither lose an update nor deadlock.
     A fixed number of queries, whatever the number of movements.
+
+    Events: `event_type` (e.g. `spool.adjusted`) for each spool moved, and `spool.low_stock` /
+    `spool.empty` for a spool that crossed into them (`spool_events`). They are appended to
+    `events` when the caller records them with its own (one INSERT for the whole write), else
+    recorded here.
     """
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
-        spools = lock_spools({m.spool_id for m in movements})
+        spools = lock_spools({m.spool_id for m in movements}, with_material=True)
+        weights_before = {spool_id: spool.current_weight_g for spool_id, spool in spools.items()}
         rows = []
         for movement in movements:
             spool = spools[movement.spool_id]
@@ -109,10 +155,30 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
             )
         InventoryTransaction.objects.bulk_create(rows)
         Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
+        new_events = [
+            event
+            for spool_id, spool in sorted(spools.items(), key=lambda pair: str(pair[0]))
+            for event in spool_events(spool, event_type, before_g=weights_before[spool_id])
+        ]
+        if events is not None:
+            events.extend(new_events)
+        elif new_events:
+            record_events(tenant=next(iter(spools.values())).tenant_id, actor=user, events=new_events)
     return rows
 
 
-def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, description="", occurred_at=None):
+def record_movement(
+    *,
+    spool,
+    type,
+    user,
+    change_g=None,
+    new_weight_g=None,
+    description="",
+    occurred_at=None,
+    event_type=None,
+    events=None,
+):
     """One manual movement of one spool (a result below zero is a 400); see `record_movements`."""
     (row,) = record_movements(
         movements=[
@@ -123,8 +189,13 @@ def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, desc
         user=user,
         occurred_at=occurred_at,
         below_zero_error=BelowZero,
+        event_type=event_type,
+        events=events,
     )
-    spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
+    # The ledger row holds what the locked spool now holds: no need to read it again.
+    spool.current_weight_g = row.weight_after_g
+    spool.ledger_version = row.sequence
+    spool.updated_at = row.occurred_at
     return row
 
 
@@ -178,11 +249,12 @@ class Adjustment:
 
 
 def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -> Spool:
-    """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither."""
+    """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
     fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
     with transaction.atomic():
         spool = Spool.objects.create(tenant=tenant, **fields)
+        events = []
         record_movement(
             spool=spool,
             type=TransactionType.PURCHASE,
@@ -190,12 +262,22 @@ def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -
             user=user,
             description="Initial weight on purchase",
             occurred_at=occurred_at,
+            events=events,
+        )
+        record_events(
+            tenant=tenant, actor=user, events=[NewEvent("spool.created", spool.pk, spool_payload(spool)), *events]
         )
     return spool
 
 
-def update_spool(*, spool: Spool, changes: SpoolChanges) -> Spool:
-    """Change a spool's own fields (code, location, price...) and return it as now stored.
+def _keep_material(locked, read):
+    """Give the freshly locked spool the material `read` (the caller's copy) already loaded, if it is the same."""
+    if locked.material_id == read.material_id and Spool._meta.get_field("material").is_cached(read):
+        locked.material = read.material
+
+
+def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
+    """Change a spool's own fields (code, location, price...) and return it as now stored; event `spool.updated`.
 
     `spool` may have been read before another request moved its weight: only the
     fields sent are written, so its weight and ledger position stay the ledger's.
@@ -203,7 +285,8 @@ def update_spool(*, spool: Spool, changes: SpoolChanges) -> Spool:
     fields = sent(changes)
     ensure_same_tenant(spool.tenant_id, fields.get("material"))
     with transaction.atomic():
-        spool = lock_spools({spool.pk})[spool.pk]
+        read, spool = spool, lock_spools({spool.pk})[spool.pk]
+        _keep_material(spool, read)
         if "initial_weight_g" in fields:
             if fields["initial_weight_g"] != spool.initial_weight_g:
                 raise InvalidInput(
@@ -215,10 +298,10 @@ def update_spool(*, spool: Spool, changes: SpoolChanges) -> Spool:
         for name, value in fields.items():
             setattr(spool, name, value)
         spool.save(update_fields=[*fields, "updated_at"])
+        record_events(
+            tenant=spool.tenant_id, actor=user, events=[NewEvent("spool.updated", spool.pk, spool_payload(spool))]
+        )
     return spool
-
-
-ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
 
 def adjust_spool(*, spool: Spool, user, adjustment: Adjustment) -> InventoryTransaction:
@@ -235,11 +318,12 @@ def adjust_spool(*, spool: Spool, user, adjustment: Adjustment) -> InventoryTran
         change_g=adjustment.delta_g,
         description=adjustment.reason,
         occurred_at=adjustment.occurred_at,
+        event_type="spool.adjusted",
     )
 
 
-def delete_spool(*, spool: Spool) -> None:
-    """Delete a spool whose only ledger row is its purchase; anything else is history to keep."""
+def delete_spool(*, spool: Spool, user=None) -> None:
+    """Delete a spool whose only ledger row is its purchase; anything else is history to keep. Event `spool.deleted`."""
     with transaction.atomic():
         lock_spools({spool.pk})
         if spool.transactions.exclude(type=TransactionType.PURCHASE).exists() or spool.run_materials.exists():
@@ -247,5 +331,76 @@ def delete_spool(*, spool: Spool) -> None:
                 f"Spool {spool.code} has inventory history or is used by production runs; deactivate it instead.",
                 code=ErrorCode.PROTECTED,
             )
+        payload = spool_payload(spool)
+        spool_id = spool.pk
         spool.transactions.all().delete()
         spool.delete()
+        record_events(tenant=spool.tenant_id, actor=user, events=[NewEvent("spool.deleted", spool_id, payload)])
+
+
+# --- materials -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialFields:
+    """A new material: its writable fields (the model's defaults where optional)."""
+
+    name: str
+    kind: str
+    brand: str = ""
+    color_name: str = ""
+    color_hex: str = ""
+    diameter_mm: Decimal = Decimal("1.75")
+    density_g_cm3: Decimal | None = None
+    notes: str = ""
+    low_stock_threshold_percent: Decimal = DEFAULT_LOW_STOCK_PERCENT
+    low_stock_threshold_g: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialFieldChanges:
+    """A PUT/PATCH of a material: a field left `UNSET` was not sent and keeps its value."""
+
+    name: str | Unset = UNSET
+    kind: str | Unset = UNSET
+    brand: str | Unset = UNSET
+    color_name: str | Unset = UNSET
+    color_hex: str | Unset = UNSET
+    diameter_mm: Decimal | Unset = UNSET
+    density_g_cm3: Decimal | Unset | None = UNSET
+    notes: str | Unset = UNSET
+    low_stock_threshold_percent: Decimal | Unset = UNSET
+    low_stock_threshold_g: Decimal | Unset | None = UNSET
+
+
+def _material_event(material, event_type, user, payload=None):
+    payload = MaterialSerializer(material).data if payload is None else payload
+    record_events(tenant=material.tenant_id, actor=user, events=[NewEvent(event_type, material.pk, payload)])
+
+
+def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material:
+    """A new material; event `material.created`."""
+    with transaction.atomic():
+        material = Material.objects.create(tenant=tenant, **vars(fields))
+        _material_event(material, "material.created", user)
+    return material
+
+
+def update_material(*, material: Material, user, changes: MaterialFieldChanges) -> Material:
+    """Change a material's fields; event `material.updated`."""
+    fields = sent(changes)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(material, name, value)
+        material.save(update_fields=[*fields, "updated_at"])
+        _material_event(material, "material.updated", user)
+    return material
+
+
+def delete_material(*, material: Material, user) -> None:
+    """Delete a material no spool uses (else Django's ProtectedError: a 409 `protected`); event `material.deleted`."""
+    with transaction.atomic():
+        payload, material_id = MaterialSerializer(material).data, material.pk
+        material.delete()
+        material.pk = material_id
+        _material_event(material, "material.deleted", user, payload)

@@ -42,6 +42,23 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
 
+    def perform_create(self, serializer):
+        serializer.instance = services.create_material(
+            tenant=self.request.tenant,
+            user=self.request.user,
+            fields=services.MaterialFields(**serializer.validated_data),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_material(
+            material=serializer.instance,
+            user=self.request.user,
+            changes=services.MaterialFieldChanges(**serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_material(material=instance, user=self.request.user)
+
 
 @extend_schema_view(
     create=extend_schema(responses={201: SpoolSerializer, **errors(ErrorCode.BUSY)}),
@@ -123,11 +140,13 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.update_spool(
-            spool=serializer.instance, changes=services.SpoolChanges(**serializer.validated_data)
+            spool=serializer.instance,
+            user=self.request.user,
+            changes=services.SpoolChanges(**serializer.validated_data),
         )
 
     def perform_destroy(self, instance):
-        services.delete_spool(spool=instance)
+        services.delete_spool(spool=instance, user=self.request.user)
 
     @extend_schema(
         request=SpoolAdjustmentSerializer,

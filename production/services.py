@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
+from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import InsufficientStock, Movement, lock_spools, record_movements
 from production.models import (
@@ -36,6 +37,7 @@ from production.models import (
     RunEventAction,
     RunNumberCounter,
 )
+from production.serializers import ProductionRunSerializer, ProductSerializer
 from production.status_codes import (
     FIELDS_EDITABLE_WHEN_LOCKED,
     HOLDS_INVENTORY,
@@ -60,6 +62,8 @@ __all__ = [
     "MaterialActuals",
     "MaterialChanges",
     "MaterialDraft",
+    "ProductChanges",
+    "ProductFields",
     "RunChanges",
     "RunDraft",
     "RunHasInventory",
@@ -68,7 +72,9 @@ __all__ = [
     "add_material",
     "cancel_run",
     "complete_run",
+    "create_product",
     "create_run",
+    "delete_product",
     "delete_run",
     "fail_run",
     "next_run_number",
@@ -78,6 +84,7 @@ __all__ = [
     "restore_run",
     "update_item",
     "update_material",
+    "update_product",
     "update_run",
 ]
 
@@ -284,6 +291,48 @@ def _record(run, action, user, **changes) -> ProductionRunEvent:
     )
 
 
+def _run_payload(run, items=None, materials=None):
+    """The run as the API shows it (ProductionRunSerializer): an event's payload.
+
+    `items`/`materials` are the run's rows if the caller has them loaded (with their products,
+    spools and materials), else they are read here (two queries). They are the run's
+    prefetched children while it is serialized, so the totals come from them. The printer and
+    the creator come from the run as `_lock_run` read them.
+    """
+    if items is None:
+        items = _run_items(run)
+    if materials is None:
+        materials = _run_materials(run)
+    before = getattr(run, "_prefetched_objects_cache", None)
+    run._prefetched_objects_cache = {
+        **(before or {}),
+        "items": _as_prefetched(ProductionRunItem, run, items),
+        "materials": _as_prefetched(ProductionRunMaterial, run, materials),
+    }
+    try:
+        return ProductionRunSerializer(run).data
+    finally:
+        # The caller's run reads its children afresh again, as it did before.
+        if before is None:
+            del run._prefetched_objects_cache
+        else:
+            run._prefetched_objects_cache = before
+
+
+def _as_prefetched(model, run, rows):
+    """`rows` as Django's prefetch stores a run's children: a queryset evaluated already, in Meta order."""
+    queryset = model.objects.filter(run_id=run.pk)
+    queryset._result_cache = sorted(rows, key=lambda row: (row.created_at, str(row.pk)))
+    queryset._prefetch_done = True
+    return queryset
+
+
+def _run_event(run, event_type, user, *, items=None, materials=None, events=()):
+    """Record `event_type` for `run` (after any spool `events` of the same write), in one INSERT."""
+    payload = _run_payload(run, items, materials)
+    record_events(tenant=run.tenant_id, actor=user, events=[*events, NewEvent(event_type, run.pk, payload)])
+
+
 def _diff(record, new_values) -> dict[str, list]:
     """`{field: [old, new]}` for each of `new_values` that differs from `record`'s."""
     return {
@@ -323,7 +372,9 @@ def next_run_number(*, tenant: Tenant, now: datetime.datetime) -> str:
 
 
 def _lock_run(run):
-    (locked,) = lock_rows(ProductionRun.all_objects.filter(pk=run.pk))
+    """The run, locked; its printer and creator read in the same statement (for the event's payload)."""
+    runs = ProductionRun.all_objects.filter(pk=run.pk).select_related("printer", "created_by")
+    (locked,) = lock_rows(runs, of=("self",))
     return locked
 
 
@@ -464,6 +515,7 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
                 for material in materials
             ],
         )
+        _run_event(run, "run.created", user, items=items, materials=materials)
     return run
 
 
@@ -502,6 +554,7 @@ def update_run(*, run: ProductionRun, user, changes: RunChanges) -> ProductionRu
         if history:
             event = RunEventAction.CANCELLED if action == RunAction.CANCEL else RunEventAction.UPDATED
             _record(run, event, user, **history)
+            _run_event(run, f"run.{event.value}", user)
     return run
 
 
@@ -599,7 +652,7 @@ def _reported_as_actuals(materials, reported):
             material.actual_model_g = grams
 
 
-def _consume(*, run, materials, user, type, verb, reported):
+def _consume(*, run, materials, user, type, verb, reported, events):
     """One row per material for its actual use less what its printer already reported (none when equal)."""
     movements = [
         Movement(
@@ -614,7 +667,9 @@ def _consume(*, run, materials, user, type, verb, reported):
         if material.actual_total_g != reported.get(material.pk, ZERO)
     ]
     if movements:
-        record_movements(movements=movements, user=user, occurred_at=run.completed_at)
+        record_movements(
+            movements=movements, user=user, occurred_at=run.completed_at, event_type="spool.updated", events=events
+        )
 
 
 def _used_grams(materials):
@@ -651,8 +706,15 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
                 materials=missing,
             )
         run.completed_at = _end_moment(run, completion.completed_at)
+        spool_events = []
         _consume(
-            run=run, materials=materials, user=user, type=TransactionType.USAGE, verb="Completed", reported=reported
+            run=run,
+            materials=materials,
+            user=user,
+            type=TransactionType.USAGE,
+            verb="Completed",
+            reported=reported,
+            events=spool_events,
         )
         notes = {name: value for name, value in sent(completion).items() if name in FIELDS_EDITABLE_WHEN_LOCKED}
         history = _diff(run, {"status": target, **notes})
@@ -668,6 +730,7 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
             used_g=_used_grams(materials),
             outcomes={str(item.pk): [item.successful_quantity, item.failed_quantity] for item in items},
         )
+        _run_event(run, "run.completed", user, items=items, materials=materials, events=spool_events)
     return run
 
 
@@ -686,7 +749,16 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
             item.successful_quantity, item.failed_quantity = 0, item.quantity
         run.completed_at = _end_moment(run, failure.completed_at)
         used = [material for material in materials if material.actual_total_g]
-        _consume(run=run, materials=used, user=user, type=TransactionType.WASTE, verb="Failed", reported=reported)
+        spool_events = []
+        _consume(
+            run=run,
+            materials=used,
+            user=user,
+            type=TransactionType.WASTE,
+            verb="Failed",
+            reported=reported,
+            events=spool_events,
+        )
         new_values = {"status": target, "failure_reason": failure.failure_reason}
         if failure.notes is not UNSET:
             new_values["notes"] = failure.notes
@@ -703,6 +775,7 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
             completed_at=[None, run.completed_at],
             wasted_g=_used_grams(used),
         )
+        _run_event(run, "run.failed", user, items=items, materials=materials, events=spool_events)
     return run
 
 
@@ -723,6 +796,7 @@ def cancel_run(*, run: ProductionRun, user) -> ProductionRun:
         run.status = target
         run.save(update_fields=["status", "updated_at"])
         _record(run, RunEventAction.CANCELLED, user, **history)
+        _run_event(run, "run.cancelled", user)
     return run
 
 
@@ -744,8 +818,9 @@ def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
             )
             for row in consumed
         ]
+        spool_events = []
         if movements:
-            record_movements(movements=movements, user=user)
+            record_movements(movements=movements, user=user, event_type="spool.updated", events=spool_events)
         history = _diff(run, {"status": target, "completed_at": None, "duration_hours": None, "failure_reason": ""})
         run.status = target
         run.completed_at = None
@@ -759,6 +834,7 @@ def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
             **history,
             returned_g={str(movement.production_run_material_id): movement.change_g for movement in movements},
         )
+        _run_event(run, "run.reopened", user, events=spool_events)
     return run
 
 
@@ -782,6 +858,7 @@ def delete_run(*, run: ProductionRun, user) -> None:
         run.deleted_by = user
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
         _record(run, RunEventAction.DELETED, user, **history)
+        _run_event(run, "run.deleted", user)
 
 
 def restore_run(*, run: ProductionRun, user) -> ProductionRun:
@@ -795,6 +872,7 @@ def restore_run(*, run: ProductionRun, user) -> ProductionRun:
         run.deleted_by = None
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
         _record(run, RunEventAction.RESTORED, user, **history)
+        _run_event(run, "run.restored", user)
     return run
 
 
@@ -821,6 +899,7 @@ def add_item(*, run: ProductionRun, user, draft: ItemDraft) -> ProductionRunItem
         item = ProductionRunItem(tenant_id=run.tenant_id, run=run, **vars(draft))
         _save_item(run, item)
         _record(run, RunEventAction.ITEM_ADDED, user, item=item.pk, **_created(item, ITEM_FIELDS))
+        _run_event(run, "run.updated", user)
     return item
 
 
@@ -837,6 +916,7 @@ def update_item(*, item: ProductionRunItem, user, changes: ItemChanges) -> Produ
         _save_item(run, item)
         if history:
             _record(run, RunEventAction.ITEM_CHANGED, user, item=item.pk, **history)
+            _run_event(run, "run.updated", user)
     return item
 
 
@@ -854,6 +934,7 @@ def remove_item(*, item: ProductionRunItem, user) -> None:
         _ensure_editable(run)
         _record(run, RunEventAction.ITEM_REMOVED, user, item=item.pk, **_removed(item, ITEM_FIELDS))
         item.delete()
+        _run_event(run, "run.updated", user)
 
 
 def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> ProductionRunMaterial:
@@ -864,6 +945,7 @@ def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> Productio
         material = ProductionRunMaterial(tenant_id=run.tenant_id, run=run, **vars(draft))
         _save_material(run, material, reassess=True)
         _record(run, RunEventAction.MATERIAL_ADDED, user, material=material.pk, **_created(material, MATERIAL_FIELDS))
+        _run_event(run, "run.updated", user)
     return material
 
 
@@ -882,6 +964,7 @@ def update_material(*, material: ProductionRunMaterial, user, changes: MaterialC
         _save_material(run, material, reassess=reassess)
         if history:
             _record(run, RunEventAction.MATERIAL_CHANGED, user, material=material.pk, **history)
+            _run_event(run, "run.updated", user)
     return material
 
 
@@ -920,3 +1003,64 @@ def remove_material(*, material: ProductionRunMaterial, user) -> None:
         _ensure_editable(run)
         _record(run, RunEventAction.MATERIAL_REMOVED, user, material=material.pk, **_removed(material, MATERIAL_FIELDS))
         material.delete()
+        _run_event(run, "run.updated", user)
+
+
+# --- products ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductFields:
+    """A new product: its writable fields (the model's defaults where optional)."""
+
+    sku: str
+    name: str
+    description: str = ""
+    unit_weight_g: Decimal | None = None
+    material_kind: str = ""
+    is_active: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductChanges:
+    """A PUT/PATCH of a product: a field left `UNSET` was not sent and keeps its value."""
+
+    sku: str | Unset = UNSET
+    name: str | Unset = UNSET
+    description: str | Unset = UNSET
+    unit_weight_g: Decimal | Unset | None = UNSET
+    material_kind: str | Unset = UNSET
+    is_active: bool | Unset = UNSET
+
+
+def _product_event(product, event_type, user, payload=None):
+    payload = ProductSerializer(product).data if payload is None else payload
+    record_events(tenant=product.tenant_id, actor=user, events=[NewEvent(event_type, product.pk, payload)])
+
+
+def create_product(*, tenant: Tenant, user, fields: ProductFields) -> Product:
+    """A new product; event `product.created`."""
+    with transaction.atomic():
+        product = Product.objects.create(tenant=tenant, **vars(fields))
+        _product_event(product, "product.created", user)
+    return product
+
+
+def update_product(*, product: Product, user, changes: ProductChanges) -> Product:
+    """Change a product's fields; event `product.updated`."""
+    fields = sent(changes)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(product, name, value)
+        product.save(update_fields=[*fields, "updated_at"])
+        _product_event(product, "product.updated", user)
+    return product
+
+
+def delete_product(*, product: Product, user) -> None:
+    """Delete a product no run uses (else Django's ProtectedError: a 409 `protected`); event `product.deleted`."""
+    with transaction.atomic():
+        payload, product_id = ProductSerializer(product).data, product.pk
+        product.delete()
+        product.pk = product_id
+        _product_event(product, "product.deleted", user, payload)

@@ -45,6 +45,23 @@ class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
 
+    def perform_create(self, serializer):
+        serializer.instance = services.create_product(
+            tenant=self.request.tenant,
+            user=self.request.user,
+            fields=services.ProductFields(**serializer.validated_data),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_product(
+            product=serializer.instance,
+            user=self.request.user,
+            changes=services.ProductChanges(**serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_product(product=instance, user=self.request.user)
+
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):

@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from core.errors import ErrorCode, InvalidInput
 from core.locking import lock_rows
-from events.services import NewEvent, record_events
+from events.services import record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
-from inventory.serializers import SpoolSerializer
 from inventory.services import MAX_WEIGHT_G, Movement, lock_spools, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
@@ -144,6 +143,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
         spool = lock_spools({report.spool.pk})[report.spool.pk]
         taken = min(used, spool.current_weight_g)
         where = f" during run {material.run.run_number}" if material is not None else ""
+        events = []
         (row,) = record_movements(
             movements=[
                 Movement(
@@ -159,22 +159,18 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
                 )
             ],
             user=None,
+            event_type="spool.adjusted",
+            events=events,
         )
-        _spool_changed(key, spool, row, report.spool.material)
+        _record_printer_events(key, events)
     return row
 
 
-def _spool_changed(key, spool, row, material):
-    """The events of a printer's change to `spool` (its websocket and the feed), in the write's transaction."""
-    spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
-    spool.material = material  # the caller's, already loaded: the same row
-    payload = SpoolSerializer(spool).data
-    events = [NewEvent("spool.adjusted", spool.pk, payload)]
-    threshold = spool.low_stock_threshold_g
-    if row.weight_before_g >= threshold > row.weight_after_g:
-        events.append(NewEvent("spool.low_stock", spool.pk, payload))
-    if row.weight_before_g > ZERO and row.weight_after_g == ZERO:
-        events.append(NewEvent("spool.empty", spool.pk, payload))
+def _record_printer_events(key, events):
+    """The write's events (`spool.adjusted`, and `spool.low_stock`/`spool.empty` on crossing), by the printer.
+
+    They feed the events API, the webhooks and the Spoolman websockets (spoolman.consumers).
+    """
     record_events(tenant=key.tenant, actor=None, actor_label=f"printer:{key.printer.name}", events=events)
 
 
@@ -195,6 +191,7 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
                 f"spool ({spool.empty_spool_weight_g} g), or more than can be recorded.",
                 code=ErrorCode.INVALID,
             )
+        events = []
         (row,) = record_movements(
             movements=[
                 Movement(
@@ -207,6 +204,8 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
                 )
             ],
             user=None,
+            event_type="spool.adjusted",
+            events=events,
         )
-        _spool_changed(key, spool, row, measurement.spool.material)
+        _record_printer_events(key, events)
     return row

@@ -14,10 +14,10 @@ pytestmark = pytest.mark.django_db
 SPOOL_LIST_QUERIES = 4 + row_security_statements()
 # The key; the spool; the handler's savepoint (the answer a key stores) and the service's (4 with their
 # releases); the printer's in-progress run using the spool; lock the spool; the ledger writer's savepoint
-# and release, its lock, insert the row, update the spool; reload the spool's weight, insert the events;
-# the answer: the spool, the vendors (17). Plus the write's transaction (savepoint, release) and its
+# and release, its lock (with the material, for the events' payload), insert the row, update the spool;
+# insert the events; the answer: the spool, the vendors (16). Plus the write's transaction (savepoint, release) and its
 # bounds, a lock wait bound per lock, the row-security statements and the deferred checks (PostgreSQL).
-USE_QUERIES = 17 + 2 + lock_wait_bounds(1 + 2) + row_security_statements() + deferred_constraint_checks()
+USE_QUERIES = 16 + 2 + lock_wait_bounds(1 + 2) + row_security_statements() + deferred_constraint_checks()
 
 
 def count(call):
