@@ -184,6 +184,9 @@ class Spool(NumberedModel):
     current_weight_g = models.DecimalField(**GRAMS, default=ZERO, editable=False)
     # How many ledger rows the spool has; each row stores its position, unique per spool.
     ledger_version = models.PositiveIntegerField(default=0, editable=False)
+    # Printer-reported use below a cent, not booked yet: carried into the next report, so many small
+    # reports add up to what was printed instead of each being rounded (spoolman.services.report_use).
+    unbooked_use_g = models.DecimalField(max_digits=12, decimal_places=6, default=ZERO, editable=False)
     empty_spool_weight_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     purchase_price = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     purchased_at = models.DateField(null=True, blank=True)

@@ -260,9 +260,7 @@ def spool_list(request):
 
 @endpoint("GET")
 def spool_detail(request, spool_id):
-    tenant_id = request.integration_key.tenant_id
-    spool = spool_by_number(spool_id, shapes.with_use_dates(Spool.objects.for_tenant(tenant_id)))
-    return answer(shapes.spool(spool, shapes.vendor_ids(tenant_id)))
+    return spool_answer(request, spool_id)
 
 
 def spool_answer(request, spool_id):
@@ -282,6 +280,8 @@ def spool_use(request, spool_id):
     if weight is None and length is None:
         raise SpoolmanError(400, "Either use_weight or use_length must be specified.")
     used = weight if weight is not None else length * shapes.grams_per_mm(spool.material)
+    if used > services.MAX_WEIGHT_G:
+        raise SpoolmanError(422, f"A use of more than {services.MAX_WEIGHT_G} g cannot be recorded.")
     services.report_use(
         key=request.integration_key,
         report=services.UseReport(spool=spool, grams=used, source=source_of(request)),

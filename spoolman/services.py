@@ -8,7 +8,7 @@ charges only the rest (production.services), so no gram is charged twice.
 
 import secrets
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +26,8 @@ from tenants.models import Tenant
 from tenants.scoping import all_tenants
 
 CENTS = Decimal("0.01")
+# The precision of a spool's carried sub-cent use (`Spool.unbooked_use_g`).
+MICROGRAMS = Decimal("0.000001")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,20 +129,29 @@ def _run_material_in_progress(printer, spool):
     return candidate
 
 
-def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransaction:
+def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransaction | None:
     """Book `report.grams` off the spool as one `printer_use` row, attributed to the printer's run if one uses it.
 
-    A report larger than the spool holds is still booked (the printer did print it): the spool
-    goes to zero and the row's `excess_g` keeps the rest. Refusing it would not help: Moonraker
-    retries a refused report forever.
+    The ledger books whole cents of a gram; what a report leaves below a cent is carried on the
+    spool (`unbooked_use_g`) into its next report. Moonraker reports every 5 s, often a few
+    hundredths of a gram: rounding each report on its own would book a steady print's use
+    wrong by up to half a cent per report, always the same way. Carried, the booked total
+    never trails the reported total by a cent or more. A report that does not complete a cent
+    writes no row (None).
     """
     ensure_same_tenant(key.tenant_id, report.spool)
-    used = grams(report.grams)
-    if used < ZERO:
+    if report.grams < ZERO:
         raise InvalidInput("The use must not be negative.", code=ErrorCode.INVALID)
     with transaction.atomic():
         material = _run_material_in_progress(key.printer, report.spool)
         spool = lock_spools({report.spool.pk})[report.spool.pk]
+        reported = report.grams + spool.unbooked_use_g
+        used = reported.quantize(CENTS, rounding=ROUND_DOWN)
+        carried = (reported - used).quantize(MICROGRAMS, rounding=ROUND_HALF_UP)
+        if carried != spool.unbooked_use_g:
+            Spool.objects.filter(pk=spool.pk).update(unbooked_use_g=carried)
+        if used == ZERO:
+            return None
         taken = min(used, spool.current_weight_g)
         where = f" during run {material.run.run_number}" if material is not None else ""
         events = []
@@ -185,6 +196,9 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
                 code=ErrorCode.INVALID,
             )
         net = grams(measurement.gross_weight_g) - spool.empty_spool_weight_g
+        if spool.unbooked_use_g:
+            # The weighing is the truth: use below a cent reported before it is in it.
+            Spool.objects.filter(pk=spool.pk).update(unbooked_use_g=ZERO)
         if net < ZERO or net > MAX_WEIGHT_G:
             raise InvalidInput(
                 f"A gross weight of {measurement.gross_weight_g} g is less than spool {spool.number}'s empty "

@@ -81,6 +81,11 @@ class Migration(migrations.Migration):
             name='number',
             field=models.PositiveIntegerField(editable=False, help_text='Per-tenant number (1, 2, 3...), never reused; the id Spoolman clients use.', null=True),
         ),
+        migrations.AddField(
+            model_name='spool',
+            name='unbooked_use_g',
+            field=models.DecimalField(decimal_places=6, default=Decimal('0'), editable=False, max_digits=12),
+        ),
         migrations.AlterField(
             model_name='inventorytransaction',
             name='type',

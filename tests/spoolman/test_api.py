@@ -92,17 +92,43 @@ def test_use_weight_books_a_printer_use_row_for_the_printer(spoolman, spool, pri
     response = spoolman.put(f"spool/{spool.number}/use", {"use_weight": 12.345})
 
     assert response.status_code == 200
-    assert response.json()["remaining_weight"] == 987.65
+    assert response.json()["remaining_weight"] == 987.66  # whole cents booked, 0.005 g carried
     (row,) = uses(spool)
-    assert (row.weight_change_g, row.printer, row.production_run) == (Decimal("-12.35"), printer, None)
+    assert (row.weight_change_g, row.printer, row.production_run) == (Decimal("-12.34"), printer, None)
     assert_ledger_balances(spool)
 
 
 def test_use_length_is_converted_with_diameter_and_density(spoolman, spool):
     spoolman.put(f"spool/{spool.number}/use", {"use_length": 1000})
 
-    expected = Decimal(str(round(1.24 * math.pi * (1.75 / 2) ** 2 * 1000 / 1000, 2)))  # about 2.98 g per metre
+    expected = Decimal(str(math.floor(1.24 * math.pi * (1.75 / 2) ** 2 * 1000 / 1000 * 100) / 100))  # 2.98 g a metre
     assert -uses(spool)[0].weight_change_g == expected
+
+
+def test_uses_below_a_cent_are_carried_until_they_make_one(spoolman, spool):
+    response = spoolman.put(f"spool/{spool.number}/use", {"use_weight": 0.004})
+
+    assert response.status_code == 200
+    assert response.json()["remaining_weight"] == 1000.0
+    assert uses(spool) == []
+    spoolman.put(f"spool/{spool.number}/use", {"use_weight": 0.007})
+    assert [row.weight_change_g for row in uses(spool)] == [Decimal("-0.01")]
+
+
+def test_many_small_reports_book_what_was_printed_not_each_rounded(spoolman, spool):
+    """A steady print reports about the same few hundredths every 5 s: rounding each would drift."""
+    for _ in range(50):
+        spoolman.put(f"spool/{spool.number}/use", {"use_weight": 0.006})  # each would round to 0.01
+
+    assert sum(-row.weight_change_g for row in uses(spool)) == Decimal("0.30")
+    spool.refresh_from_db()
+    assert spool.current_weight_g == Decimal("999.70")
+
+
+def test_a_use_too_large_to_record_is_a_422(spoolman, spool):
+    assert spoolman.put(f"spool/{spool.number}/use", {"use_weight": 100_000_000}).status_code == 422
+    assert spoolman.put(f"spool/{spool.number}/use", {"use_length": 99_999_999_999}).status_code == 422
+    assert uses(spool) == []
 
 
 @pytest.mark.parametrize(

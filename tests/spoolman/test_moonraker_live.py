@@ -11,7 +11,7 @@ import asyncio
 import json
 import threading
 import time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import httpx
 import pytest
@@ -26,6 +26,7 @@ from tests.support.ledger import assert_ledger_balances
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LENGTHS_MM = [812.5, 1330.25, 96.0, 2048.75, 15.5]
+CENT = Decimal("0.01")
 FAILING_REPORT = 2  # the third report answers 500; Moonraker adds its length to the next one
 
 
@@ -76,7 +77,7 @@ def test_moonraker_reports_use_over_http_and_hears_every_change_on_the_websocket
     per_mm = shapes.grams_per_mm(spool.material)
 
     async def moonraker():
-        booked, latencies = [], []
+        reported, booked, latencies = [], [], []
         # The websocket first, as Moonraker does; only then HTTP.
         async with (
             websockets.connect(f"ws://{server}/api/v1/spool") as socket,
@@ -94,7 +95,9 @@ def test_moonraker_reports_use_over_http_and_hears_every_change_on_the_websocket
                 if response.status_code != 200:
                     assert response.status_code == 500
                     continue  # kept pending: sent again with the next interval's length
-                booked.append((Decimal(str(pending)) * per_mm).quantize(Decimal("0.01"), ROUND_HALF_UP))
+                reported.append(Decimal(str(pending)) * per_mm)
+                # Whole cents are booked; the rest is carried into the next report.
+                booked.append(sum(reported).quantize(CENT, ROUND_DOWN) - sum(booked, Decimal("0")))
                 message = json.loads(await asyncio.wait_for(socket.recv(), timeout=5))
                 latencies.append(time.monotonic() - sent)
                 assert (message["type"], message["resource"]) == ("updated", "spool")
