@@ -95,8 +95,8 @@ def test_a_raw_insert_across_tenants_is_refused(tenant, other_tenant, make_mater
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "INSERT INTO inventory_spool (id, tenant_id, number, code, material_id, initial_weight_g,"
-            " current_weight_g, ledger_version, supplier, location, is_active, created_at, updated_at)"
-            " VALUES (gen_random_uuid(), %s, 9999, 'RAW-1', %s, 1000, 0, 0, '', '', true, now(), now())",
+            " current_weight_g, ledger_version, unbooked_use_g, supplier, location, is_active, created_at, updated_at)"
+            " VALUES (gen_random_uuid(), %s, 9999, 'RAW-1', %s, 1000, 0, 0, 0, '', '', true, now(), now())",
             [tenant.pk, foreign_material.pk],
         )
 
