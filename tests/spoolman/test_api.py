@@ -234,3 +234,10 @@ def test_home_assistant_reads_info_spools_with_its_archived_flag_and_reports_wei
     response = home_assistant.put(f"spool/{spool.number}/use", {"use_weight": 3.5})
     assert response.status_code == 200
     assert uses(spool)[0].source == "homeassistant"
+
+
+def test_a_material_without_brand_has_no_vendor_key(spoolman, tenant, make_spool, make_material):
+    """Home Assistant reads `filament.get("vendor", {}).get("name")`: a null vendor breaks it, a missing one not."""
+    spool = make_spool(tenant, make_material(tenant, brand=""))
+
+    assert "vendor" not in spoolman.get(f"spool/{spool.number}").json()["filament"]
