@@ -186,6 +186,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON, and the browsable API with forms a person can use (core/api/browsable.py).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "core.api.browsable.BrowsableAPIRenderer"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -219,6 +221,9 @@ SPECTACULAR_SETTINGS = {
     "header (or `?tenant=<slug>`); `GET /api/v1/me/` lists them.\n"
     "- **Lists**: `?page=`, `?page_size=` (default 20, at most 100), `?ordering=field` or `-field`, "
     "and the filters each list documents; an invalid value is a 400 naming the parameter.\n"
+    "- **Times**: stored in UTC, answered in the active tenant's time zone with its offset "
+    "(`GET /api/v1/tenant/` names it); a datetime sent without an offset is wall-clock time in that zone, "
+    "and a date bound (`start_date`, a report's `start`) is a whole day there.\n"
     "- **Errors**: field errors as `{field: [messages]}`, everything else as `{detail, code}`; "
     "each response lists the codes it can carry. 409 means a valid request that conflicts with "
     "the record's current state.",

@@ -221,6 +221,13 @@ class Spool(NumberedModel):
     def __str__(self):
         return self.code
 
+    # The browsable API's choices (tenants.serializers.TenantRelatedField) name a spool by its code,
+    # material and colour, and what it holds now.
+    choice_related = ("material",)
+
+    def choice_label(self):
+        return f"{self.code} - {self.material.name} {self.material.color_name} ({self.current_weight_g} g)"
+
     @property
     def remaining_percent(self):
         return (self.current_weight_g / self.initial_weight_g * 100).quantize(Decimal("0.01"))

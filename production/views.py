@@ -1,11 +1,15 @@
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import override_method
 from rest_framework.response import Response
 
+from core.api.browsable import is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import services
@@ -36,6 +40,7 @@ from production.serializers import (
     RunItemSerializer,
     RunMaterialSerializer,
 )
+from production.status_codes import RunAction, allowed
 from tenants.mixins import TenantScopedViewMixin
 
 
@@ -76,6 +81,76 @@ def items_csv_summary(items):
 
 def materials_csv_summary(materials):
     return "; ".join(f"{material['spool_code']} {material['estimated_total_g']} g" for material in materials)
+
+
+# The confirmation step of the browsable API's cancel/ and reopen/ pages (their GET; the POST button confirms).
+RUN_CONFIRMATIONS = {
+    "cancel": "Cancel run {run}? It ends as cancelled and no inventory moves. Press POST below to confirm.",
+    "reopen": "Reopen run {run}? Each of its usage and waste rows is reversed (the spools get their grams "
+    "back) and the run is in progress again. Press POST below to confirm.",
+}
+
+
+def outcome_form_rows(run):
+    """The rows of the browsable complete/ and fail/ forms: each item and material of `run`, by its label."""
+    items = list(run.items.select_related("product"))
+    materials = list(run.materials.select_related("spool"))
+    rows = {
+        "items": [
+            {
+                "id": str(item.pk),
+                "successful_quantity": item.successful_quantity,
+                "failed_quantity": item.failed_quantity,
+            }
+            for item in items
+        ],
+        "materials": [
+            {
+                "id": str(material.pk),
+                **{
+                    name: getattr(material, name)
+                    for name in (
+                        "actual_model_g",
+                        "actual_flushed_g",
+                        "actual_tower_g",
+                        "spool_weight_before_g",
+                        "spool_weight_after_g",
+                    )
+                },
+            }
+            for material in materials
+        ],
+    }
+    labels = {str(item.pk): f"{item.product.sku} {item.product.name} x{item.quantity}" for item in items}
+    labels |= {
+        str(material.pk): f"{material.spool.code}: estimated {material.estimated_total_g} g, "
+        f"spool now {material.spool.current_weight_g} g"
+        for material in materials
+    }
+    return {"form_rows": rows, "row_labels": labels}
+
+
+def run_page_links(request, data):
+    """The browsable run page's links: its actions, ledger rows, spools, printer, items, materials and history."""
+    links = []
+    run_id = data["id"]
+    for run_action in RunAction:
+        if allowed(data["status"], run_action):
+            url = reverse(f"production-run-{run_action.value}", args=[run_id])
+            links.append((f"{run_action.value.capitalize()}...", url))
+    links.append(("Ledger rows", f"{reverse('inventory-transaction-list')}?production_run={run_id}"))
+    links += [
+        (f"Spool {material['spool_code']}", reverse("spool-detail", args=[material["spool"]]))
+        for material in data.get("materials", ())
+    ]
+    if data.get("printer"):
+        links.append((f"Printer {data['printer_name']}", reverse("printer-detail", args=[data["printer"]])))
+    links += [
+        ("Items", reverse("run-item-list", args=[run_id])),
+        ("Materials", reverse("run-material-list", args=[run_id])),
+        ("History", reverse("run-history-list", args=[run_id])),
+    ]
+    return [(label, request.build_absolute_uri(url)) for label, url in links]
 
 
 RUN_CONTENT_ERRORS = (
@@ -132,6 +207,34 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, ProductionRunSerializer)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action in ("complete", "fail") and is_browsable(self.request):
+            # The browsable form lists the run's items and materials as rows to fill in.
+            context.update(outcome_form_rows(self.get_object()))
+        return context
+
+    def action_page(self, request, action, *args, **kwargs):
+        response = super().action_page(request, action, *args, **kwargs)
+        confirmation = RUN_CONFIRMATIONS.get(action)
+        if confirmation is not None and self.may_post(request):
+            self.confirmation = confirmation.format(run=response.data["run_number"])
+        return response
+
+    def may_post(self, request):
+        with override_method(self, request, "POST") as post:
+            try:
+                self.check_permissions(post)
+            except APIException:
+                return False
+        return True
+
+    def page_links(self, data):
+        # A run's page, an action's, and the answer to a run created in the list's form.
+        if isinstance(data, dict) and "run_number" in data and "status" in data:
+            return run_page_links(self.request, data)
+        return []
 
     def get_queryset(self):
         queryset = super().get_queryset()
