@@ -11,7 +11,7 @@ from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedA
 
 @admin.register(Material)
 class MaterialAdmin(TenantOwnedAdmin):
-    list_display = ["number", "name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
+    list_display = ["name", "number", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
     search_fields = ["name", "brand", "color_name", "=number"]
     readonly_fields = ["number"]
@@ -63,8 +63,8 @@ class LedgerInline(ReadOnlyInline):
 @admin.register(Spool)
 class SpoolAdmin(TenantOwnedAdmin):
     list_display = [
-        "number",
         "code",
+        "number",
         "material",
         "current_weight_g",
         "remaining",
