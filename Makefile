@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The project's packages: what `make run` reloads on (not the virtualenv).
+APPS := config core tenants events inventory production spoolman demo
 
 .PHONY: venv run test e2e lint format bench bench-scale soak clean
 
@@ -36,7 +38,8 @@ run: venv
 	@echo "  Worker:   python manage.py db_worker (webhook deliveries), started beside the server"
 	@echo "  Logins:   see the list printed by seed_demo above (password: $$($(BIN)/python manage.py seed_demo --print-password))"
 	@echo ""
-	$(WITH_WORKER) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(WITH_WORKER) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio \
+		--lifespan off --reload $(foreach app,$(APPS),--reload-dir $(app))
 
 test: venv
 	$(BIN)/pytest -m "not e2e" -p no:cacheprovider

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "channels",
     "core",
     "tenants",
     "events",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "inventory",
     "production",
+    "spoolman",
     "demo",
     "insights",
     "django_prometheus",
@@ -94,6 +96,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+# How often a Spoolman websocket looks for its tenant's new spool events (spoolman/consumers.py).
+SPOOLMAN_WS_POLL_SECONDS = float(os.environ.get("SPOOLMAN_WS_POLL_SECONDS", "0.5"))
 
 TEMPLATES = [
     {

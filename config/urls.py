@@ -22,6 +22,7 @@ from production.views import (
     RunItemViewSet,
     RunMaterialViewSet,
 )
+from spoolman.views import IntegrationKeyViewSet
 from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
 
 PAGE_METHODS = ["get", "head"]
@@ -42,6 +43,8 @@ runs_router.register("history", RunHistoryViewSet, basename="run-history")
 
 webhooks_router = routers.NestedSimpleRouter(router, "webhooks", lookup="webhook")
 webhooks_router.register("deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+printers_router = routers.NestedSimpleRouter(router, "printers", lookup="printer")
+printers_router.register("integration-keys", IntegrationKeyViewSet, basename="printer-integration-key")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -65,6 +68,7 @@ api_v1 = [
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
     path("", include(webhooks_router.urls)),
+    path("", include(printers_router.urls)),
 ]
 
 urlpatterns = [
@@ -76,4 +80,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),
+    # The Spoolman-compatible API for printers (spoolman/api.py); its websockets are in config/asgi.py.
+    path("", include("spoolman.urls")),
 ]

@@ -52,9 +52,10 @@ class ImportWithProgressMixin(ImportExportMixin, ExportActionMixin):
 @admin.register(Material)
 class MaterialAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [MaterialResource]
-    list_display = ["name", "brand", "kind", "colour", "low_stock_threshold", "tenant"]
+    list_display = ["name", "number", "brand", "kind", "colour", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
-    search_fields = ["name", "brand", "color_name"]
+    search_fields = ["name", "brand", "color_name", "=number"]
+    readonly_fields = ["number"]
 
     @admin.display(description="Colour", ordering="color_name")
     def colour(self, material):
@@ -95,6 +96,8 @@ class LedgerInline(ReadOnlyInline):
         "weight_change_g",
         "weight_after_g",
         "production_run",
+        "printer",
+        "source",
         "user",
         "description",
     ]
@@ -105,13 +108,13 @@ class LedgerInline(ReadOnlyInline):
 @admin.register(Spool)
 class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [SpoolResource]
-    # Eight narrow columns: they fit a 1366 px screen beside the admin's menu, the tenant included.
-    list_display = ["code", "material_swatch", "weight", "stock", "location", "is_active", "tenant"]
+    # Nine narrow columns: they fit a 1366 px screen beside the admin's menu, the tenant included.
+    list_display = ["code", "number", "material_swatch", "weight", "stock", "location", "is_active", "tenant"]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
-    search_fields = ["code", "material__name", "material__color_name", "location"]
+    search_fields = ["code", "material__name", "material__color_name", "location", "=number"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
-    readonly_fields = ["current_weight_g", "weight_over_time"]
+    readonly_fields = ["number", "current_weight_g", "ledger_version", "weight_over_time"]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 

@@ -13,11 +13,12 @@ class MaterialFilter(TenantFilterSet):
         label="Search (name, brand, colour)",
         help_text="Name, brand or colour name contains this (case-insensitive).",
     )
-    ordering = OrderingFilter(fields=["name", "brand", "kind", "created_at"])
+    number = django_filters.NumberFilter(label="Number", help_text="The material with this per-tenant number.")
+    ordering = OrderingFilter(fields=["number", "name", "brand", "kind", "created_at"])
 
     class Meta:
         model = Material
-        fields = ["kind"]
+        fields = ["kind", "number"]
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(brand__icontains=value) | Q(color_name__icontains=value))
@@ -43,13 +44,14 @@ class SpoolFilter(TenantFilterSet):
         label="Search (code, material, colour)",
         help_text="Code, material name or colour name contains this (case-insensitive).",
     )
+    number = django_filters.NumberFilter(label="Number", help_text="The spool with this per-tenant number.")
     ordering = OrderingFilter(
-        fields=["code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
+        fields=["number", "code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
     )
 
     class Meta:
         model = Spool
-        fields = ["material", "kind", "is_active", "location"]
+        fields = ["material", "kind", "is_active", "location", "number"]
 
     def filter_low_stock(self, queryset, name, value):
         low = queryset.low_stock()
@@ -65,10 +67,13 @@ class InventoryTransactionFilter(TenantFilterSet):
     spool = django_filters.ModelChoiceFilter(label="Spool")
     type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices, label="Type")
     production_run = django_filters.ModelChoiceFilter(label="Production run")
+    printer = django_filters.ModelChoiceFilter(
+        label="Printer", help_text="Rows a printer reported (`printer_use`), by id or name."
+    )
     occurred_after = DateBoundFilter(field_name="occurred_at", label="Occurred on or after")
     occurred_before = DateBoundFilter(field_name="occurred_at", upper=True, label="Occurred on or before")
     ordering = OrderingFilter(fields=["occurred_at", "weight_change_g"])
 
     class Meta:
         model = InventoryTransaction
-        fields = ["spool", "type", "production_run"]
+        fields = ["spool", "type", "production_run", "printer"]

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
@@ -30,7 +30,64 @@ class MaterialKind(models.TextChoices):
     OTHER = "OTHER", "Other"
 
 
-class Material(TenantOwnedModel):
+class NumberCounter(TenantOwnedModel):
+    """The last `number` handed out per tenant and kind of record; locked while taking the next."""
+
+    kind = models.CharField(max_length=16)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind"], name="number_counter_unique_tenant_kind")]
+
+    def __str__(self):
+        return f"{self.kind} {self.last_number}"
+
+
+def next_number(*, tenant_id, kind) -> int:
+    """The tenant's next number for `kind` (1, 2, 3...): the counter row is locked until the transaction ends.
+
+    Numbers are never handed out twice, not even after a delete: a printer that remembers
+    spool 7 must never find another spool under that number.
+    """
+    from core.locking import lock_rows
+
+    counters = NumberCounter.objects.filter(tenant_id=tenant_id, kind=kind)
+    counters.get_or_create(tenant_id=tenant_id, kind=kind)
+    (counter,) = lock_rows(counters)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+class NumberedModel(TenantOwnedModel):
+    """A tenant-owned record with a per-tenant integer `number`, taken from its counter on first save.
+
+    Spoolman's clients name spools and filaments by integer ids (Moonraker asserts an int),
+    so every spool and material gets one beside its UUID.
+    """
+
+    number_kind = ""
+    number_key_field = "number"  # a body or filter may name the record by it (tenants.natural_keys)
+
+    number = models.PositiveIntegerField(
+        editable=False, help_text="Per-tenant number (1, 2, 3...), never reused; the id Spoolman clients use."
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.number is None:
+            with transaction.atomic():
+                self.number = next_number(tenant_id=self.tenant_id, kind=self.number_kind)
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
+
+class Material(NumberedModel):
+    number_kind = "material"
+
     name = models.CharField(max_length=100)
     brand = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=8, choices=MaterialKind.choices)
@@ -84,6 +141,7 @@ class Material(TenantOwnedModel):
             models.CheckConstraint(
                 condition=Q(density_g_cm3__isnull=True) | Q(density_g_cm3__gt=0), name="material_density_positive"
             ),
+            models.UniqueConstraint(fields=["tenant", "number"], name="material_unique_tenant_number"),
         ]
 
     def __str__(self):
@@ -114,10 +172,11 @@ class SpoolQuerySet(TenantQuerySet):
         return self.filter(current_weight_g__lt=spool_low_stock_threshold())
 
 
-class Spool(TenantOwnedModel):
-    # A body or filter may name a spool by it instead of its id (tenants.natural_keys).
-    # Materials have none: their names are not unique per tenant.
+class Spool(NumberedModel):
+    # A body or filter may name a spool by it (or its `number`) instead of its id
+    # (tenants.natural_keys). Materials have none: their names are not unique per tenant.
     natural_key_field = "code"
+    number_kind = "spool"
 
     code = models.CharField(max_length=50)
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="spools")
@@ -126,6 +185,9 @@ class Spool(TenantOwnedModel):
     current_weight_g = models.DecimalField(**GRAMS, default=ZERO, editable=False)
     # How many ledger rows the spool has; each row stores its position, unique per spool.
     ledger_version = models.PositiveIntegerField(default=0, editable=False)
+    # Printer-reported use below a cent, not booked yet: carried into the next report, so many small
+    # reports add up to what was printed instead of each being rounded (spoolman.services.report_use).
+    unbooked_use_g = models.DecimalField(max_digits=12, decimal_places=6, default=ZERO, editable=False)
     empty_spool_weight_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     purchase_price = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     purchased_at = models.DateField(null=True, blank=True)
@@ -143,6 +205,7 @@ class Spool(TenantOwnedModel):
             models.UniqueConstraint(
                 fields=["tenant", "code"], name="spool_unique_tenant_code", violation_error_code=CLIENT_UNIQUE
             ),
+            models.UniqueConstraint(fields=["tenant", "number"], name="spool_unique_tenant_number"),
             models.CheckConstraint(condition=Q(initial_weight_g__gt=0), name="spool_initial_weight_positive"),
             models.CheckConstraint(condition=Q(current_weight_g__gte=0), name="spool_current_weight_not_negative"),
             models.CheckConstraint(
@@ -192,9 +255,11 @@ class TransactionType(models.TextChoices):
     ADJUSTMENT = "adjustment"
     COUNT = "count"
     REVERSAL = "reversal"
+    # Filament a printer reported through the Spoolman-compatible API (spoolman.services).
+    PRINTER_USE = "printer_use"
 
 
-CONSUMPTION_TYPES = (TransactionType.USAGE, TransactionType.WASTE)
+CONSUMPTION_TYPES = (TransactionType.USAGE, TransactionType.WASTE, TransactionType.PRINTER_USE)
 # The types of a manual correction (`inventory.services.adjust_spool`).
 ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, TransactionType.WASTE)
 
@@ -202,7 +267,9 @@ ADJUSTMENT_TYPES = (TransactionType.ADJUSTMENT, TransactionType.COUNT, Transacti
 class InventoryTransactionQuerySet(TenantQuerySet):
     def with_references(self):
         reversal = InventoryTransaction.objects.filter(reversal_of=OuterRef("pk")).values("pk")[:1]
-        return self.select_related("spool", "user", "production_run").annotate(reversed_by_id=Subquery(reversal))
+        return self.select_related("spool", "user", "production_run", "printer").annotate(
+            reversed_by_id=Subquery(reversal)
+        )
 
     def consumption(self):
         """Usage and waste rows that no reversal has undone: filament really consumed.
@@ -248,6 +315,13 @@ class InventoryTransaction(TenantOwnedModel):
     occurred_at = models.DateTimeField(default=timezone.now)
     # At most one reversal per row (see the constraint); a plain FK keeps that unique per tenant.
     reversal_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
+    # A `printer_use` row: the printer that reported it, the client that sent it, and the grams it
+    # reported beyond what the spool held (booked anyway: the spool went to zero).
+    printer = models.ForeignKey(
+        "production.Printer", on_delete=models.PROTECT, null=True, blank=True, related_name="reported_use"
+    )
+    source = models.CharField(max_length=100, blank=True)
+    excess_g = models.DecimalField(**GRAMS, default=ZERO)
 
     objects = scoped_manager(InventoryTransactionQuerySet)
 

@@ -10,6 +10,7 @@ class MaterialSerializer(TenantOwnedSerializer):
         model = Material
         fields = [
             "id",
+            "number",
             "name",
             "brand",
             "kind",
@@ -40,6 +41,7 @@ class SpoolSerializer(TenantOwnedSerializer):
         tenant_unique = ("code",)
         fields = [
             "id",
+            "number",
             "code",
             "material",
             "material_name",
@@ -91,6 +93,7 @@ class InventoryTransactionSerializer(PlannedRepresentation, serializers.ModelSer
         source="production_run.run_number", read_only=True, allow_null=True, default=None
     )
     reversed_by = serializers.UUIDField(source="reversed_by_id", read_only=True, allow_null=True)
+    printer_name = serializers.CharField(source="printer.name", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = InventoryTransaction
@@ -111,5 +114,9 @@ class InventoryTransactionSerializer(PlannedRepresentation, serializers.ModelSer
             "occurred_at",
             "reversal_of",
             "reversed_by",
+            "printer",
+            "printer_name",
+            "source",
+            "excess_g",
         ]
         read_only_fields = fields

@@ -51,6 +51,10 @@ class Movement:
     production_run_id: object = None
     production_run_material_id: object = None
     reversal_of_id: object = None
+    # A printer's report (`printer_use`, `count`): which printer, which client, grams beyond the stock.
+    printer_id: object = None
+    source: str = ""
+    excess_g: Decimal = ZERO
 
 
 def lock_spools(ids, *, with_material=False):
@@ -144,6 +148,9 @@ def record_movements(
                     description=movement.description,
                     occurred_at=occurred_at,
                     reversal_of_id=movement.reversal_of_id,
+                    printer_id=movement.printer_id,
+                    source=movement.source,
+                    excess_g=movement.excess_g,
                 )
             )
         InventoryTransaction.objects.bulk_create(rows)

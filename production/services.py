@@ -623,17 +623,48 @@ def _duration_hours(run):
     return (seconds / 3600).quantize(HOURS)
 
 
-def _consume(*, run, materials, user, type, verb, events):
+def _reported_grams(materials) -> dict:
+    """{material id: grams its printer already reported (`printer_use` rows)} for the run's `materials`, in one query.
+
+    A printer reporting through the Spoolman-compatible API while the run is in progress books
+    its use at once (spoolman.services.report_use); completing or failing the run then charges
+    only the rest, so no gram is charged twice. Reopening reverses what completion wrote and
+    keeps the printer's reports: they are what the printer did print.
+    """
+    if not materials:
+        return {}
+    rows = (
+        InventoryTransaction.objects.filter(
+            production_run_material__in=[material.pk for material in materials],
+            type=TransactionType.PRINTER_USE,
+        )
+        .values("production_run_material")
+        .annotate(taken=models.Sum("weight_change_g"))
+    )
+    return {row["production_run_material"]: -row["taken"] for row in rows}
+
+
+def _reported_as_actuals(materials, reported):
+    """A material without actuals whose printer reported use: the reports are its actual use."""
+    for material in materials:
+        grams = reported.get(material.pk, ZERO)
+        if material.actual_total_g is None and grams > ZERO:
+            material.actual_model_g = grams
+
+
+def _consume(*, run, materials, user, type, verb, reported, events):
+    """One row per material for its actual use less what its printer already reported (none when equal)."""
     movements = [
         Movement(
             spool_id=material.spool_id,
             type=type,
-            change_g=-material.actual_total_g,
+            change_g=reported.get(material.pk, ZERO) - material.actual_total_g,
             description=f"{verb} run {run.run_number}",
             production_run_id=run.pk,
             production_run_material_id=material.pk,
         )
         for material in materials
+        if material.actual_total_g != reported.get(material.pk, ZERO)
     ]
     if movements:
         record_movements(
@@ -658,6 +689,8 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
         for item in items:
             _settle_outcomes(item)
             _check_outcomes(item)
+        reported = _reported_grams(materials)
+        _reported_as_actuals(materials, reported)
         if completion.use_estimates:
             for material in materials:
                 if material.actual_total_g is None:
@@ -675,7 +708,13 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
         run.completed_at = _end_moment(run, completion.completed_at)
         spool_events = []
         _consume(
-            run=run, materials=materials, user=user, type=TransactionType.USAGE, verb="Completed", events=spool_events
+            run=run,
+            materials=materials,
+            user=user,
+            type=TransactionType.USAGE,
+            verb="Completed",
+            reported=reported,
+            events=spool_events,
         )
         notes = {name: value for name, value in sent(completion).items() if name in FIELDS_EDITABLE_WHEN_LOCKED}
         history = _diff(run, {"status": target, **notes})
@@ -704,12 +743,22 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
         target = _transition(run, RunAction.FAIL)
         items, materials = _run_items(run), _run_materials(run)
         _apply_actuals(materials, failure.materials)
+        reported = _reported_grams(materials)
+        _reported_as_actuals(materials, reported)
         for item in items:
             item.successful_quantity, item.failed_quantity = 0, item.quantity
         run.completed_at = _end_moment(run, failure.completed_at)
         used = [material for material in materials if material.actual_total_g]
         spool_events = []
-        _consume(run=run, materials=used, user=user, type=TransactionType.WASTE, verb="Failed", events=spool_events)
+        _consume(
+            run=run,
+            materials=used,
+            user=user,
+            type=TransactionType.WASTE,
+            verb="Failed",
+            reported=reported,
+            events=spool_events,
+        )
         new_values = {"status": target, "failure_reason": failure.failure_reason}
         if failure.notes is not UNSET:
             new_values["notes"] = failure.notes

@@ -77,6 +77,7 @@ class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     queryset = Printer.objects
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
+    lookup_url_kwarg = "id"  # nested paths then read {printer_id}, as the README names them
 
 
 def items_csv_summary(items):

@@ -3,6 +3,10 @@
 A model declares it as `natural_key_field = "sku"` (a field unique per tenant, by a constraint
 that starts with the tenant). A value that parses as a UUID is tried as the id first; any other
 string, and a UUID that names no row by id, is tried as the natural key.
+
+A model may also declare `number_key_field = "number"`: a per-tenant unique positive integer
+(spools' and materials' numbers). A whole number (`7` or `"7"`) that names no row by id or
+natural key is then tried as that number.
 """
 
 import uuid
@@ -12,6 +16,26 @@ from django.db.models import Q
 
 def natural_key_field(model):
     return getattr(model, "natural_key_field", None)
+
+
+def number_key_field(model):
+    return getattr(model, "number_key_field", None)
+
+
+MAX_NUMBER = 2**31 - 1
+
+
+def as_number(value):
+    """`value` as a positive whole number (an int, or a string of ASCII digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= MAX_NUMBER else None
 
 
 def as_uuid(value):
@@ -26,17 +50,21 @@ def lookup_condition(model, values):
     key = natural_key_field(model)
     ids = {pk for pk in map(as_uuid, values) if pk is not None}
     keys = {value for value in values if isinstance(value, str)} if key else set()
+    number_key = number_key_field(model)
+    numbers = {number for number in map(as_number, values) if number is not None} if number_key else set()
     condition = Q(pk__in=ids) if ids else None
-    if keys:
-        by_key = Q(**{f"{key}__in": keys})
-        condition = by_key if condition is None else condition | by_key
+    for field, wanted in ((key, keys), (number_key, numbers)):
+        if wanted:
+            by_field = Q(**{f"{field}__in": wanted})
+            condition = by_field if condition is None else condition | by_field
     return condition
 
 
 def resolve(queryset, values):
     """{value: row} for each of `values` that names a row of `queryset`, in one query.
 
-    An id wins over a natural key: a spool coded like another spool's id is named by the id.
+    An id wins over a natural key, and a natural key over a number: a spool coded like another
+    spool's id is named by the id, and a spool coded "7" wins over the spool numbered 7.
     """
     # No stored key holds a NUL character, and PostgreSQL refuses one in a query parameter: such
     # a value names no row (a 400 from the caller), never a 500.
@@ -45,8 +73,10 @@ def resolve(queryset, values):
     if condition is None:
         return {}
     key = natural_key_field(queryset.model)
+    number_key = number_key_field(queryset.model)
     rows = list(queryset.filter(condition))
     by_key = {getattr(row, key): row for row in rows} if key else {}
+    by_number = {getattr(row, number_key): row for row in rows} if number_key else {}
     by_id = {str(row.pk): row for row in rows}
     resolved = {}
     for value in values:
@@ -54,6 +84,8 @@ def resolve(queryset, values):
         row = by_id.get(str(pk)) if pk is not None else None
         if row is None and isinstance(value, str):
             row = by_key.get(value)
+        if row is None and as_number(value) is not None:
+            row = by_number.get(as_number(value))
         if row is not None:
             resolved[str(value)] = row
     return resolved
@@ -61,5 +93,6 @@ def resolve(queryset, values):
 
 def describe(model):
     """How a value names a row of `model`, for the schema: "id or sku"."""
-    key = natural_key_field(model)
-    return f"id or {key}" if key else "id"
+    names = ["id", natural_key_field(model), number_key_field(model)]
+    names = [name for name in names if name]
+    return " or ".join(names) if len(names) < 3 else f"{names[0]}, {names[1]} or {names[2]}"

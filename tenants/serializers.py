@@ -73,7 +73,7 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         resolved = getattr(self, "resolved", None)
         if resolved is not None and str(data) in resolved:
             return resolved[str(data)]
-        if not isinstance(data, str | uuid.UUID):
+        if not isinstance(data, str | uuid.UUID) and not self.names_by_number(data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         row = natural_keys.resolve(self.get_queryset(), [data]).get(str(data))
         if row is None:
@@ -82,13 +82,18 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
             raise serializers.ValidationError(message, code="does_not_exist")
         return row
 
+    def names_by_number(self, data):
+        """An integer body value names a row by its number where the model has one (`"spool": 7`)."""
+        model = self.get_queryset().model
+        return natural_keys.number_key_field(model) is not None and natural_keys.as_number(data) is not None
+
     def resolve_in_bulk(self, values):
         """Look up all `values` (the ids or natural keys a list body names) in one query; `to_internal_value`
         reads them.
 
         Values that are malformed or unknown are left to the ordinary lookup, which answers their 400.
         """
-        values = [value for value in values if isinstance(value, str | uuid.UUID)]
+        values = [value for value in values if isinstance(value, str | uuid.UUID) or self.names_by_number(value)]
         self.resolved = natural_keys.resolve(self.get_queryset(), values) if values else {}
 
 
@@ -100,7 +105,11 @@ class TenantRelatedFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = build_basic_type(OpenApiTypes.UUID)
         queryset = self.target.queryset
-        if direction == "request" and queryset is not None and natural_keys.natural_key_field(queryset.model):
+        if (
+            direction == "request"
+            and queryset is not None
+            and (natural_keys.natural_key_field(queryset.model) or natural_keys.number_key_field(queryset.model))
+        ):
             model = queryset.model
             schema = {
                 "type": "string",

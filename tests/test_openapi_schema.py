@@ -515,7 +515,7 @@ def test_bodies_name_products_spools_and_printers_by_id_or_natural_key(schema):
     run = component(schema, response["properties"]["results"]["items"]["$ref"])
 
     assert "id or sku" in item["properties"]["product"]["description"]
-    assert "id or code" in material["properties"]["spool"]["description"]
+    assert "id, code or number" in material["properties"]["spool"]["description"]
     assert "id or name" in body["properties"]["printer"]["description"]
     assert "format" not in item["properties"]["product"]
     # Responses keep the id, with the readable name beside it.
@@ -533,6 +533,7 @@ CSV_LISTS = [
     RUNS + "{run_id}/items/",
     RUNS + "{run_id}/materials/",
     RUNS + "{run_id}/history/",
+    "/api/v1/printers/{printer_id}/integration-keys/",
 ]
 
 

@@ -65,7 +65,8 @@ class TransactionalWritesMixin:
         if request.method not in WRITE_METHODS or handler is None:
             return
         keyed = None
-        if raw_key is not None and request.user.is_authenticated:
+        # A view whose answer must not be stored (a secret shown once) sets accepts_idempotency_key False.
+        if raw_key is not None and request.user.is_authenticated and self.accepts_idempotency_key:
             tenant = getattr(request, "tenant", None)
             keyed = idempotency.KeyedRequest(
                 key=idempotency.checked_key(raw_key),

@@ -10,13 +10,17 @@ from production.models import Printer, Product
 
 
 def bulk_materials(tenant, n):
-    Material.objects.bulk_create(Material(tenant=tenant, name=f"Material {i:03d}", kind="PLA") for i in range(n))
+    # bulk_create skips save(), which numbers a row: these rows bring their own numbers.
+    Material.objects.bulk_create(
+        Material(tenant=tenant, number=i + 1, name=f"Material {i:03d}", kind="PLA") for i in range(n)
+    )
 
 
 def bulk_spools(tenant, n):
     material = Material.objects.create(tenant=tenant, name="PLA", kind="PLA")
     Spool.objects.bulk_create(
-        Spool(tenant=tenant, code=f"SP-{i:03d}", material=material, initial_weight_g=Decimal("1000")) for i in range(n)
+        Spool(tenant=tenant, number=i + 1, code=f"SP-{i:03d}", material=material, initial_weight_g=Decimal("1000"))
+        for i in range(n)
     )
 
 

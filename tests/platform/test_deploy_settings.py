@@ -228,7 +228,7 @@ def test_migrate_creates_the_cache_table(db):
 
     from django.db import connection
 
-    migration = importlib.import_module("tenants.migrations.0004_cache_table")
+    migration = importlib.import_module("tenants.migrations.0003_cache_table")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE django_cache")
     assert "django_cache" not in connection.introspection.table_names()

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from inventory.models import InventoryTransaction, Material, Spool
 from production.models import Printer, Product, ProductionRun
+from spoolman.services import KeyDraft, create_key
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.scoping import TenantScopeError, active_tenant_id, all_tenants, tenant_scope
 from tests.conftest import PASSWORD
@@ -43,6 +44,7 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
     for owner in (tenant, other_tenant):
         runs[owner.pk] = make_run(owner, printer=make_printer(owner, name=f"Printer of {owner.slug}"))
         make_delivery(owner)
+        create_key(tenant=owner, user=None, draft=KeyDraft(printer=runs[owner.pk].printer))
     return runs
 
 

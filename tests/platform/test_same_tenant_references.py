@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 
+from spoolman.services import KeyDraft, create_key
 from tenants.models import Tenant, TenantOwnedModel
 from tenants.operations import constraint_name
 from tests.conftest import postgres_only
@@ -44,10 +45,12 @@ def test_the_walk_covers_the_references_of_the_spec():
 @pytest.fixture
 def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_delivery):
     """Rows of every tenant-owned table in both tenants, each run with a printer, item, material and ledger rows
-    (and events), and a webhook with a delivery."""
+    (and events), a webhook with a delivery, and a printer's integration key."""
     runs = {owner.pk: make_run(owner, printer=make_printer(owner)) for owner in (tenant, other_tenant)}
     for owner in (tenant, other_tenant):
         make_delivery(owner)
+    for run in runs.values():
+        create_key(tenant=run.tenant, user=None, draft=KeyDraft(printer=run.printer))
     return runs
 
 
@@ -94,9 +97,9 @@ def test_a_raw_insert_across_tenants_is_refused(tenant, other_tenant, make_mater
     with pytest.raises(IntegrityError) as refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
-            "INSERT INTO inventory_spool (id, tenant_id, code, material_id, initial_weight_g, current_weight_g,"
-            " ledger_version, supplier, location, is_active, created_at, updated_at)"
-            " VALUES (gen_random_uuid(), %s, 'RAW-1', %s, 1000, 0, 0, '', '', true, now(), now())",
+            "INSERT INTO inventory_spool (id, tenant_id, number, code, material_id, initial_weight_g,"
+            " current_weight_g, ledger_version, unbooked_use_g, supplier, location, is_active, created_at, updated_at)"
+            " VALUES (gen_random_uuid(), %s, 9999, 'RAW-1', %s, 1000, 0, 0, 0, '', '', true, now(), now())",
             [tenant.pk, foreign_material.pk],
         )
 

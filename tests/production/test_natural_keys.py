@@ -79,7 +79,7 @@ def test_another_tenants_sku_or_code_is_a_400_on_its_row(api, catalog, other_ten
     errors = response.json()
     assert set(errors["items"]) == {"1"}
     assert "id or sku" in errors["items"]["1"]["product"][0]
-    assert "id or code" in errors["materials"]["0"]["spool"][0]
+    assert "id, code or number" in errors["materials"]["0"]["spool"][0]
     assert not ProductionRun.objects.exists()
 
 

@@ -31,7 +31,8 @@ DETAIL_QUERIES = 4 + row_security_statements()
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
 # test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
 # On PostgreSQL, the request's row-security transaction and each write's deferred constraint check.
-COMPLETE_QUERIES = 20 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+# Plus one: the grams the run's printer already reported (`printer_use` rows), so none is charged twice.
+COMPLETE_QUERIES = 21 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0007_material_low_stock_threshold'),
+        ('inventory', '0008_spool_material_numbers_printer_use'),
     ]
 
     operations = [

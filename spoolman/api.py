@@ -1,0 +1,333 @@
+"""The Spoolman-compatible v1 API under `/spoolman/<key>/api/v1/`, for Moonraker, OctoPrint-Spoolman and Home Assistant.
+
+Plain Django views, not DRF: the shapes, status codes and error bodies are Spoolman's
+(`{"message": ...}`), and the integration key in the path is the only authentication. It
+is kept apart from the user-token path (tenants.authentication): a key acts for its
+printer's tenant, may read spools, filaments and vendors and report use, and nothing else.
+
+Every request enters its key's tenant scope (and, on PostgreSQL, row-level security) for
+the rest of the request, as the REST API's views do. Writes run in one transaction with
+their answer, bounded like the REST API's (core.locking), and honour `Idempotency-Key`
+(core.idempotency) on `PUT`. No input is a 500: a bad body or parameter is a 4xx with a
+message, a database that is unreachable a 503 that Moonraker retries.
+"""
+
+import functools
+import json
+import logging
+from decimal import Decimal, InvalidOperation
+
+from django.db import DatabaseError, connection, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from core import idempotency
+from core.api.writes import RETRYABLE_CODES
+from core.database import check_deferred_constraints
+from core.errors import DomainError
+from core.locking import bound_write_transaction
+from inventory.models import Material, Spool
+from spoolman import services, shapes
+from tenants.row_security import tenant_row_security
+from tenants.scoping import request_scope_stack, tenant_scope
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 10_000
+TRUE = {"true", "1", "yes", "on"}
+FALSE = {"false", "0", "no", "off"}
+
+
+class SpoolmanError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def answer(data, status=200, headers=None):
+    response = JsonResponse(data, status=status, safe=False)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def error(status, message):
+    return answer({"message": message}, status=status)
+
+
+def source_of(request) -> str:
+    """Which client sent a report, from its User-Agent (Moonraker, OctoPrint and aiohttp/HA say so)."""
+    agent = request.headers.get("User-Agent", "")
+    lowered = agent.lower()
+    for name in ("moonraker", "octoprint", "home assistant", "homeassistant"):
+        if name in lowered:
+            return name.replace(" ", "")
+    if "tornado" in lowered:
+        return "moonraker"
+    if "python-requests" in lowered:
+        return "octoprint"
+    if "aiohttp" in lowered:
+        return "homeassistant"
+    return agent[:100] or "spoolman-api"
+
+
+def endpoint(*methods, write=False):
+    """A Spoolman endpoint: key authentication, tenant scope, Spoolman's errors, and for writes a transaction."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, key, **kwargs):
+            if request.method not in methods:
+                response = error(405, "Method Not Allowed")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                integration = services.authenticate(key)
+                if integration is None:
+                    return error(401, "Unknown or revoked integration key.")
+                request.integration_key = integration
+                stack = request_scope_stack(request)
+                stack.enter_context(tenant_scope(integration.tenant))
+                stack.enter_context(tenant_row_security(integration.tenant))
+                if write:
+                    return write_in_transaction(view, request, **kwargs)
+                return view(request, **kwargs)
+            except SpoolmanError as exc:
+                return error(exc.status, exc.message)
+            except DomainError as exc:
+                return error(exc.code.status, exc.detail)
+            except DatabaseError:
+                logger.exception("Spoolman API: database error")
+                connection.close_if_unusable_or_obsolete()
+                return error(503, "The database is unavailable; try again.")
+
+        return wrapper
+
+    return decorate
+
+
+def write_in_transaction(view, request, **kwargs):
+    raw_key = request.headers.get(idempotency.HEADER)
+    key = request.integration_key
+    keyed = None
+    if raw_key is not None and key.created_by_id is not None:
+        keyed = idempotency.KeyedRequest(
+            key=idempotency.checked_key(raw_key),
+            user_id=key.created_by_id,
+            # The key, not its creator's memberships, is who sent it; the path without the secret.
+            tenant_pk=f"printer-key:{key.pk}",
+            method=request.method,
+            path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
+            body_sha256=idempotency.body_digest(request.body),
+        )
+    with transaction.atomic():
+        bound_write_transaction()
+        if keyed is not None:
+            row, claimed = idempotency.claim(keyed)
+            if not claimed:
+                response = answer(json.loads(row.response_body), status=row.response_status)
+                response[idempotency.REPLAYED_HEADER] = "true"
+                return response
+        try:
+            with transaction.atomic():
+                response = view(request, **kwargs)
+                check_deferred_constraints()
+        except SpoolmanError as exc:
+            response = error(exc.status, exc.message)
+        except DomainError as exc:
+            if exc.code in RETRYABLE_CODES:
+                raise  # a retry can get past it: not stored, as in the REST API (core.api.writes)
+            response = error(exc.code.status, exc.detail)
+        if keyed is not None:
+            idempotency.complete(row, status=response.status_code, body=response.content.decode())
+        return response
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def body_of(request) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise SpoolmanError(413, "The body is too large.")
+    try:
+        data = json.loads(request.body or b"{}", parse_float=Decimal, parse_int=Decimal)
+    except (ValueError, RecursionError) as exc:
+        raise SpoolmanError(422, "The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise SpoolmanError(422, "The body must be a JSON object.")
+    return data
+
+
+def quantity(data, name) -> Decimal | None:
+    """A non-negative finite number, or None when absent or null; anything else is a 422."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | str):
+        raise SpoolmanError(422, f"{name} must be a number.")
+    try:
+        value = Decimal(value)
+    except InvalidOperation as exc:
+        raise SpoolmanError(422, f"{name} must be a number.") from exc
+    if not value.is_finite():
+        raise SpoolmanError(422, f"{name} must be a finite number.")
+    if value < 0:
+        raise SpoolmanError(422, f"{name} must not be negative.")
+    if value > services.MAX_WEIGHT_G * 1000:
+        raise SpoolmanError(422, f"{name} is too large.")
+    return value
+
+
+def flag(request, name, default=False) -> bool:
+    value = request.GET.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() in TRUE:
+        return True
+    if value.strip().lower() in FALSE:
+        return False
+    raise SpoolmanError(422, f"{name} must be true or false.")
+
+
+def whole(request, name, default=None):
+    value = request.GET.get(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
+        raise SpoolmanError(422, f"{name} must be a non-negative whole number.")
+    return int(value)
+
+
+def spool_by_number(spool_id, queryset=None):
+    spool = (queryset if queryset is not None else Spool.objects.select_related("material")).filter(number=spool_id)
+    found = spool.first()
+    if found is None:
+        raise SpoolmanError(404, f"No spool with ID {spool_id} found.")
+    return found
+
+
+def paged(request, rows, render):
+    """Spoolman's `limit`/`offset`, with the full count in `x-total-count`."""
+    limit = whole(request, "limit")
+    offset = whole(request, "offset", 0)
+    total = rows.count()
+    window = rows[offset : offset + limit] if limit is not None else rows[offset:]
+    return answer([render(row) for row in window], headers={"X-Total-Count": str(total)})
+
+
+# --- endpoints ------------------------------------------------------------------------------
+
+
+@endpoint("GET")
+def info(request):
+    return answer(
+        {
+            "version": shapes.SPOOLMAN_VERSION,
+            "debug_mode": False,
+            "automatic_backups": False,
+            "data_dir": "",
+            "logs_dir": "",
+            "backups_dir": "",
+            "db_type": "postgres" if connection.vendor == "postgresql" else "sqlite",
+            "git_commit": None,
+            "build_date": None,
+        }
+    )
+
+
+@endpoint("GET")
+def health(request):
+    return answer({"status": "healthy"})
+
+
+@endpoint("GET")
+def spool_list(request):
+    tenant_id = request.integration_key.tenant_id
+    rows = shapes.with_use_dates(Spool.objects.for_tenant(tenant_id)).order_by("number")
+    if not flag(request, "allow_archived"):
+        rows = rows.filter(is_active=True)
+    if "filament.material" in request.GET:
+        rows = rows.filter(shapes.term_filter("material__kind", request.GET["filament.material"]))
+    if "location" in request.GET:
+        rows = rows.filter(shapes.term_filter("location", request.GET["location"]))
+    if "filament.id" in request.GET:
+        ids = [part for part in request.GET["filament.id"].split(",") if part.strip().isdigit()]
+        rows = rows.filter(material__number__in=[int(part) for part in ids])
+    vendor_by_brand = shapes.vendor_ids(tenant_id)
+    return paged(request, rows, lambda spool: shapes.spool(spool, vendor_by_brand))
+
+
+@endpoint("GET")
+def spool_detail(request, spool_id):
+    return spool_answer(request, spool_id)
+
+
+def spool_answer(request, spool_id):
+    tenant_id = request.integration_key.tenant_id
+    spool = spool_by_number(spool_id, shapes.with_use_dates(Spool.objects.for_tenant(tenant_id)))
+    return answer(shapes.spool(spool, shapes.vendor_ids(tenant_id)))
+
+
+@endpoint("PUT", write=True)
+def spool_use(request, spool_id):
+    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density)."""
+    data = body_of(request)
+    weight, length = quantity(data, "use_weight"), quantity(data, "use_length")
+    spool = spool_by_number(spool_id)
+    if weight is not None and length is not None:
+        raise SpoolmanError(400, "Only specify either use_weight or use_length.")
+    if weight is None and length is None:
+        raise SpoolmanError(400, "Either use_weight or use_length must be specified.")
+    used = weight if weight is not None else length * shapes.grams_per_mm(spool.material)
+    if used > services.MAX_WEIGHT_G:
+        raise SpoolmanError(422, f"A use of more than {services.MAX_WEIGHT_G} g cannot be recorded.")
+    services.report_use(
+        key=request.integration_key,
+        report=services.UseReport(spool=spool, grams=used, source=source_of(request)),
+    )
+    return spool_answer(request, spool_id)
+
+
+@endpoint("PUT", write=True)
+def spool_measure(request, spool_id):
+    """`{"weight": g}`: the spool weighed on its reel."""
+    data = body_of(request)
+    weight = quantity(data, "weight")
+    spool = spool_by_number(spool_id)
+    if weight is None:
+        raise SpoolmanError(422, "weight must be given.")
+    services.record_measurement(
+        key=request.integration_key,
+        measurement=services.Measurement(spool=spool, gross_weight_g=weight, source=source_of(request)),
+    )
+    return spool_answer(request, spool_id)
+
+
+@endpoint("GET")
+def filament_list(request):
+    tenant_id = request.integration_key.tenant_id
+    rows = Material.objects.for_tenant(tenant_id).order_by("number")
+    if "material" in request.GET:
+        rows = rows.filter(shapes.term_filter("kind", request.GET["material"]))
+    vendor_by_brand = shapes.vendor_ids(tenant_id)
+    return paged(request, rows, lambda material: shapes.filament(material, vendor_by_brand))
+
+
+@endpoint("GET")
+def filament_detail(request, filament_id):
+    tenant_id = request.integration_key.tenant_id
+    material = Material.objects.for_tenant(tenant_id).filter(number=filament_id).first()
+    if material is None:
+        raise SpoolmanError(404, f"No filament with ID {filament_id} found.")
+    return answer(shapes.filament(material, shapes.vendor_ids(tenant_id)))
+
+
+@endpoint("GET")
+def vendor_list(request):
+    return answer(shapes.vendors(request.integration_key.tenant_id))
+
+
+@endpoint("GET", "PUT", "POST", "PATCH", "DELETE")
+def not_found(request, rest=""):
+    raise SpoolmanError(404, "Not found.")

@@ -1,0 +1,94 @@
+"""Spoolman's websocket: `/spoolman/<key>/api/v1/`, `.../spool` and `.../spool/<number>`.
+
+A client (Moonraker connects to `.../spool` before it reports any use) gets one message
+`{"type": "added"|"updated", "resource": "spool", "date", "payload": <the spool>}` per change
+of a spool of its tenant (or of that one spool), like Spoolman's own.
+
+Changes come from the events outbox (events.models.Event), which every process writes in the
+transaction of the change: each connection polls its tenant's new spool events every
+`SPOOLMAN_WS_POLL_SECONDS` (0.5 s) from an id cursor, so a change made by any worker or
+process reaches every connected client in well under 2 s, with no Redis or channel layer.
+The cost is one indexed query per connection and interval.
+"""
+
+import asyncio
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from events.models import Event
+from inventory.models import Spool
+from spoolman import services, shapes
+from tenants.row_security import tenant_row_security
+from tenants.scoping import tenant_scope
+
+MESSAGE_TYPES = {"spool.created": "added", "spool.updated": "updated", "spool.adjusted": "updated"}
+BATCH = 200
+
+
+def latest_event_id(tenant) -> int:
+    with tenant_scope(tenant), tenant_row_security(tenant):
+        return Event.objects.filter(tenant=tenant).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def spool_messages(tenant, cursor, spool_number=None):
+    """The Spoolman messages of the tenant's spool events after `cursor`, and the new cursor."""
+    with tenant_scope(tenant), tenant_row_security(tenant):
+        events = list(
+            Event.objects.filter(tenant=tenant, id__gt=cursor, resource="spool")
+            .order_by("id")
+            .values("id", "type", "resource_id", "occurred_at")[:BATCH]
+        )
+        if not events:
+            return [], cursor
+        wanted = [event for event in events if event["type"] in MESSAGE_TYPES]
+        spools = Spool.objects.for_tenant(tenant).filter(pk__in={event["resource_id"] for event in wanted})
+        if spool_number is not None:
+            spools = spools.filter(number=spool_number)
+        by_id = {spool.pk: spool for spool in shapes.with_use_dates(spools)}
+        vendor_by_brand = shapes.vendor_ids(tenant.pk) if by_id else {}
+        messages = [
+            {
+                "type": MESSAGE_TYPES[event["type"]],
+                "resource": "spool",
+                "date": shapes.iso(event["occurred_at"]),
+                "payload": shapes.spool(by_id[event["resource_id"]], vendor_by_brand),
+            }
+            for event in wanted
+            if event["resource_id"] in by_id
+        ]
+        return messages, events[-1]["id"]
+
+
+class SpoolEventsConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.spool_number = int(kwargs["spool_id"]) if kwargs.get("spool_id") else None
+        key = await database_sync_to_async(services.authenticate)(kwargs["key"])
+        if key is None:
+            await self.close(code=4401)  # before the handshake: the client gets a 403
+            return
+        self.tenant = key.tenant
+        self.cursor = await database_sync_to_async(latest_event_id)(self.tenant)
+        await self.accept()
+        self.poller = asyncio.create_task(self.poll())
+
+    async def disconnect(self, code):
+        poller = getattr(self, "poller", None)
+        if poller is not None:
+            poller.cancel()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        pass  # Spoolman's socket only speaks; clients send nothing but pings, which the server answers
+
+    async def poll(self):
+        interval = settings.SPOOLMAN_WS_POLL_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            messages, self.cursor = await database_sync_to_async(spool_messages)(
+                self.tenant, self.cursor, self.spool_number
+            )
+            for message in messages:
+                await self.send(text_data=json.dumps(message))

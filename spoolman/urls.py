@@ -1,0 +1,21 @@
+"""`/spoolman/<key>/api/v1/...`: Spoolman's paths (no trailing slash; one is tolerated)."""
+
+from django.urls import re_path
+
+from spoolman import api
+
+KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/"
+ID = r"(?P<{}>[0-9]{{1,9}})"
+
+urlpatterns = [
+    re_path(KEY + r"info/?$", api.info, name="spoolman-info"),
+    re_path(KEY + r"health/?$", api.health, name="spoolman-health"),
+    re_path(KEY + r"spool/?$", api.spool_list, name="spoolman-spools"),
+    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/?$", api.spool_detail, name="spoolman-spool"),
+    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/use/?$", api.spool_use, name="spoolman-spool-use"),
+    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/measure/?$", api.spool_measure, name="spoolman-spool-measure"),
+    re_path(KEY + r"filament/?$", api.filament_list, name="spoolman-filaments"),
+    re_path(KEY + r"filament/" + ID.format("filament_id") + r"/?$", api.filament_detail, name="spoolman-filament"),
+    re_path(KEY + r"vendor/?$", api.vendor_list, name="spoolman-vendors"),
+    re_path(KEY + r"(?P<rest>.*)$", api.not_found, name="spoolman-not-found"),
+]

@@ -1,0 +1,47 @@
+"""A printer with an integration key, and a client of the Spoolman-compatible API under it."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from spoolman import services
+
+
+class SpoolmanClient:
+    """Requests as the printer-side tools send them: JSON bodies, paths under `/spoolman/<key>/api/v1/`."""
+
+    def __init__(self, secret, **headers):
+        self.base = f"/spoolman/{secret}/api/v1/"
+        self.client = Client(**headers)
+
+    def get(self, path, **params):
+        return self.client.get(self.base + path, params)
+
+    def put(self, path, body, **headers):
+        return self.client.put(self.base + path, body, content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def printer(tenant, make_printer):
+    return make_printer(tenant, name="Voron 1")
+
+
+@pytest.fixture
+def issued(tenant, printer, member):
+    return services.create_key(tenant=tenant, user=member, draft=services.KeyDraft(printer=printer, name="moonraker"))
+
+
+@pytest.fixture
+def spoolman(issued):
+    return SpoolmanClient(issued.secret)
+
+
+@pytest.fixture
+def pla(tenant, make_material):
+    return make_material(tenant, name="Galaxy Black", brand="Prusament", kind="PLA", density_g_cm3=Decimal("1.24"))
+
+
+@pytest.fixture
+def spool(tenant, make_spool, pla):
+    return make_spool(tenant, pla, initial_weight_g=Decimal("1000.00"), empty_spool_weight_g=Decimal("200.00"))

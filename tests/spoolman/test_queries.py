@@ -1,0 +1,41 @@
+"""The Spoolman-compatible API reads and writes in a fixed number of queries, whatever the number of spools."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.support.queries import deferred_constraint_checks, lock_wait_bounds, row_security_statements
+
+pytestmark = pytest.mark.django_db
+
+# The key (1); the spools with their material and first/last use (1), their count (1), the vendors (1).
+SPOOL_LIST_QUERIES = 4 + row_security_statements()
+# The key; the spool; the handler's savepoint (the answer a key stores) and the service's (4 with their
+# releases); the printer's in-progress run using the spool; lock the spool; store the use carried below
+# a cent (`unbooked_use_g`); the ledger writer's savepoint
+# and release, its lock (with the material, for the events' payload), insert the row, update the spool;
+# insert the events; the answer: the spool, the vendors (17). Plus the write's transaction (savepoint, release) and its
+# bounds, a lock wait bound per lock, the row-security statements and the deferred checks (PostgreSQL).
+USE_QUERIES = 17 + 2 + lock_wait_bounds(1 + 2) + row_security_statements() + deferred_constraint_checks()
+
+
+def count(call):
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+def test_the_spool_list_costs_the_same_with_1_and_8_spools(spoolman, tenant, make_spool, make_material):
+    make_spool(tenant)
+    one = count(lambda: spoolman.get("spool"))
+    for n in range(7):
+        make_spool(tenant, make_material(tenant, brand=f"Brand {n}"))
+
+    assert count(lambda: spoolman.get("spool")) == one == SPOOL_LIST_QUERIES
+
+
+def test_a_use_report_costs_a_fixed_number_of_queries(spoolman, spool):
+    assert count(lambda: spoolman.put(f"spool/{spool.number}/use", {"use_weight": Decimal("1.505")})) == USE_QUERIES
