@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test e2e lint format bench soak clean
+.PHONY: venv run test e2e lint format bench bench-scale soak clean
 
 # The background worker (webhook deliveries, events/tasks.py) as a prefix of the server's command:
 # started in the background from the same shell, and stopped when the server stops (Ctrl-C included).
@@ -55,6 +55,11 @@ format: venv
 
 bench: venv
 	$(BIN)/python -m bench
+
+# 10k against 1M runs, and a deep page of a 200k-run tenant (bench/scale.py; PostgreSQL, about ten minutes).
+BENCH_SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pf_bench_scale
+bench-scale: venv
+	DATABASE_URL=$(BENCH_SCALE_DATABASE_URL) $(BIN)/python -m bench.scale
 
 # A live gunicorn + PostgreSQL under a mixed, retried load, then the ledger audited (bench/soak.py).
 SOAK_SECONDS ?= 120

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import django
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from bench import dataset, measure
@@ -18,6 +19,10 @@ from demo import writes
 from production.models import ProductionRun, RunStatus
 
 RUNS = "/api/v1/production-runs/"
+FLOOR_LIST = "floor: the run list's SQL, page of 20 (bench/floor.py)"
+FLOOR_DETAIL = "floor: a run's SQL (bench/floor.py)"
+# The API's rows that have a floor: (API row, floor row).
+FLOOR_PAIRS = [(f"GET {RUNS}?page_size=20", FLOOR_LIST), (f"GET {RUNS}{{id}}/", FLOOR_DETAIL)]
 
 
 def run(args):
@@ -125,6 +130,16 @@ def measure_endpoints(data, repeat):
     timings = [
         measure.time_request(name, send, repeat=repeat, expected_status=status) for name, send, status in requests
     ]
+    # The floor of the run list and detail: the same SQL in bare Django views (bench/floor.py).
+    with override_settings(ROOT_URLCONF="bench.floor"):
+        floors = [
+            measure.time_request(name, send, repeat=repeat)
+            for name, send in [
+                (FLOOR_LIST, lambda: client.get("/floor/production-runs/")),
+                (FLOOR_DETAIL, lambda: client.get(f"/floor/production-runs/{completed.pk}/")),
+            ]
+        ]
+    timings += floors
     peak_bytes = measure.traced_peak_bytes(lambda: client.get(RUNS, {"page_size": 100}))
     return timings, peak_bytes
 
@@ -152,6 +167,17 @@ def format_report(*, size, args, build_s, load, timings, peak_bytes, rss_bytes, 
     ]
     lines += [
         f"| {t.name} | {t.median_ms:.1f} | {t.p95_ms:.1f} | {t.queries} | {t.median_cpu_ms:.1f} |" for t in timings
+    ]
+    by_name = {t.name: t for t in timings}
+    lines += [
+        "",
+        "| API over its floor (CPU per request; target at most 1.5x) | ratio |",
+        "|---|---:|",
+    ]
+    lines += [
+        f"| {api} | {by_name[api].median_cpu_ms / by_name[floor].median_cpu_ms:.2f}x |"
+        for api, floor in FLOOR_PAIRS
+        if api in by_name and floor in by_name
     ]
     if concurrency is None:
         contention = "PostgreSQL only"

@@ -65,9 +65,14 @@ INSTALLED_APPS = [
     "inventory",
     "production",
     "demo",
+    "insights",
+    "django_prometheus",
+    "import_export",
 ]
 
 MIDDLEWARE = [
+    # django-prometheus: first and last, so that the HTTP figures time the whole request.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Outermost: a database error anywhere below it on an /api/ path becomes a JSON 503.
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -84,6 +89,7 @@ MIDDLEWARE = [
     "tenants.scoping.TenantScopeMiddleware",
     # Last: it turns a login that django-axes refused into the lockout response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,7 +127,47 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 else:
+    # Persistent connections (CONN_MAX_AGE seconds, default 60), checked before each request
+    # reuses one. Or Django's psycopg pool (DATABASE_POOL_SIZE > 0, for threaded servers:
+    # `gunicorn --threads`), which needs CONN_MAX_AGE 0. Either way the row-security settings
+    # are `SET LOCAL` (tenants/row_security.py) and end with each request's transaction, so a
+    # reused connection carries no role and no tenant to its next request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
+    if POOL_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": POOL_SIZE,
+            "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        }
+
+# An optional read replica (core/routers.py): a GET's reads of inventory and production data go
+# to it; writes, reads inside a write, and users, tokens, memberships and sessions stay on the
+# primary. The tests declare it as a mirror of the primary (TEST MIRROR) to prove the routing.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+READ_REPLICA_ALIAS = None
+READ_REPLICA_APPS = ["inventory", "production"]
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    READ_REPLICA_ALIAS = "replica"
+DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
+
+# django-prometheus's wrappers of the same backends count queries, errors and connections
+# for `/metrics` (`connection.vendor` is unchanged).
+PROMETHEUS_BACKENDS = {
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+}
+DATABASES["default"]["ENGINE"] = PROMETHEUS_BACKENDS.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
+# `/metrics` (insights.metrics): scraped with `Authorization: Bearer <METRICS_TOKEN>`; unset, it
+# answers only with DEBUG on and only to a loopback or private client address.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # How long a service waits for a row lock before answering 409 `busy`; set with `SET LOCAL`
 # where the lock is taken (core.locking), so it bounds that transaction's waits and no other.
@@ -196,9 +242,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.api.renderers.JSONRenderer",  # DRF's output, written by orjson
+        # The browsable API with forms a person can use (core/api/browsable.py).
+        "core.api.browsable.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
@@ -229,6 +280,9 @@ SPECTACULAR_SETTINGS = {
     "header (or `?tenant=<slug>`); `GET /api/v1/me/` lists them.\n"
     "- **Lists**: `?page=`, `?page_size=` (default 20, at most 100), `?ordering=field` or `-field`, "
     "and the filters each list documents; an invalid value is a 400 naming the parameter.\n"
+    "- **Times**: stored in UTC, answered in the active tenant's time zone with its offset "
+    "(`GET /api/v1/tenant/` names it); a datetime sent without an offset is wall-clock time in that zone, "
+    "and a date bound (`start_date`, a report's `start`) is a whole day there.\n"
     "- **Errors**: field errors as `{field: [messages]}`, everything else as `{detail, code}`; "
     "each response lists the codes it can carry. 409 means a valid request that conflicts with "
     "the record's current state.",
@@ -238,6 +292,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON only: the form and multipart parsers stay for the
+    # browsable API's HTML forms, but a client generated from the schema must send JSON (a
+    # multipart body cannot carry a run's nested items and materials).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     # Material.kind and Product.material_kind share one choice set: one enum name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "MaterialKindEnum": "inventory.models.MaterialKind",
@@ -256,6 +314,17 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
+
+# The admin's import and export (django-import-export; inventory/resources.py). An import is
+# previewed inside a transaction that is rolled back, then written on confirmation; CSV, Excel
+# and the other text formats. Exported cells a spreadsheet would run as a formula get a leading
+# `'` from the resources themselves (the library's own escaping would strip the characters).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# The "Export" action downloads the selected rows as CSV at once (the Export button offers every format).
+IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
 
 # Throttle counters must be shared by every worker and process: Redis when REDIS_URL is
 # set, else a table in the database (`python manage.py createcachetable` creates it).
@@ -301,7 +370,7 @@ CONTENT_SECURITY_POLICY = {
 # Behind a TLS-terminating reverse proxy: trust its X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)

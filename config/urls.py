@@ -3,7 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
+from core.progress import progress_view
 from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
+from insights.dashboard import dashboard
+from insights.metrics import metrics
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
 from production.report_views import (
     CostPerUnitReportView,
@@ -67,6 +70,9 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
+    path("admin/dashboard/", dashboard, name="dashboard"),
+    path("admin/progress/<str:key>/", admin.site.admin_view(progress_view), name="progress"),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     path("api/v1/", include(api_v1)),

@@ -52,8 +52,9 @@ class PrinterState:
 class FarmSimulation:
     """One tenant's farm, simulated in time order: purchases, runs, outcomes, stock counts."""
 
-    def __init__(self, plan, *, seed, now):
+    def __init__(self, plan, *, seed, now, progress=None):
         self.plan = plan
+        self.progress = progress  # called with the share of the history simulated so far (0-1)
         self.rng = random.Random(f"{seed}-{plan.slug}")
         self.now = now
         self.events = []
@@ -103,11 +104,16 @@ class FarmSimulation:
             self.schedule(self.now - timedelta(days=days_ago, hours=self.rng.uniform(0, 8)), self.adjust, adjustment)
         for state in self.printers:
             self.schedule(self.working_hours(start + timedelta(hours=self.rng.uniform(0, 12))), self.start_run, state)
+        first = min(event.at for event in self.events)
         while self.events:
             event = heapq.heappop(self.events)
+            if self.progress is not None:
+                self.progress(min(max((event.at - first) / (self.now - first), 0.0), 1.0))
             event.action(event.at)
         for state in self.printers:
             self.finish_history(state)
+        if self.progress is not None:
+            self.progress(1.0)
         return self.tenant
 
     def schedule(self, at, handler, *args):
@@ -347,9 +353,11 @@ class FarmSimulation:
         self.start_run(min(start, self.now - timedelta(minutes=1)), state, still_printing=True)
 
 
-def seed_farm(plan, *, seed, now):
-    """One tenant of the catalogue with its history up to `now`; returns the tenant."""
-    return FarmSimulation(plan, seed=seed, now=now).seed()
+def seed_farm(plan, *, seed, now, progress=None):
+    """One tenant of the catalogue with its history up to `now`; returns the tenant.
+
+    `progress`, if given, is called as the history is written with the share done so far (0 to 1)."""
+    return FarmSimulation(plan, seed=seed, now=now, progress=progress).seed()
 
 
 def ensure_staff_user():

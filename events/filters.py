@@ -6,7 +6,7 @@ from tenants.filters import TenantFilterSet
 
 
 class WebhookFilter(TenantFilterSet):
-    is_active = BooleanFilter()
+    is_active = BooleanFilter(label="Active")
 
     class Meta:
         model = Webhook
@@ -14,7 +14,7 @@ class WebhookFilter(TenantFilterSet):
 
 
 class WebhookDeliveryFilter(TenantFilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices, label="Status")
 
     class Meta:
         model = WebhookDelivery

@@ -114,6 +114,8 @@ class WebhookViewSet(NoCSV, TenantScopedViewMixin, viewsets.ModelViewSet):
 
     queryset = Webhook.objects
     serializer_class = WebhookSerializer
+    # `{id}` in the path, so the nested router names it `{webhook_id}` under /webhooks/{webhook_id}/deliveries/.
+    lookup_url_kwarg = "id"
     permission_classes = [*TenantScopedViewMixin.permission_classes[:-1], ManagersOnly]
     filterset_class = WebhookFilter
 
@@ -134,7 +136,7 @@ class WebhookViewSet(NoCSV, TenantScopedViewMixin, viewsets.ModelViewSet):
         services.delete_webhook(webhook=instance)
 
 
-WEBHOOK_ID = OpenApiParameter("webhook_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The webhook's id.")
+WEBHOOK_ID = OpenApiParameter("webhook_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The webhook's id.")
 
 
 @extend_schema_view(list=extend_schema(parameters=[WEBHOOK_ID]))
@@ -148,7 +150,7 @@ class WebhookDeliveryViewSet(NoCSV, TenantScopedViewMixin, mixins.ListModelMixin
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.webhook = get_object_or_404(Webhook.objects.for_tenant(request.tenant), pk=self.kwargs["webhook_pk"])
+        self.webhook = get_object_or_404(Webhook.objects.for_tenant(request.tenant), pk=self.kwargs["webhook_id"])
 
     def get_queryset(self):
         return super().get_queryset().filter(webhook=self.webhook).select_related("event")

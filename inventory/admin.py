@@ -2,18 +2,63 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.http import HttpResponse
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.utils.html import format_html
+from import_export.admin import ExportActionMixin, ImportExportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
 
-from inventory import labels, services
-from inventory.models import InventoryTransaction, Material, Spool
+from core.charts import Series, line_chart, safe_colour
+from inventory import labels, selectors, services
+from inventory.models import InventoryTransaction, Material, Spool, TransactionType
+from inventory.resources import LedgerResource, MaterialResource, SpoolResource
 from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
+
+PROGRESS_SCRIPT = "core/import-progress.js"
+
+
+def swatch(color_hex, label):
+    """A small square of the colour (a blank one when it is not #RRGGBB) before `label`."""
+    return format_html(
+        '<span class="swatch" style="display:inline-block;width:12px;height:12px;border:1px solid #888;'
+        'border-radius:2px;vertical-align:middle;margin-right:5px;background:{}"></span>{}',
+        safe_colour(color_hex, "transparent"),
+        label,
+    )
+
+
+class ImportFormWithProgress(ImportForm):
+    class Media:
+        js = [PROGRESS_SCRIPT]
+
+
+class ConfirmImportFormWithProgress(ConfirmImportForm):
+    class Media:
+        js = [PROGRESS_SCRIPT]
+
+
+class ImportWithProgressMixin(ImportExportMixin, ExportActionMixin):
+    """Import (preview, confirm) and export; both import steps show a progress bar while they run."""
+
+    import_form_class = ImportFormWithProgress
+    confirm_form_class = ConfirmImportFormWithProgress
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        request = kwargs.get("request")
+        return {**kwargs, "progress_key": request.POST.get("progress_key", "") if request is not None else ""}
 
 
 @admin.register(Material)
-class MaterialAdmin(TenantOwnedAdmin):
-    list_display = ["name", "brand", "kind", "color_name", "color_hex", "low_stock_threshold", "tenant"]
+class MaterialAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
+    resource_classes = [MaterialResource]
+    list_display = ["name", "brand", "kind", "colour", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
     search_fields = ["name", "brand", "color_name"]
+
+    @admin.display(description="Colour", ordering="color_name")
+    def colour(self, material):
+        return swatch(material.color_hex, material.color_name or material.color_hex or "-")
 
     @admin.display(description="Low stock below")
     def low_stock_threshold(self, material):
@@ -58,13 +103,15 @@ class LedgerInline(ReadOnlyInline):
 
 
 @admin.register(Spool)
-class SpoolAdmin(TenantOwnedAdmin):
-    list_display = ["code", "material", "current_weight_g", "remaining", "stock", "location", "is_active", "tenant"]
+class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
+    resource_classes = [SpoolResource]
+    # Eight narrow columns: they fit a 1366 px screen beside the admin's menu, the tenant included.
+    list_display = ["code", "material_swatch", "weight", "stock", "location", "is_active", "tenant"]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
     search_fields = ["code", "material__name", "material__color_name", "location"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
-    readonly_fields = ["current_weight_g", "ledger_version"]
+    readonly_fields = ["current_weight_g", "weight_over_time"]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 
@@ -76,9 +123,24 @@ class SpoolAdmin(TenantOwnedAdmin):
         response["Content-Disposition"] = 'inline; filename="spool-labels.pdf"'
         return response
 
-    @admin.display(description="Remaining %")
-    def remaining(self, spool):
-        return spool.remaining_percent
+    @admin.display(description="Weight over time")
+    def weight_over_time(self, spool):
+        """The weight after each ledger row, as a staircase up to now (an SVG drawn here)."""
+        if spool.pk is None:
+            return "-"
+        points = [(point.occurred_at, point.weight_g) for point in selectors.spool_weight_history(spool=spool)]
+        series = Series(spool.code, points, safe_colour(spool.material.color_hex))
+        return line_chart(
+            [series], label=f"Weight of spool {spool.code} over time", unit=" g", end=timezone.now(), step=True
+        )
+
+    @admin.display(description="Material", ordering="material__name")
+    def material_swatch(self, spool):
+        return swatch(spool.material.color_hex, f"{spool.material.name} ({spool.material.kind})")
+
+    @admin.display(description="Weight (left)", ordering="current_weight_g")
+    def weight(self, spool):
+        return f"{spool.current_weight_g} g ({spool.remaining_percent.normalize():f} %)"
 
     @admin.display(description="Stock")
     def stock(self, spool):
@@ -95,6 +157,39 @@ class SpoolAdmin(TenantOwnedAdmin):
             spool.low_stock_threshold_g.quantize(Decimal("0.01")),
             label,
         )
+
+    def deletion_refusal(self, spool):
+        """Why `spool` cannot be deleted (the service's rule: history beyond its purchase), or None."""
+        history = spool.transactions.exclude(type=TransactionType.PURCHASE).count()
+        runs = spool.run_materials.values("run").distinct().count()
+        if not history and not runs:
+            return None
+        reasons = []
+        if history:
+            reasons.append(f"{history} ledger row{pluralize(history)} besides its purchase")
+        if runs:
+            reasons.append(f"{runs} production run{pluralize(runs)} using it")
+        return (
+            f"Spool {spool.code} cannot be deleted: it has {' and '.join(reasons)}. The ledger is the inventory's "
+            "history and is never rewritten, so a spool with history stays. To retire it, untick "
+            '"Is active" on its page (it leaves the active lists and can no longer be assigned).'
+        )
+
+    def get_deleted_objects(self, objs, request):
+        """What deleting removes (the spool and its purchase row), or why it may not: said in words,
+        instead of Django's list of "protected related objects" (the ledger rows)."""
+        refusals = [refusal for spool in objs if (refusal := self.deletion_refusal(spool))]
+        if refusals:
+            return [], {}, set(), refusals
+        to_delete = [format_html("Spool: {} (and its purchase row)", spool.code) for spool in objs]
+        return to_delete, {"spools": len(to_delete)}, set(), []
+
+    def delete_model(self, request, obj):
+        services.delete_spool(spool=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for spool in queryset:
+            services.delete_spool(spool=spool, user=request.user)
 
     def get_readonly_fields(self, request, obj=None):
         # The purchase row recorded the initial weight; it is fixed after creation.
@@ -113,11 +208,24 @@ class SpoolAdmin(TenantOwnedAdmin):
 
 
 @admin.register(InventoryTransaction)
-class InventoryTransactionAdmin(ReadOnlyTenantOwnedAdmin):
-    """The ledger is immutable: nobody adds, changes or deletes rows here."""
+class InventoryTransactionAdmin(ExportActionMixin, ReadOnlyTenantOwnedAdmin):
+    """The ledger is immutable: nobody adds, changes or deletes rows here (it exports)."""
 
-    list_display = ["occurred_at", "spool", "type", "weight_before_g", "weight_change_g", "weight_after_g", "tenant"]
+    resource_classes = [LedgerResource]
+    list_display = ["occurred", "spool", "type", "change_g", "after_g", "production_run", "tenant"]
     list_filter = ["tenant", "type", "occurred_at"]
     search_fields = ["spool__code", "description", "production_run__run_number"]
-    list_select_related = ["tenant", "spool"]
+    list_select_related = ["tenant", "spool", "production_run"]
     date_hierarchy = "occurred_at"
+
+    @admin.display(description="When", ordering="occurred_at")
+    def occurred(self, row):
+        return timezone.localtime(row.occurred_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="Change g", ordering="weight_change_g")
+    def change_g(self, row):
+        return row.weight_change_g
+
+    @admin.display(description="After g", ordering="weight_after_g")
+    def after_g(self, row):
+        return row.weight_after_g

@@ -7,9 +7,11 @@ from tenants.filters import TenantFilterSet
 
 
 class MaterialFilter(TenantFilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=MaterialKind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=MaterialKind.choices, label="Kind")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Name, brand or colour name contains this (case-insensitive)."
+        method="filter_search",
+        label="Search (name, brand, colour)",
+        help_text="Name, brand or colour name contains this (case-insensitive).",
     )
     ordering = OrderingFilter(fields=["name", "brand", "kind", "created_at"])
 
@@ -22,17 +24,24 @@ class MaterialFilter(TenantFilterSet):
 
 
 class SpoolFilter(TenantFilterSet):
-    material = django_filters.ModelChoiceFilter()
-    kind = django_filters.MultipleChoiceFilter(field_name="material__kind", choices=MaterialKind.choices)
-    is_active = BooleanFilter()
-    location = django_filters.CharFilter(lookup_expr="iexact", help_text="Exactly this location (case-insensitive).")
+    material = django_filters.ModelChoiceFilter(label="Material")
+    kind = django_filters.MultipleChoiceFilter(
+        field_name="material__kind", choices=MaterialKind.choices, label="Material kind"
+    )
+    is_active = BooleanFilter(label="Active")
+    location = django_filters.CharFilter(
+        lookup_expr="iexact", label="Location", help_text="Exactly this location (case-insensitive)."
+    )
     low_stock = BooleanFilter(
         method="filter_low_stock",
+        label="Low stock",
         help_text="Spools below their material's low-stock threshold: `low_stock_threshold_g` grams "
         "when the material sets it, else `low_stock_threshold_percent` (default 20) % of their initial weight.",
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Code, material name or colour name contains this (case-insensitive)."
+        method="filter_search",
+        label="Search (code, material, colour)",
+        help_text="Code, material name or colour name contains this (case-insensitive).",
     )
     ordering = OrderingFilter(
         fields=["code", "current_weight_g", "initial_weight_g", "purchased_at", "created_at", "location"]
@@ -53,11 +62,11 @@ class SpoolFilter(TenantFilterSet):
 
 
 class InventoryTransactionFilter(TenantFilterSet):
-    spool = django_filters.ModelChoiceFilter()
-    type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices)
-    production_run = django_filters.ModelChoiceFilter()
-    occurred_after = DateBoundFilter(field_name="occurred_at")
-    occurred_before = DateBoundFilter(field_name="occurred_at", upper=True)
+    spool = django_filters.ModelChoiceFilter(label="Spool")
+    type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices, label="Type")
+    production_run = django_filters.ModelChoiceFilter(label="Production run")
+    occurred_after = DateBoundFilter(field_name="occurred_at", label="Occurred on or after")
+    occurred_before = DateBoundFilter(field_name="occurred_at", upper=True, label="Occurred on or before")
     ordering = OrderingFilter(fields=["occurred_at", "weight_change_g"])
 
     class Meta:

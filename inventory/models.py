@@ -19,14 +19,15 @@ DEFAULT_LOW_STOCK_PERCENT = Decimal("20")
 
 
 class MaterialKind(models.TextChoices):
-    PLA = "PLA"
-    PETG = "PETG"
-    ABS = "ABS"
-    ASA = "ASA"
-    TPU = "TPU"
-    PA = "PA"
-    PC = "PC"
-    OTHER = "OTHER"
+    # Labels as the trade writes them (Django would title-case the names: "Pla", "Petg").
+    PLA = "PLA", "PLA"
+    PETG = "PETG", "PETG"
+    ABS = "ABS", "ABS"
+    ASA = "ASA", "ASA"
+    TPU = "TPU", "TPU"
+    PA = "PA", "PA (nylon)"
+    PC = "PC", "PC"
+    OTHER = "OTHER", "Other"
 
 
 class Material(TenantOwnedModel):
@@ -157,6 +158,13 @@ class Spool(TenantOwnedModel):
 
     def __str__(self):
         return self.code
+
+    # The browsable API's choices (tenants.serializers.TenantRelatedField) name a spool by its code,
+    # material and colour, and what it holds now.
+    choice_related = ("material",)
+
+    def choice_label(self):
+        return f"{self.code} - {self.material.name} {self.material.color_name} ({self.current_weight_g} g)"
 
     @property
     def remaining_percent(self):

@@ -4,10 +4,10 @@ import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from inventory.models import ZERO, InventoryTransaction, Material, Spool, spool_low_stock_threshold
+from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType, spool_low_stock_threshold
 from tenants.models import Tenant
 
 CENTS = Decimal("0.01")
@@ -90,3 +90,28 @@ def low_stock_report(*, tenant: Tenant, now: datetime.datetime | None = None) ->
         )
         report[spool.material_id] = replace(entry, spools=(*entry.spools, low))
     return list(report.values())
+
+
+def ledger_rows_by_type(*, tenant: Tenant) -> dict[str, int]:
+    """How many ledger rows the tenant has written, per type (every type named). The ledger is
+    append-only, so these only grow: a counter. One query."""
+    counts = dict(
+        InventoryTransaction.objects.for_tenant(tenant).order_by().values_list("type").annotate(count=Count("pk"))
+    )
+    return {kind: counts.get(kind, 0) for kind in TransactionType.values}
+
+
+@dataclass(frozen=True)
+class WeightPoint:
+    occurred_at: datetime.datetime
+    weight_g: Decimal
+    type: str
+
+
+def spool_weight_history(*, spool: Spool) -> list[WeightPoint]:
+    """The spool's weight after each of its ledger rows, in ledger order. One query."""
+    rows = InventoryTransaction.objects.filter(tenant_id=spool.tenant_id, spool=spool).order_by("sequence")
+    return [
+        WeightPoint(occurred_at=at, weight_g=weight, type=kind)
+        for at, weight, kind in rows.values_list("occurred_at", "weight_after_g", "type")
+    ]

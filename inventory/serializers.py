@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api.representation import PlannedRepresentation
 from inventory.models import ADJUSTMENT_TYPES, InventoryTransaction, Material, Spool
 from tenants.serializers import TenantOwnedSerializer
 
@@ -83,7 +84,7 @@ class SpoolAdjustmentSerializer(serializers.Serializer):
         return attrs
 
 
-class InventoryTransactionSerializer(serializers.ModelSerializer):
+class InventoryTransactionSerializer(PlannedRepresentation, serializers.ModelSerializer):
     spool_code = serializers.CharField(source="spool.code", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
     production_run_number = serializers.CharField(

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -38,6 +39,8 @@ LABEL_RESPONSES = {
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament materials: kind, brand, colour, and when their spools count as low on stock."""
+
     queryset = Material.objects
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
@@ -65,10 +68,25 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED, ErrorCode.BUSY)}),
 )
 class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament spools and their weights; a weight changes only through the ledger (purchase, adjustments, runs)."""
+
     queryset = Spool.objects
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
     manager_actions = ("destroy", "adjust")
+
+    def page_links(self, data):
+        """The browsable spool page's links: its history (ledger rows), the runs that used it, adjust, label."""
+        if not (self.detail and isinstance(data, dict) and "code" in data):
+            return []
+        spool_id = data["id"]
+        links = [
+            ("History (ledger rows)", f"{reverse('inventory-transaction-list')}?spool={spool_id}"),
+            ("Runs that used it", f"{reverse('production-run-list')}?spool={spool_id}"),
+            ("Adjust...", reverse("spool-adjust", args=[spool_id])),
+            ("Label", reverse("spool-label", args=[spool_id])),
+        ]
+        return [(label, self.request.build_absolute_uri(url)) for label, url in links]
 
     def get_queryset(self):
         return super().get_queryset().with_material()
@@ -175,3 +193,13 @@ class InventoryTransactionViewSet(
 
     def get_queryset(self):
         return super().get_queryset().with_references()
+
+    def page_links(self, data):
+        """The browsable ledger row's links: its spool and the run that wrote it."""
+        if not (self.detail and isinstance(data, dict) and "spool" in data):
+            return []
+        links = [(f"Spool {data.get('spool_code') or data['spool']}", reverse("spool-detail", args=[data["spool"]]))]
+        if data.get("production_run"):
+            label = f"Run {data.get('production_run_number') or data['production_run']}"
+            links.append((label, reverse("production-run-detail", args=[data["production_run"]])))
+        return [(label, self.request.build_absolute_uri(url)) for label, url in links]

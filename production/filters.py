@@ -30,10 +30,10 @@ class CommaSeparatedChoiceFilter(django_filters.MultipleChoiceFilter):
 
 
 class ProductFilter(TenantFilterSet):
-    is_active = BooleanFilter()
-    material_kind = django_filters.ChoiceFilter(choices=MaterialKind.choices)
+    is_active = BooleanFilter(label="Active")
+    material_kind = django_filters.ChoiceFilter(choices=MaterialKind.choices, label="Material kind")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="SKU or name contains this (case-insensitive)."
+        method="filter_search", label="Search (SKU, name)", help_text="SKU or name contains this (case-insensitive)."
     )
     ordering = OrderingFilter(fields=["sku", "name", "created_at"])
 
@@ -46,9 +46,11 @@ class ProductFilter(TenantFilterSet):
 
 
 class PrinterFilter(TenantFilterSet):
-    is_active = BooleanFilter()
+    is_active = BooleanFilter(label="Active")
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Name or model contains this (case-insensitive)."
+        method="filter_search",
+        label="Search (name, model)",
+        help_text="Name or model contains this (case-insensitive).",
     )
     ordering = OrderingFilter(fields=["name", "created_at"])
 
@@ -62,19 +64,27 @@ class PrinterFilter(TenantFilterSet):
 
 class ProductionRunFilter(TenantFilterSet):
     status = CommaSeparatedChoiceFilter(
-        choices=RunStatus.choices, help_text="Any of these statuses: repeat the parameter or comma-separate them."
+        choices=RunStatus.choices,
+        label="Status",
+        help_text="Any of these statuses: repeat the parameter or comma-separate them.",
     )
-    start_date = DateBoundFilter(field_name="started_at")
-    end_date = DateBoundFilter(field_name="started_at", upper=True)
+    start_date = DateBoundFilter(field_name="started_at", label="Started on or after")
+    end_date = DateBoundFilter(field_name="started_at", upper=True, label="Started on or before")
     # `field_name` only documents the type (uuid) for the schema; the methods do the filtering with EXISTS.
-    product = django_filters.ModelChoiceFilter(field_name="items__product", method="filter_product")
-    spool = django_filters.ModelChoiceFilter(field_name="materials__spool", method="filter_spool")
-    printer = django_filters.ModelChoiceFilter()
+    product = django_filters.ModelChoiceFilter(field_name="items__product", method="filter_product", label="Product")
+    spool = django_filters.ModelChoiceFilter(field_name="materials__spool", method="filter_spool", label="Spool")
+    printer = django_filters.ModelChoiceFilter(label="Printer")
     is_reprint = BooleanFilter(
-        field_name="original_run", lookup_expr="isnull", exclude=True, help_text="Runs that reprint another run."
+        field_name="original_run",
+        lookup_expr="isnull",
+        exclude=True,
+        label="Reprint",
+        help_text="Runs that reprint another run.",
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Run number or notes contain this (case-insensitive)."
+        method="filter_search",
+        label="Search (run number, notes)",
+        help_text="Run number or notes contain this (case-insensitive).",
     )
     ordering = OrderingFilter(fields=["started_at", "completed_at", "created_at", "run_number"])
 
@@ -110,7 +120,7 @@ class RunMaterialFilter(TenantFilterSet):
 
 class RunEventFilter(TenantFilterSet):
     # Declared: django-filter would build it from the model's manager at import, outside any tenant scope.
-    action = django_filters.MultipleChoiceFilter(choices=RunEventAction.choices)
+    action = django_filters.MultipleChoiceFilter(choices=RunEventAction.choices, label="Action")
     ordering = OrderingFilter(fields=["occurred_at"])
 
     class Meta:

@@ -40,7 +40,7 @@ from django.db.models.functions import Coalesce, Trunc
 from core.api.filters import in_utc
 from core.expressions import ToDecimal
 from inventory.models import ZERO, InventoryTransaction
-from production.models import ProductionRunItem, ProductionRunMaterial, RunStatus
+from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
 from tenants.models import Tenant
 
 CENTS = Decimal("0.01")
@@ -66,6 +66,18 @@ class DayRange:
     start: datetime.date
     end: datetime.date
     zone: datetime.tzinfo
+
+    @classmethod
+    def ever(cls, zone=datetime.UTC):
+        """Every day there is: the whole history."""
+        return cls(start=datetime.date.min, end=datetime.date.max, zone=zone)
+
+    @classmethod
+    def last_days(cls, tenant, days, today=None):
+        """The `days` local days of `tenant` up to `today` (default: today there), inclusive."""
+        zone = tenant.zone
+        today = today or datetime.datetime.now(zone).date()
+        return cls(start=today - datetime.timedelta(days=days - 1), end=today, zone=zone)
 
     def filter(self, field):
         """A Q of `field` (a datetime) within the range."""
@@ -112,6 +124,19 @@ def _run_material_estimated_g():
     return ExpressionWrapper(
         F("estimated_model_g") + F("estimated_flushed_g") + F("estimated_tower_g"), output_field=DECIMAL
     )
+
+
+# --- runs by status ------------------------------------------------------------------------
+
+
+def runs_by_status(*, tenant: Tenant, days: DayRange | None = None) -> dict[str, int]:
+    """How many runs (not soft-deleted) are in each status, every status named (0 when none);
+    with `days`, only the runs started within them. One query."""
+    runs = ProductionRun.objects.for_tenant(tenant)
+    if days is not None:
+        runs = runs.filter(days.filter("started_at"))
+    counts = dict(runs.order_by().values_list("status").annotate(count=Count("pk")))
+    return {status: counts.get(status, 0) for status in RunStatus.values}
 
 
 # --- usage ---------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.utils import html
 
+from core.api.browsable import FormRowsListSerializer
 from core.fields import FREE_TEXT_MAX_LENGTH
 from production.models import (
     MAX_ITEMS_PER_BODY,
@@ -109,8 +111,19 @@ class RunMaterialSerializer(TenantOwnedSerializer):
 class ProductionRunSerializer(TenantOwnedSerializer):
     """A run with its items, materials and totals; `items`/`materials` are written on create only."""
 
-    items = RunItemSerializer(many=True, required=False, max_length=MAX_ITEMS_PER_BODY)
-    materials = RunMaterialSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
+    # The browsable API's form offers the fields a plan needs in each row (core.api.browsable).
+    items = RunItemSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_ITEMS_PER_BODY,
+        style={"row_fields": ["product", "quantity", "bed_position", "notes"]},
+    )
+    materials = RunMaterialSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_MATERIALS_PER_BODY,
+        style={"row_fields": ["spool", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"]},
+    )
     is_reprint = serializers.BooleanField(read_only=True)
     printer_name = serializers.CharField(source="printer.name", read_only=True, allow_null=True, default=None)
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
@@ -182,6 +195,15 @@ class ProductionRunSerializer(TenantOwnedSerializer):
             raise serializers.ValidationError(f"A new run starts {INITIAL_STATUS}.")
         return value
 
+    def validate(self, attrs):
+        # A JSON body may plan a run without items (they can be added later); the browsable API's form
+        # may not: its POST button sent untouched would otherwise create an empty run unnoticed.
+        if self.instance is None and html.is_html_input(self.initial_data) and not attrs.get("items"):
+            raise serializers.ValidationError(
+                {"items": ["Add at least one item: pick a product and a quantity in a row."]}, code="required"
+            )
+        return super().validate(attrs)
+
 
 class ProductionRunUpdateSerializer(ProductionRunSerializer):
     """The PUT/PATCH body of a run, for the schema: what `get_fields` makes of an existing run."""
@@ -194,6 +216,12 @@ class ItemOutcomeSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     successful_quantity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
     failed_quantity = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    class Meta:
+        list_serializer_class = FormRowsListSerializer
+
+
+NAIVE_TIME = "Without an offset, wall-clock time in the tenant's time zone."
 
 
 def actual_grams():
@@ -208,11 +236,16 @@ class MaterialActualsSerializer(serializers.Serializer):
     spool_weight_before_g = actual_grams()
     spool_weight_after_g = actual_grams()
 
+    class Meta:
+        list_serializer_class = FormRowsListSerializer
+
 
 class CompleteRunSerializer(serializers.Serializer):
     # Null means "now", like leaving it out: the browsable API pre-fills its raw form with null.
     completed_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="Defaults to now; not before started_at."
+        required=False,
+        allow_null=True,
+        help_text="Defaults to now; not before started_at. " + NAIVE_TIME,
     )
     use_estimates = serializers.BooleanField(
         required=False, default=False, help_text="Materials without actuals use their estimates."
@@ -227,7 +260,9 @@ class CompleteRunSerializer(serializers.Serializer):
 class FailRunSerializer(serializers.Serializer):
     failure_reason = serializers.ChoiceField(choices=FailureReason.choices)
     completed_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When the print stopped; defaults to now."
+        required=False,
+        allow_null=True,
+        help_text="When the print stopped; defaults to now. " + NAIVE_TIME,
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)

@@ -1,11 +1,15 @@
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import override_method
 from rest_framework.response import Response
 
+from core.api.browsable import is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import services
@@ -36,11 +40,14 @@ from production.serializers import (
     RunItemSerializer,
     RunMaterialSerializer,
 )
+from production.status_codes import RunAction, allowed
 from tenants.mixins import TenantScopedViewMixin
 
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """The products the farm prints, by SKU, with their unit weight."""
+
     queryset = Product.objects
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
@@ -65,6 +72,8 @@ class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
 class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """The farm's printers; runs name the printer they ran on."""
+
     queryset = Printer.objects
     serializer_class = PrinterSerializer
     filterset_class = PrinterFilter
@@ -76,6 +85,76 @@ def items_csv_summary(items):
 
 def materials_csv_summary(materials):
     return "; ".join(f"{material['spool_code']} {material['estimated_total_g']} g" for material in materials)
+
+
+# The confirmation step of the browsable API's cancel/ and reopen/ pages (their GET; the POST button confirms).
+RUN_CONFIRMATIONS = {
+    "cancel": "Cancel run {run}? It ends as cancelled and no inventory moves. Press POST below to confirm.",
+    "reopen": "Reopen run {run}? Each of its usage and waste rows is reversed (the spools get their grams "
+    "back) and the run is in progress again. Press POST below to confirm.",
+}
+
+
+def outcome_form_rows(run):
+    """The rows of the browsable complete/ and fail/ forms: each item and material of `run`, by its label."""
+    items = list(run.items.select_related("product"))
+    materials = list(run.materials.select_related("spool"))
+    rows = {
+        "items": [
+            {
+                "id": str(item.pk),
+                "successful_quantity": item.successful_quantity,
+                "failed_quantity": item.failed_quantity,
+            }
+            for item in items
+        ],
+        "materials": [
+            {
+                "id": str(material.pk),
+                **{
+                    name: getattr(material, name)
+                    for name in (
+                        "actual_model_g",
+                        "actual_flushed_g",
+                        "actual_tower_g",
+                        "spool_weight_before_g",
+                        "spool_weight_after_g",
+                    )
+                },
+            }
+            for material in materials
+        ],
+    }
+    labels = {str(item.pk): f"{item.product.sku} {item.product.name} x{item.quantity}" for item in items}
+    labels |= {
+        str(material.pk): f"{material.spool.code}: estimated {material.estimated_total_g} g, "
+        f"spool now {material.spool.current_weight_g} g"
+        for material in materials
+    }
+    return {"form_rows": rows, "row_labels": labels}
+
+
+def run_page_links(request, data):
+    """The browsable run page's links: its actions, ledger rows, spools, printer, items, materials and history."""
+    links = []
+    run_id = data["id"]
+    for run_action in RunAction:
+        if allowed(data["status"], run_action):
+            url = reverse(f"production-run-{run_action.value}", args=[run_id])
+            links.append((f"{run_action.value.capitalize()}...", url))
+    links.append(("Ledger rows", f"{reverse('inventory-transaction-list')}?production_run={run_id}"))
+    links += [
+        (f"Spool {material['spool_code']}", reverse("spool-detail", args=[material["spool"]]))
+        for material in data.get("materials", ())
+    ]
+    if data.get("printer"):
+        links.append((f"Printer {data['printer_name']}", reverse("printer-detail", args=[data["printer"]])))
+    links += [
+        ("Items", reverse("run-item-list", args=[run_id])),
+        ("Materials", reverse("run-material-list", args=[run_id])),
+        ("History", reverse("run-history-list", args=[run_id])),
+    ]
+    return [(label, request.build_absolute_uri(url)) for label, url in links]
 
 
 RUN_CONTENT_ERRORS = (
@@ -112,11 +191,14 @@ RUN_UPDATE_SCHEMA = extend_schema(
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.RUN_HAS_INVENTORY, ErrorCode.BUSY)}),
 )
 class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    """Production runs; state changes go through `production.services`."""
+    """Production runs: plan one with its items and materials, then complete, fail, cancel or reopen it."""
 
     queryset = ProductionRun.objects
     serializer_class = ProductionRunSerializer
     filterset_class = ProductionRunFilter
+    # The path names the run `{id}`, so the nested router names it `{run_id}` under
+    # `/production-runs/{run_id}/...` (drf-nested-routers builds it from this kwarg).
+    lookup_url_kwarg = "id"
     manager_actions = ("destroy", "reopen")
     # The body each action takes, so the browsable API shows the right form; cancel/ and
     # reopen/ take none (a bare POST button).
@@ -132,6 +214,34 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, ProductionRunSerializer)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action in ("complete", "fail") and is_browsable(self.request):
+            # The browsable form lists the run's items and materials as rows to fill in.
+            context.update(outcome_form_rows(self.get_object()))
+        return context
+
+    def action_page(self, request, action, *args, **kwargs):
+        response = super().action_page(request, action, *args, **kwargs)
+        confirmation = RUN_CONFIRMATIONS.get(action)
+        if confirmation is not None and self.may_post(request):
+            self.confirmation = confirmation.format(run=response.data["run_number"])
+        return response
+
+    def may_post(self, request):
+        with override_method(self, request, "POST") as post:
+            try:
+                self.check_permissions(post)
+            except APIException:
+                return False
+        return True
+
+    def page_links(self, data):
+        # A run's page, an action's, and the answer to a run created in the list's form.
+        if isinstance(data, dict) and "run_number" in data and "status" in data:
+            return run_page_links(self.request, data)
+        return []
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -193,7 +303,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
+    def complete(self, request, id=None):
         """Record the outcome and deduct each material's actual grams from its spool (one `usage` row each)."""
         return self.run_action(services.complete_run, CompleteRunSerializer, "completion", services.Completion)
 
@@ -212,7 +322,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def fail(self, request, pk=None):
+    def fail(self, request, id=None):
         """Mark the run failed; materials with actual usage are written off as `waste`."""
         return self.run_action(services.fail_run, FailRunSerializer, "failure", services.Failure)
 
@@ -220,7 +330,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         request=None, responses={200: ProductionRunSerializer, **errors(ErrorCode.INVALID_TRANSITION, ErrorCode.BUSY)}
     )
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, id=None):
         """Cancel an in-progress run; no inventory moves."""
         return self.run_action(services.cancel_run)
 
@@ -232,16 +342,16 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         },
     )
     @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
+    def reopen(self, request, id=None):
         """Back to in_progress, reversing every usage/waste row of the run (admins and owners)."""
         return self.run_action(services.reopen_run)
 
 
-RUN_ID = OpenApiParameter("run_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
+RUN_ID = OpenApiParameter("run_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
 
 
 def run_child_schema(serializer, *, write_errors, delete_errors):
-    """The schema of an endpoint under `/production-runs/{run_pk}/`: the run id, and its services' errors."""
+    """The schema of an endpoint under `/production-runs/{run_id}/`: the run id, and its services' errors."""
     write = {"parameters": [RUN_ID], "responses": {200: serializer, **errors(*write_errors)}}
     return extend_schema_view(
         list=extend_schema(parameters=[RUN_ID]),
@@ -262,7 +372,7 @@ class RunScopedMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_pk"])
+        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_id"])
 
     def get_queryset(self):
         return super().get_queryset().filter(run=self.run)
@@ -289,6 +399,8 @@ class RunChildViewSet(RunScopedMixin, TenantScopedViewMixin, viewsets.ModelViewS
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunItemViewSet(RunChildViewSet):
+    """The products of one run: how many to print, and after it ends how many succeeded or failed."""
+
     queryset = ProductionRunItem.objects
     serializer_class = RunItemSerializer
     filterset_class = RunItemFilter
@@ -325,6 +437,8 @@ class RunItemViewSet(RunChildViewSet):
     delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
 )
 class RunMaterialViewSet(RunChildViewSet):
+    """The spools of one run: the estimated grams, and the weighings or actual grams once it ends."""
+
     queryset = ProductionRunMaterial.objects
     serializer_class = RunMaterialSerializer
     filterset_class = RunMaterialFilter
@@ -352,7 +466,7 @@ class RunMaterialViewSet(RunChildViewSet):
 class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The run's history, newest first: who created, changed, completed, failed, cancelled,
     reopened, deleted or restored it (or its items and materials), when, and what changed.
-    Read-only (viewers too); the services write it."""
+    Read-only; viewers may read it too."""
 
     queryset = ProductionRunEvent.objects
     serializer_class = RunEventSerializer

@@ -1,7 +1,10 @@
+import uuid
+
 from django.contrib import admin
 from knox.models import AuthToken
 
 from tenants.models import Membership, Tenant
+from tenants.time_zones import tenant_time_zone
 
 
 class MembershipInline(admin.TabularInline):
@@ -35,10 +38,56 @@ class TenantOwnedAdmin(admin.ModelAdmin):
     autocomplete_fields = ["tenant"]
     list_select_related = ["tenant"]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A page about one tenant's row shows (and reads) its times in that tenant's zone.
+        tenant = None
+        if object_id and is_uuid(object_id):
+            rows = self.get_queryset(request).filter(pk=object_id).values("tenant_id")
+            tenant = Tenant.objects.filter(pk__in=rows).first()
+        return in_time_zone_of(tenant, super().change_view, request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        # A list narrowed to one tenant shows its times in that tenant's zone; across tenants, in UTC.
+        tenant_id = request.GET.get("tenant__id__exact")
+        tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id and is_uuid(tenant_id) else None
+        return in_time_zone_of(tenant, super().changelist_view, request, extra_context)
+
+    def get_list_display(self, request):
+        # The tenant by its slug: the shortest name of it keeps every list within a 1366 px screen.
+        return [("tenant_slug" if name == "tenant" else name) for name in super().get_list_display(request)]
+
+    @admin.display(description="Tenant", ordering="tenant__slug")
+    def tenant_slug(self, obj):
+        return obj.tenant.slug
+
+    def get_fields(self, request, obj=None):
+        # The tenant first: staff work across tenants and must see whose record this is.
+        fields = list(super().get_fields(request, obj))
+        return ["tenant", *(name for name in fields if name != "tenant")] if "tenant" in fields else fields
+
     def get_readonly_fields(self, request, obj=None):
         # A saved record stays in its tenant: its children, ledger rows and references all live there.
         readonly = super().get_readonly_fields(request, obj)
         return [*readonly, "tenant"] if obj is not None and "tenant" not in readonly else readonly
+
+
+def is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def in_time_zone_of(tenant, view, *args):
+    """`view(*args)` rendered in `tenant`'s time zone (the admin's pages are rendered lazily)."""
+    if tenant is None:
+        return view(*args)
+    with tenant_time_zone(tenant):
+        response = view(*args)
+        if hasattr(response, "render"):
+            response.render()
+    return response
 
 
 class ReadOnlyAdminMixin:

@@ -14,7 +14,18 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     knox decodes the token's bytes as UTF-8 and lets a `UnicodeDecodeError` escape (a 500);
     a token is ASCII, so such a header is simply not a valid token.
+
+    When `TenantScopeMiddleware` has already authenticated the request's token (in the same
+    query as its membership and tenant: tenants/resolution.py `resolve_token_request`), that
+    result is reused and nothing is queried again; otherwise knox checks the token as usual,
+    and answers its errors (an expired token is deleted and refused, an unknown one refused).
     """
+
+    def authenticate(self, request):
+        resolved = getattr(request._request, "token_authentication", None)
+        if resolved is not None:
+            return resolved
+        return super().authenticate(request)
 
     def authenticate_credentials(self, token):
         try:

@@ -28,6 +28,11 @@ class NaturalKeyModelChoiceField(django_filters.fields.ModelChoiceField):
             )
         return row
 
+    def label_from_instance(self, obj):
+        # A choice by its readable label where the model has one (a spool: code, material, weight).
+        label = getattr(obj, "choice_label", None)
+        return label() if callable(label) else super().label_from_instance(obj)
+
 
 class TenantFilterSet(django_filters.FilterSet):
     """Every model-choice filter offers only the request's tenant's rows: another tenant's id is a 400.
@@ -43,7 +48,8 @@ class TenantFilterSet(django_filters.FilterSet):
         for filter_ in self.filters.values():
             if isinstance(filter_, SCOPED_FILTERS):
                 model = related_model(self._meta.model, filter_.field_name)
-                filter_.queryset = model.objects.for_tenant(tenant) if tenant is not None else model.objects.none()
+                queryset = model.objects.for_tenant(tenant) if tenant is not None else model.objects.none()
+                filter_.queryset = queryset.select_related(*getattr(model, "choice_related", ()))
                 if isinstance(filter_, django_filters.ModelChoiceFilter):
                     filter_.field_class = NaturalKeyModelChoiceField
 

@@ -38,7 +38,9 @@ def resolve(queryset, values):
 
     An id wins over a natural key: a spool coded like another spool's id is named by the id.
     """
-    values = [value for value in values if value is not None]
+    # No stored key holds a NUL character, and PostgreSQL refuses one in a query parameter: such
+    # a value names no row (a 400 from the caller), never a 500.
+    values = [value for value in values if value is not None and "\x00" not in str(value)]
     condition = lookup_condition(queryset.model, values)
     if condition is None:
         return {}

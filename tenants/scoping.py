@@ -33,6 +33,8 @@ from contextvars import ContextVar
 
 from django.db import DatabaseError, models
 
+from core.routers import replica_reads
+
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -119,10 +121,13 @@ def request_scopes(request):
 class TenantScopeMiddleware:
     """Gives each request an ExitStack for its tenant scope, open until the response is rendered.
 
-    The tenant is known only after DRF authenticates (in the view), so the view enters
-    `tenant_scope` into this stack; Django renders a DRF/template response inside
-    `get_response`, so the browsable API's forms still query inside the scope. The admin's
-    views run in `all_tenants()`: staff see every tenant (the admin checks staff itself).
+    A token request's tenant is resolved here, before the view, in one query, and its scope
+    entered into this stack (tenants/resolution.py `resolve_token_request`), so every view
+    under this middleware runs in it. For any other request (a session) the tenant is known
+    only after DRF authenticates (in the view), so the view enters `tenant_scope` into this
+    stack. Django renders a DRF/template response inside `get_response`, so the browsable
+    API's forms still query inside the scope. The admin's views run in `all_tenants()`: staff
+    see every tenant (the admin checks staff itself).
 
     On PostgreSQL the stack also holds the request's transaction (tenants/row_security.py),
     so closing it commits: see `close_request_scopes`.
@@ -132,7 +137,8 @@ class TenantScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with request_scopes(request) as stack:
+        # A safe request's business reads may go to the read replica, when one is configured (core/routers.py).
+        with replica_reads(request.method in SAFE_METHODS), request_scopes(request) as stack:
             response = self.get_response(request)
             close_request_scopes(request, stack, response)
         return response
@@ -140,6 +146,15 @@ class TenantScopeMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if "admin" in request.resolver_match.namespaces:
             request.tenant_scope_stack.enter_context(all_tenants())
+            return
+        view_class = getattr(view_func, "cls", None)  # a DRF view's class
+        if view_class is not None and not getattr(view_class, "tenant_scoped", False):
+            return  # auth/token/, me/, the schema: no tenant needed, so none is looked up
+        # A token request: token, user, membership and tenant in one query, then the tenant's scope
+        # (and on PostgreSQL its row-security transaction) for the whole request, whatever the view.
+        from tenants.resolution import enter_token_request  # resolution imports the models, which import this
+
+        enter_token_request(request)
 
 
 class ResponseFailed(Exception):

@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.browsable import FormRowsListSerializer
+from core.api.representation import PlannedRepresentation
 from tenants import natural_keys
 from tenants.models import Membership, Tenant
 
@@ -55,6 +57,18 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
         tenant = getattr(request, "tenant", None)
         return queryset.for_tenant(tenant) if tenant is not None else queryset.none()
 
+    def get_choices(self, cutoff=None):
+        # The browsable API's choices: each row by its readable label (`choice_label`), in one query.
+        queryset = self.get_queryset()
+        queryset = queryset.select_related(*getattr(queryset.model, "choice_related", ()))
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {self.to_representation(row): self.display_value(row) for row in queryset}
+
+    def display_value(self, instance):
+        label = getattr(instance, "choice_label", None)
+        return label() if callable(label) else str(instance)
+
     def to_internal_value(self, data):
         resolved = getattr(self, "resolved", None)
         if resolved is not None and str(data) in resolved:
@@ -95,7 +109,23 @@ class TenantRelatedFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
-class TenantListSerializer(serializers.ListSerializer):
+TIME_ZONE_NOTES = {
+    "request": "ISO 8601. Without an offset it is read as wall-clock time in the tenant's time zone.",
+    "response": "ISO 8601, in the tenant's time zone with its offset.",
+}
+
+
+class DateTimeFieldSchema(OpenApiSerializerFieldExtension):
+    """Every datetime says how its zone is read and written (tenants/time_zones.py); a field's own
+    help text, where it has one, says it itself."""
+
+    target_class = serializers.DateTimeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {**build_basic_type(OpenApiTypes.DATETIME), "description": TIME_ZONE_NOTES[direction]}
+
+
+class TenantListSerializer(FormRowsListSerializer):
     """A list body (a run's items or materials) whose foreign keys are resolved in one query per field.
 
     DRF's related fields look each id up on its own: 1,000 items naming products would cost
@@ -110,12 +140,13 @@ class TenantListSerializer(serializers.ListSerializer):
         return super().to_internal_value(data)
 
 
-class TenantOwnedSerializer(serializers.ModelSerializer):
+class TenantOwnedSerializer(PlannedRepresentation, serializers.ModelSerializer):
     """Base serializer of tenant-owned models.
 
     Relations are tenant-scoped, and `Meta.tenant_unique` fields get a 400 on the
     field when another row of the same tenant already holds the value (the database
-    constraint, which starts with the tenant, stays the last word).
+    constraint, which starts with the tenant, stays the last word). Output fields are
+    built once per class (core/api/representation.py).
     """
 
     serializer_related_field = TenantRelatedField

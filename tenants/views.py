@@ -40,7 +40,7 @@ class CredentialsSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expires_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="In UTC: a token belongs to no tenant.")
 
 
 class TokenView(APIView):

@@ -15,3 +15,8 @@ from config.settings import *  # noqa: F403
 # Tests create many users (and the demo seed several); the production hasher's key stretching
 # would dominate the run time. Set here once, it also covers class- and module-scoped fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A read replica that mirrors the primary (TEST MIRROR: the same test database), so that
+# tests/platform/test_read_replica.py can prove the routing; the router sends nothing to it
+# unless a test sets READ_REPLICA_ALIAS (core/routers.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -65,7 +65,7 @@ class Farm:
 
     def children(self, path_parameters):
         """The items and materials a `complete/`/`fail/` body may name: those of the run in the path."""
-        run_id = path_parameters.get("run_pk") or path_parameters.get("id")
+        run_id = path_parameters.get("run_id") or path_parameters.get("id")
         return self.runs.get(run_id, {})
 
 
@@ -110,13 +110,13 @@ def farm(tenant, make_member, make_material, make_spool, make_product, make_prin
             "/api/v1/products/{id}/": [{"id": str(product.pk)}],
             "/api/v1/printers/{id}/": [{"id": str(printer.pk)}],
             "/api/v1/production-runs/{id}/": [{"id": run} for run in runs],
-            "/api/v1/production-runs/{run_pk}/items/{id}/": [
-                {"run_pk": run, "id": children["items"][0]} for run, children in runs.items()
+            "/api/v1/production-runs/{run_id}/items/{id}/": [
+                {"run_id": run, "id": children["items"][0]} for run, children in runs.items()
             ],
-            "/api/v1/production-runs/{run_pk}/materials/{id}/": [
-                {"run_pk": run, "id": children["materials"][0]} for run, children in runs.items()
+            "/api/v1/production-runs/{run_id}/materials/{id}/": [
+                {"run_id": run, "id": children["materials"][0]} for run, children in runs.items()
             ],
-            "/api/v1/production-runs/{run_pk}/": [{"run_pk": run} for run in runs],
+            "/api/v1/production-runs/{run_id}/": [{"run_id": run} for run in runs],
         },
     )
 

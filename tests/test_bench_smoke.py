@@ -39,7 +39,12 @@ def test_quick_bench_prints_a_results_table_and_writes_it(tmp_path):
     assert HEADER in completed.stdout
     assert output.read_text().strip() == completed.stdout.strip()
     rows = table_rows(completed.stdout)
-    assert len(rows) == 8
+    assert len(rows) == 10  # eight endpoints and the run list's and run detail's floor
+    assert (
+        rows["floor: the run list's SQL, page of 20 (bench/floor.py)"]
+        == rows["GET /api/v1/production-runs/?page_size=20"]
+    )  # the floor runs the same statements
+    assert "API over its floor" in completed.stdout
     assert any(name.startswith("POST /api/v1/production-runs/{id}/complete/") for name in rows)
     # Prefetching keeps a list page at a fixed number of queries, whatever its size.
     assert rows["GET /api/v1/production-runs/?page_size=20"] == rows["GET /api/v1/production-runs/?page_size=100"]

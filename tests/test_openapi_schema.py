@@ -30,7 +30,7 @@ LIST_FILTERS = {
     "/api/v1/products/": {"is_active", "material_kind", "search"},
     "/api/v1/printers/": {"is_active", "search"},
     RUNS: {"status", "start_date", "end_date", "product", "spool", "printer", "is_reprint", "search"},
-    RUNS + "{run_pk}/history/": {"action"},
+    RUNS + "{run_id}/history/": {"action"},
 }
 
 
@@ -196,12 +196,12 @@ def test_lists_document_pagination_ordering_and_filters(schema, path):
 
 
 def test_run_history_documents_its_entries(schema):
-    op = operation(schema, RUNS + "{run_pk}/history/", "get")
+    op = operation(schema, RUNS + "{run_id}/history/", "get")
     envelope = component(schema, response_schema(op, 200)["$ref"])
     entry = component(schema, envelope["properties"]["results"]["items"]["$ref"])
 
     assert set(entry["properties"]) == {"id", "action", "user", "occurred_at", "changes"}
-    assert set(schema["paths"][RUNS + "{run_pk}/history/"]) == {"get"}  # read-only
+    assert set(schema["paths"][RUNS + "{run_id}/history/"]) == {"get"}  # read-only
 
 
 def test_run_ordering_offers_the_contract_fields(schema):
@@ -230,12 +230,34 @@ def test_run_filters_have_their_types(schema):
 
 
 def test_nested_run_id_is_a_uuid(schema):
-    nested = [(path, op) for path, _, op in operations(schema) if "{run_pk}" in path]
+    nested = [(path, op) for path, _, op in operations(schema) if "{run_id}" in path]
 
     # list, create, retrieve, update, partial update, delete of items and of materials; the history's list.
     assert len(nested) == 13
     for path, op in nested:
-        assert parameters(op, "path")["run_pk"]["schema"] == {"type": "string", "format": "uuid"}, path
+        assert parameters(op, "path")["run_id"]["schema"] == {"type": "string", "format": "uuid"}, path
+
+
+def test_path_parameters_are_named_as_the_readme_names_them(schema):
+    names = {name for path, _, op in operations(schema) for name in parameters(op, "path")}
+
+    assert names == {"id", "run_id", "webhook_id"}
+    assert not [path for path in schema["paths"] if "_pk}" in path]
+
+
+def test_request_bodies_are_documented_as_json_only(schema):
+    """A generated client sends what the schema lists first: form or multipart bodies cannot nest."""
+    bodies = [(path, method, op["requestBody"]) for path, method, op in operations(schema) if "requestBody" in op]
+
+    assert len(bodies) > 10
+    for path, method, body in bodies:
+        assert set(body["content"]) == {"application/json"}, (method, path)
+
+
+def test_the_browsable_api_still_accepts_form_bodies(api):
+    response = api.post("/api/v1/printers/", {"name": "Form printer", "model": "MK4"}, format="multipart")
+
+    assert response.status_code == 201, response.content
 
 
 # --- X-Tenant -------------------------------------------------------------------------------
@@ -280,7 +302,7 @@ def test_platform_errors_are_on_every_operation_that_can_give_them(schema):
         assert "tenant_required" in documented_codes(schema, path, method, 400), path
         if method != "get":
             assert "permission_denied" in documented_codes(schema, path, method, 403), (method, path)
-        if "{id}" in path or "{run_pk}" in path:
+        if "{id}" in path or "{run_id}" in path:
             assert "not_found" in documented_codes(schema, path, method, 404), (method, path)
         if "requestBody" in op:
             assert "FieldErrors" in refs_and_enums(responses["400"]["content"]["application/json"]["schema"])[0]
@@ -303,8 +325,8 @@ def test_list_400_covers_invalid_filters(schema):
         (RUN, "patch", 409, {"invalid_transition", "run_locked"}),
         (RUN, "delete", 409, {"run_has_inventory"}),
         (RUNS, "post", 409, {"insufficient_stock", "duplicate_spool"}),
-        (RUNS + "{run_pk}/items/", "post", 409, {"run_locked"}),
-        (RUNS + "{run_pk}/materials/", "post", 409, {"run_locked", "duplicate_spool", "insufficient_stock"}),
+        (RUNS + "{run_id}/items/", "post", 409, {"run_locked"}),
+        (RUNS + "{run_id}/materials/", "post", 409, {"run_locked", "duplicate_spool", "insufficient_stock"}),
         ("/api/v1/materials/{id}/", "delete", 409, {"protected"}),
         ("/api/v1/spools/{id}/", "delete", 409, {"protected"}),
         ("/api/v1/products/{id}/", "delete", 409, {"protected"}),
@@ -508,9 +530,9 @@ CSV_LISTS = [
     "/api/v1/printers/",
     "/api/v1/inventory-transactions/",
     RUNS,
-    RUNS + "{run_pk}/items/",
-    RUNS + "{run_pk}/materials/",
-    RUNS + "{run_pk}/history/",
+    RUNS + "{run_id}/items/",
+    RUNS + "{run_id}/materials/",
+    RUNS + "{run_id}/history/",
 ]
 
 

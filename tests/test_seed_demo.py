@@ -117,6 +117,14 @@ class TestSeededDemo:
         assert set(Tenant.objects.values_list("slug", flat=True)) == {plan.slug for plan in PLANS}
         assert Membership.objects.filter(user__username="multi-tenant").count() == 2
 
+    def test_progress_is_shown_per_tenant_as_the_history_is_written(self, seeded, db):
+        for plan in PLANS:
+            lines = [line for line in seeded.splitlines() if line.startswith(f"seeding {plan.slug} ")]
+            # Not a terminal: one line as each quarter is reached, the bar filling up.
+            percents = [int(line.rsplit(" ", 1)[-1].rstrip("%")) for line in lines]
+            assert [percent // 25 for percent in percents] == [0, 1, 2, 3, 4]
+            assert lines[-1] == f"seeding {plan.slug} [{'#' * 20}] 100%"
+
     def test_seeding_again_changes_nothing(self, seeded, db):
         before = row_counts()
 

@@ -1,14 +1,48 @@
+"""Every list's pagination: page numbers (`?page=`, with a count), or a cursor (`?cursor=`, without one).
+
+- `?page=N&page_size=M` (the default): `{"count", "next", "previous", "results"}`. The
+  count is exact, one `COUNT(*)` of the filtered list per page; OFFSET makes a deep page
+  cost what it skips.
+- `?cursor=` (empty: the first page) and then the `next`/`previous` links:
+  `{"next", "previous", "results"}`, with no count. A keyset page: the rows after the last
+  row of the page before, in the list's order (its `?ordering=` or default, with the id
+  appended as the tie-break), found through the same index as the first page, so page
+  10,000 of a tenant costs what page 1 does and no page counts the tenant's rows. Rows
+  added or removed meanwhile never shift a page (no repeats, no skips). The cursor is an
+  opaque token: the last row's ordering values; a tampered one is a 400, and it can only
+  ever select rows of the request's own filtered, tenant-scoped list. An ordering by a
+  field that may be null, or through a relation, has no cursor (a 400 naming it).
+"""
+
+import base64
+import binascii
+import json
+import operator
+from functools import reduce
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+CURSOR_PARAM = "cursor"
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=` and `?page_size=` (default 20, at most 100); a bad page_size is a 400."""
+    """`?page=` and `?page_size=` (default 20, at most 100); a bad page_size is a 400; or `?cursor=`."""
 
     page_size = 20
     page_size_query_param = "page_size"
     page_size_query_description = "Results per page: default 20; larger than 100 gives 100; below 1 is a 400."
     max_page_size = 100
+    cursor_query_param = CURSOR_PARAM
+    cursor_query_description = (
+        "Cursor pagination instead of page numbers: send it empty for the first page, then follow `next` and "
+        "`previous`. Such a page has no `count`, and a deep page costs what the first one does."
+    )
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -22,9 +56,168 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({self.page_size_query_param: ["A whole number of at least 1 is required."]})
         return min(size, self.max_page_size)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        self.keyset = None
+        if self.cursor_query_param in request.query_params:
+            self.request = request
+            self.keyset = KeysetPage(
+                queryset, request.query_params[self.cursor_query_param], self.get_page_size(request)
+            )
+            return self.keyset.rows
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.keyset is None:
+            return super().get_paginated_response(data)
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(url, self.page_query_param)
+
+        def link(token):
+            return None if token is None else replace_query_param(url, self.cursor_query_param, token)
+
+        return Response(
+            {"next": link(self.keyset.next_token), "previous": link(self.keyset.previous_token), "results": data}
+        )
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["results"]  # `count` is left out of a cursor page
+        paginated["properties"]["count"]["description"] = "Rows of the filtered list (page numbers only)."
+        return paginated
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["minimum"] = 1  # get_page_size answers 400 below it
+        parameters.append(
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": self.cursor_query_description,
+                "schema": {"type": "string"},
+            }
+        )
         return parameters
+
+
+def invalid_cursor(message="The cursor is not valid: follow a `next` or `previous` link, or send it empty."):
+    return ValidationError({CURSOR_PARAM: [message]})
+
+
+class KeysetPage:
+    """One cursor page of `queryset`: its rows, and the tokens of the pages after and before it.
+
+    A token holds the ordering values of a boundary row and a direction: forwards, the rows
+    after it; backwards (a `previous` link), the rows before it, read in reverse and turned
+    round. An empty page keeps the boundary it was asked for, inclusive, so that its link
+    back returns the row it started from.
+    """
+
+    def __init__(self, queryset, token, size):
+        fields = ordering_fields(queryset)
+        position, backwards = decode(token, fields) if token else (None, False)
+        order = [flip(entry) for entry in fields] if backwards else fields
+        ordered = queryset.order_by(*(order_name(entry) for entry in order))
+        if position is not None:
+            ordered = ordered.filter(beyond(order, position))
+        rows = list(ordered[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if backwards:
+            rows.reverse()
+        self.rows = rows
+        far = self._token(fields, rows[0] if backwards else rows[-1], backwards) if rows and more else None
+        if position is None:
+            near = None
+        elif rows:
+            near = self._token(fields, rows[-1] if backwards else rows[0], not backwards)
+        else:
+            near = _encode(position.values, backwards=not backwards, inclusive=True)
+        self.next_token, self.previous_token = (near, far) if backwards else (far, near)
+
+    @staticmethod
+    def _token(fields, row, backwards):
+        return _encode([getattr(row, field.attname) for field, _ in fields], backwards=backwards)
+
+
+def ordering_fields(queryset):
+    """The list's ordering as `[(field, descending)]`, the primary key appended; only non-null local fields."""
+    model = queryset.model
+    names = list(queryset.query.order_by or model._meta.ordering or [])
+    fields = []
+    for name in names:
+        if not isinstance(name, str):
+            raise invalid_cursor("This list's order has no cursor: use page numbers.")
+        descending = name.startswith("-")
+        bare = name.lstrip("-")
+        if bare == "pk":
+            bare = model._meta.pk.name
+        try:
+            field = model._meta.get_field(bare)
+        except FieldDoesNotExist:
+            raise invalid_cursor(f"Ordering by {bare!r} has no cursor: use page numbers.") from None
+        if field.null or not field.concrete or field.is_relation:
+            raise invalid_cursor(f"Ordering by {bare!r} has no cursor: use page numbers.")
+        fields.append((field, descending))
+    if not any(field.primary_key for field, _ in fields):
+        fields.append((model._meta.pk, False))
+    return fields
+
+
+def flip(entry):
+    field, descending = entry
+    return (field, not descending)
+
+
+def order_name(entry):
+    field, descending = entry
+    return f"-{field.attname}" if descending else field.attname
+
+
+def beyond(order, position):
+    """Rows after `position` in `order`: `(a, b) > (x, y)` spelled out, per field's direction."""
+    alternatives = []
+    for index, (field, descending) in enumerate(order):
+        lookup = "lt" if descending else "gt"
+        if position.inclusive and index == len(order) - 1:
+            lookup += "e"
+        equal = {order[i][0].attname: position.values[i] for i in range(index)}
+        alternatives.append(Q(**equal, **{f"{field.attname}__{lookup}": position.values[index]}))
+    return reduce(operator.or_, alternatives)
+
+
+class Position:
+    """A boundary row's ordering values; `inclusive`: the row itself belongs to the page."""
+
+    def __init__(self, values, inclusive):
+        self.values, self.inclusive = values, inclusive
+
+
+def _encode(values, *, backwards, inclusive=False):
+    payload = {"v": [str(value) for value in values]}
+    if backwards:
+        payload["r"] = 1
+    if inclusive:
+        payload["i"] = 1
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token, fields):
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = json.loads(raw)
+        texts = payload["v"]
+        if not isinstance(texts, list) or len(texts) != len(fields) or not all(isinstance(t, str) for t in texts):
+            raise ValueError(texts)
+        values = [field.to_python(text) for (field, _), text in zip(fields, texts, strict=True)]
+    except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError, UnicodeDecodeError):
+        raise invalid_cursor() from None
+    return Position(values, bool(payload.get("i"))), bool(payload.get("r"))
+
+
+def cursor_after(queryset, row):
+    """The `?cursor=` of the page that follows `row` in `queryset`'s order (for tools: the scale benchmark)."""
+    return _encode([getattr(row, field.attname) for field, _ in ordering_fields(queryset)], backwards=False)

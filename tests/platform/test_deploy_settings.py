@@ -219,3 +219,53 @@ def test_admin_login_uses_hashed_names_after_collectstatic(tmp_path):
     assert result["status"] == 200
     assert any(re.search(r"/static/admin/css/base\.[0-9a-f]{12}\.css$", path) for path in result["assets"]), result
     assert set(result["assets"].values()) == {200}, result
+
+
+def test_migrate_creates_the_cache_table(db):
+    """A deployment that runs only `migrate` can throttle the token endpoint (tenants 0004)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    migration = importlib.import_module("tenants.migrations.0004_cache_table")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE django_cache")
+    assert "django_cache" not in connection.introspection.table_names()
+    migration.create_cache_table(None, SimpleNamespace(connection=connection))
+    assert "django_cache" in connection.introspection.table_names()
+
+
+DATABASES_SNIPPET = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps({alias: {key: db.get(key) for key in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', 'OPTIONS', 'TEST')} "
+    "for alias, db in settings.DATABASES.items()} | {'read': settings.READ_REPLICA_ALIAS}, default=str))"
+)
+
+
+def databases_with(**env):
+    result = run_python("-c", DATABASES_SNIPPET, DATABASE_URL="postgres://app@db.internal:5432/farm", **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_connections_persist_with_health_checks_by_default():
+    databases = databases_with()
+
+    assert databases["default"]["CONN_MAX_AGE"] == 60 and databases["default"]["CONN_HEALTH_CHECKS"] is True
+    assert "pool" not in (databases["default"]["OPTIONS"] or {})
+    assert set(databases) == {"default", "read"} and databases["read"] is None
+
+
+def test_a_pool_size_turns_on_djangos_psycopg_pool_without_persistent_connections():
+    default = databases_with(DATABASE_POOL_SIZE="8")["default"]
+
+    assert default["CONN_MAX_AGE"] == 0
+    assert default["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10}
+
+
+def test_a_replica_url_adds_a_mirrored_replica_for_reads():
+    databases = databases_with(DATABASE_REPLICA_URL="postgres://app@replica.internal:5432/farm")
+
+    assert databases["replica"]["TEST"]["MIRROR"] == "default"
+    assert databases["read"] == "replica"

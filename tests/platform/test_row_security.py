@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import OperationalError, ProgrammingError
-from rest_framework.renderers import JSONRenderer
 
+from core.api.renderers import JSONRenderer
 from inventory.models import Material, Spool
 from inventory.views import SpoolViewSet
 from production.models import Product
@@ -333,7 +333,7 @@ def test_without_either_wall_the_same_requests_leak(
     api, tenant, other_tenant, spools_with_a_material_each, spools_without_the_application_wall, monkeypatch
 ):
     """The control: the patches above do remove the application's wall; row security is what held."""
-    monkeypatch.setattr("tenants.mixins.tenant_row_security", lambda tenant: nullcontext())
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", lambda tenant, using=None: nullcontext())
     theirs = spools_with_a_material_each[other_tenant.pk]
 
     listed = api.get("/api/v1/spools/")
@@ -414,8 +414,8 @@ def closing_with(error):
     """The request's row security, raising `error` as it closes (after the response is rendered)."""
 
     @contextmanager
-    def failing(tenant):
-        with tenant_row_security(tenant):
+    def failing(tenant, using="default"):
+        with tenant_row_security(tenant, using=using):
             yield
             raise error
 
@@ -434,7 +434,7 @@ def lock_timeout():
 @pytest.mark.django_db
 def test_a_database_error_closing_a_reads_transaction_keeps_its_response(api, tenant, make_spool, monkeypatch):
     spool = make_spool(tenant)
-    monkeypatch.setattr("tenants.mixins.tenant_row_security", closing_with(LOST))
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", closing_with(LOST))
 
     response = api.get("/api/v1/spools/")
 
@@ -452,7 +452,7 @@ def test_a_database_error_closing_a_reads_transaction_keeps_its_response(api, te
 def test_a_database_error_closing_a_writes_transaction_is_its_error_and_writes_nothing(
     api, error, status, code, monkeypatch
 ):
-    monkeypatch.setattr("tenants.mixins.tenant_row_security", closing_with(error))
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", closing_with(error))
     api.raise_request_exception = False
 
     response = api.post("/api/v1/products/", {"sku": "LATE-1", "name": "Late"}, format="json")

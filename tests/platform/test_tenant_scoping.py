@@ -68,7 +68,7 @@ def scoped_queryset(viewset, user, tenant, run):
     """The list queryset the viewset builds for `user` acting for `tenant`, after DRF's `initial` ran."""
     django_request = APIRequestFactory().get("/", HTTP_X_TENANT=tenant.slug)
     force_authenticate(django_request, user=user)
-    view = viewset(action_map={"get": "list"}, args=(), kwargs={"run_pk": run.pk}, format_kwarg=None, headers={})
+    view = viewset(action_map={"get": "list"}, args=(), kwargs={"run_id": run.pk}, format_kwarg=None, headers={})
     view.request = view.initialize_request(django_request)
     # As `TenantScopeMiddleware` does around a view: the stack the view enters its tenant scope into.
     with request_scopes(django_request):

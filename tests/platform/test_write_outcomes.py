@@ -183,7 +183,7 @@ def test_a_database_error_outside_the_api_keeps_django_s_answer(failing_middlewa
 
 @pytest.mark.django_db
 def test_a_database_error_while_rendering_is_a_json_503(api, monkeypatch):
-    from rest_framework.renderers import JSONRenderer
+    from core.api.renderers import JSONRenderer
 
     def fail(*args, **kwargs):
         raise OperationalError(GONE)

@@ -183,3 +183,11 @@ def test_spools_filter_their_material_by_id_only(api, tenant, make_spool):
 
     assert by_name.status_code == 400
     assert by_id.json()["count"] == 1
+
+
+@pytest.mark.parametrize("value", ["\x00", "P1\x00"])
+def test_a_natural_key_with_a_nul_character_is_a_400_not_a_500(api, value):
+    response = api.get("/api/v1/production-runs/", {"printer": value})
+
+    assert response.status_code == 400
+    assert "printer" in response.json()

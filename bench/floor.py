@@ -1,0 +1,59 @@
+"""The run list's and run detail's floor: the same SQL as the API's views, in bare Django views.
+
+Like ../shared/bench/floor.py for the spools: `.values()` rows turned into JSON with
+`JsonResponse`, routed through the project's middleware (which resolves the token's tenant
+and opens the request's row-security transaction, as for the API), with no DRF, no
+serializer, no filter set and no totals. The same statements as the API's: the page of
+runs with printer and creator, a count, the items with their products, the materials with
+their spools and materials. `make bench` reports the API's CPU per request over this one's.
+"""
+
+from django.http import JsonResponse
+from django.urls import path
+
+from config.urls import urlpatterns as project_urlpatterns
+from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial
+from tenants.scoping import active_tenant_id
+
+RUN_FIELDS = (
+    "id", "run_number", "status", "printer_id", "printer__name", "started_at", "completed_at", "duration_hours",
+    "estimated_print_time_hours", "slicer_software", "bed_temperature_c", "nozzle_temperature_c", "quality_rating",
+    "quality_notes", "failure_reason", "notes", "original_run_id", "created_by__username", "created_at", "updated_at",
+)  # fmt: skip
+ITEM_FIELDS = (
+    "id", "run_id", "product_id", "product__sku", "product__name", "quantity", "successful_quantity",
+    "failed_quantity", "bed_position", "notes",
+)  # fmt: skip
+MATERIAL_FIELDS = (
+    "id", "run_id", "spool_id", "spool__code", "spool__material__name", "spool__material__kind",
+    "spool__material__color_name", "spool__material__color_hex", "estimated_model_g", "estimated_flushed_g",
+    "estimated_tower_g", "spool_weight_before_g", "spool_weight_after_g", "actual_model_g", "actual_flushed_g",
+    "actual_tower_g", "cost_per_gram",
+)  # fmt: skip
+
+
+def with_children(runs):
+    by_id = {run["id"]: {**run, "items": [], "materials": []} for run in runs}
+    for item in ProductionRunItem.objects.filter(run_id__in=by_id).order_by("created_at", "id").values(*ITEM_FIELDS):
+        by_id[item["run_id"]]["items"].append(item)
+    materials = ProductionRunMaterial.objects.filter(run_id__in=by_id).order_by("created_at", "id")
+    for material in materials.values(*MATERIAL_FIELDS):
+        by_id[material["run_id"]]["materials"].append(material)
+    return list(by_id.values())
+
+
+def run_list(request):
+    runs = ProductionRun.objects.filter(tenant_id=active_tenant_id()).order_by("-started_at", "-run_number")
+    page = with_children(runs.values(*RUN_FIELDS)[:20])
+    return JsonResponse({"count": runs.count(), "next": None, "previous": None, "results": page})
+
+
+def run_detail(request, pk):
+    return JsonResponse(with_children(ProductionRun.objects.filter(pk=pk).values(*RUN_FIELDS))[0])
+
+
+urlpatterns = [
+    *project_urlpatterns,
+    path("floor/production-runs/", run_list),
+    path("floor/production-runs/<uuid:pk>/", run_detail),
+]

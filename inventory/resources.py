@@ -1,0 +1,266 @@
+"""Spool and material import and export for the admin (django-import-export).
+
+An import is previewed first: every row runs through the same code as the real import, spools
+through `inventory.services` (a new spool writes its purchase ledger row, a changed one is
+updated under its row lock), inside a transaction that is rolled back. Only the confirmed
+import writes, through the same services again, so the ledger stays exact. A row the services
+refuse (another tenant's material, a changed initial weight) is shown as that row's error, and
+nothing of the file is written until every row is valid.
+
+Columns: a spool's `tenant` is the tenant's slug and its `material` the material's name in
+that tenant (or its id, when two materials share a name); spools are matched by tenant and
+`code`, so importing an exported file again updates them. `current_weight_g` is exported only:
+weights change through the ledger (adjustments, runs), never by a file.
+"""
+
+import uuid
+from dataclasses import fields as fields_of
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from core.api.exports import FORMULA_START, NUMBER
+from core.errors import DomainError
+from core.progress import Progress
+from inventory import services
+from inventory.models import InventoryTransaction, Material, Spool
+from tenants.models import Tenant
+
+SPOOL_FIELDS = (
+    "code",
+    "material",
+    "initial_weight_g",
+    "empty_spool_weight_g",
+    "purchase_price",
+    "purchased_at",
+    "supplier",
+    "location",
+    "is_active",
+)
+
+
+class CachedLookups:
+    """Lookups remembered for one import (`forget()` at its start): a file names few tenants and materials."""
+
+    def forget(self):
+        self.known = {}
+
+    def remembered(self, key, lookup):
+        known = self.__dict__.setdefault("known", {})
+        if key not in known:
+            known[key] = lookup()
+        return known[key]
+
+
+class TenantWidget(CachedLookups, widgets.ForeignKeyWidget):
+    """A tenant by its slug."""
+
+    def __init__(self):
+        super().__init__(Tenant, field="slug")
+
+    def clean(self, value, row=None, **kwargs):
+        if not value:
+            raise ValueError("Name the tenant by its slug.")
+        tenant = self.remembered(value, lambda: Tenant.objects.filter(slug=value).first())
+        if tenant is None:
+            raise ValueError(f"No tenant {value!r}.")
+        return tenant
+
+
+class MaterialWidget(CachedLookups, widgets.ForeignKeyWidget):
+    """A material of the row's tenant, by its id or by its name when that is unique there."""
+
+    def __init__(self):
+        super().__init__(Material, field="name")
+        self.tenants = TenantWidget()
+
+    def forget(self):
+        super().forget()
+        self.tenants.forget()
+
+    def clean(self, value, row=None, **kwargs):
+        if not value:
+            raise ValueError("Name the spool's material.")
+        tenant = self.tenants.clean((row or {}).get("tenant"))
+        return self.remembered((tenant.pk, value), lambda: self.lookup(tenant, value))
+
+    def lookup(self, tenant, value):
+        materials = Material.objects.for_tenant(tenant)
+        try:
+            return materials.get(pk=uuid.UUID(str(value)))
+        except (ValueError, Material.DoesNotExist):
+            pass
+        matches = list(materials.filter(name=value)[:2])
+        if not matches:
+            raise ValueError(f"Tenant {tenant.slug} has no material {value!r}.")
+        if len(matches) > 1:
+            raise ValueError(f"Tenant {tenant.slug} has several materials named {value!r}: give its id.")
+        return matches[0]
+
+
+def refused(error):
+    """A service's refusal as the row's validation error (the preview shows it beside the row)."""
+    return ValidationError(str(error.detail))
+
+
+class SpreadsheetSafeResource(resources.ModelResource):
+    """Exported text a spreadsheet would run as a formula gets a leading `'`, as the API's CSV does.
+
+    An import reports its rows to the admin's progress bar (`core.progress`) when the form sent a key.
+    """
+
+    def before_import(self, dataset, **kwargs):
+        # Each resource has its own copies of the fields' widgets: start their lookups afresh.
+        for field in self.fields.values():
+            if isinstance(field.widget, CachedLookups):
+                field.widget.forget()
+        self.progress = Progress(kwargs.get("progress_key"), len(dataset))
+        self.rows_done = 0
+
+    def after_import_row(self, row, row_result, **kwargs):
+        self.rows_done += 1
+        self.progress.advance(self.rows_done)
+
+    def after_import(self, dataset, result, **kwargs):
+        self.progress.finish()
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.match(value):
+            return "'" + value
+        return value
+
+
+class SpoolResource(SpreadsheetSafeResource):
+    tenant = fields.Field(attribute="tenant", column_name="tenant", widget=TenantWidget())
+    material = fields.Field(attribute="material", column_name="material", widget=MaterialWidget())
+    current_weight_g = fields.Field(attribute="current_weight_g", column_name="current_weight_g", readonly=True)
+
+    class Meta:
+        model = Spool
+        fields = ("tenant", *SPOOL_FIELDS, "current_weight_g")
+        export_order = ("tenant", "code", "material", "initial_weight_g", "current_weight_g")
+        import_id_fields = ("tenant", "code")
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.user = kwargs.get("user")
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The fields' own validators; the table's constraints are the database's and the services' (checking
+        each in Python costs a query per constraint and row, and a spool is matched by its tenant and code)."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=errors.keys(), validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def do_instance_save(self, instance, is_create):
+        """Through the services: a purchase row for a new spool, the changed fields of another."""
+        try:
+            if is_create:
+                draft = services.SpoolDraft(**{name: getattr(instance, name) for name in SPOOL_FIELDS}, id=instance.pk)
+                created = services.create_spool(tenant=instance.tenant, user=getattr(self, "user", None), draft=draft)
+                instance.current_weight_g, instance.ledger_version = created.current_weight_g, created.ledger_version
+                instance._state.adding = False
+                return
+            stored = Spool.objects.select_related("material").get(pk=instance.pk)
+            changed = {
+                name: getattr(instance, name)
+                for name in SPOOL_FIELDS
+                if getattr(instance, name) != getattr(stored, name)
+            }
+            services.update_spool(
+                spool=stored, user=getattr(self, "user", None), changes=services.SpoolChanges(**changed)
+            )
+        except DomainError as error:
+            raise refused(error) from error
+
+
+MATERIAL_FIELDS = tuple(field.name for field in fields_of(services.MaterialFields))
+
+
+class MaterialResource(SpreadsheetSafeResource):
+    """Materials by id: a row without one is a new material; a row with one updates it (in its tenant)."""
+
+    tenant = fields.Field(attribute="tenant", column_name="tenant", widget=TenantWidget())
+
+    class Meta:
+        model = Material
+        fields = (
+            "id",
+            "tenant",
+            "name",
+            "brand",
+            "kind",
+            "color_name",
+            "color_hex",
+            "diameter_mm",
+            "density_g_cm3",
+            "low_stock_threshold_percent",
+            "low_stock_threshold_g",
+            "notes",
+        )
+        import_id_fields = ("id",)
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.user = kwargs.get("user")
+
+    def before_import_row(self, row, **kwargs):
+        if not row.get("id"):
+            row["id"] = str(uuid.uuid4())
+
+    def do_instance_save(self, instance, is_create):
+        """Through the services, which record the `material.created` / `material.updated` event."""
+        values = {name: getattr(instance, name) for name in MATERIAL_FIELDS}
+        user = getattr(self, "user", None)
+        if is_create:
+            created = services.create_material(
+                tenant=instance.tenant, user=user, fields=services.MaterialFields(**values)
+            )
+            instance.pk, instance._state.adding = created.pk, False
+            return
+        stored = Material.objects.get(pk=instance.pk)
+        changed = {name: value for name, value in values.items() if value != getattr(stored, name)}
+        services.update_material(material=stored, user=user, changes=services.MaterialFieldChanges(**changed))
+
+    def import_instance(self, instance, row, **kwargs):
+        stored_tenant = None if instance._state.adding else instance.tenant_id
+        super().import_instance(instance, row, **kwargs)
+        if stored_tenant is not None and instance.tenant_id != stored_tenant:
+            raise ValidationError({"tenant": "A material stays in its tenant: its spools and runs are there."})
+
+
+class LedgerResource(SpreadsheetSafeResource):
+    """The ledger, export only."""
+
+    tenant = fields.Field(attribute="tenant__slug", column_name="tenant")
+    spool = fields.Field(attribute="spool__code", column_name="spool")
+    production_run = fields.Field(attribute="production_run__run_number", column_name="production_run")
+    user = fields.Field(attribute="user__username", column_name="user")
+
+    class Meta:
+        model = InventoryTransaction
+        fields = (
+            "occurred_at",
+            "tenant",
+            "spool",
+            "sequence",
+            "type",
+            "weight_before_g",
+            "weight_change_g",
+            "weight_after_g",
+            "production_run",
+            "user",
+            "description",
+        )
+        export_order = fields
