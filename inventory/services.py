@@ -339,6 +339,8 @@ def delete_spool(*, spool: Spool, user=None) -> None:
 
 
 # --- materials -------------------------------------------------------------------------------
+# One row and its event: the caller's transaction (the API write's) is joined without a savepoint;
+# called alone, they get a transaction of their own.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -380,7 +382,7 @@ def _material_event(material, event_type, user, payload=None):
 
 def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material:
     """A new material; event `material.created`."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         material = Material.objects.create(tenant=tenant, **vars(fields))
         _material_event(material, "material.created", user)
     return material
@@ -389,7 +391,7 @@ def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material
 def update_material(*, material: Material, user, changes: MaterialFieldChanges) -> Material:
     """Change a material's fields; event `material.updated`."""
     fields = sent(changes)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         for name, value in fields.items():
             setattr(material, name, value)
         material.save(update_fields=[*fields, "updated_at"])
@@ -399,7 +401,7 @@ def update_material(*, material: Material, user, changes: MaterialFieldChanges) 
 
 def delete_material(*, material: Material, user) -> None:
     """Delete a material no spool uses (else Django's ProtectedError: a 409 `protected`); event `material.deleted`."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payload, material_id = MaterialSerializer(material).data, material.pk
         material.delete()
         material.pk = material_id

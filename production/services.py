@@ -331,6 +331,8 @@ def _run_event(run, event_type, user, *, items=None, materials=None, events=()):
     """Record `event_type` for `run` (after any spool `events` of the same write), in one INSERT."""
     payload = _run_payload(run, items, materials)
     record_events(tenant=run.tenant_id, actor=user, events=[*events, NewEvent(event_type, run.pk, payload)])
+    # The run as the API shows it right after this write: the view answers with it instead of reading it again.
+    run.api_representation = payload
 
 
 def _diff(record, new_values) -> dict[str, list]:
@@ -498,7 +500,10 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
             material.cost_per_gram = material.spool.cost_per_gram
             seen.add(material.spool.pk)
         _check_kinds(items, materials)
-        _lock_named_spools(seen)
+        locked = _lock_named_spools(seen)
+        for material in materials:  # the event's payload shows each spool's material: read with the lock
+            if not Spool._meta.get_field("material").is_cached(material.spool):
+                material.spool.material = locked[material.spool_id].material
         run.run_number = next_run_number(tenant=tenant, now=timezone.now())
         run.save()
         ProductionRunItem.objects.bulk_create(items)
@@ -968,17 +973,17 @@ def update_material(*, material: ProductionRunMaterial, user, changes: MaterialC
     return material
 
 
-def _lock_named_spools(spool_ids) -> None:
-    """Lock the spools a body assigns until this transaction ends.
+def _lock_named_spools(spool_ids) -> dict:
+    """Lock the spools a body assigns until this transaction ends; return them (with their materials) by id.
 
     A spool deleted meanwhile is then seen here (400 `does_not_exist`, as if the body had
     named it after the delete), not as a foreign-key violation at commit; and a delete that
     comes later waits, then finds the spool in use (409 `protected`).
     """
     if not spool_ids:
-        return
+        return {}
     try:
-        lock_spools(set(spool_ids))
+        return lock_spools(set(spool_ids), with_material=True)
     except NotFound as gone:
         raise InvalidInput(
             "A spool this body names was deleted by another request; it does not exist any more.",
@@ -1007,6 +1012,8 @@ def remove_material(*, material: ProductionRunMaterial, user) -> None:
 
 
 # --- products ------------------------------------------------------------------------------
+# One row and its event: the caller's transaction (the API write's) is joined without a savepoint;
+# called alone, they get a transaction of their own.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1040,7 +1047,7 @@ def _product_event(product, event_type, user, payload=None):
 
 def create_product(*, tenant: Tenant, user, fields: ProductFields) -> Product:
     """A new product; event `product.created`."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         product = Product.objects.create(tenant=tenant, **vars(fields))
         _product_event(product, "product.created", user)
     return product
@@ -1049,7 +1056,7 @@ def create_product(*, tenant: Tenant, user, fields: ProductFields) -> Product:
 def update_product(*, product: Product, user, changes: ProductChanges) -> Product:
     """Change a product's fields; event `product.updated`."""
     fields = sent(changes)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         for name, value in fields.items():
             setattr(product, name, value)
         product.save(update_fields=[*fields, "updated_at"])
@@ -1059,7 +1066,7 @@ def update_product(*, product: Product, user, changes: ProductChanges) -> Produc
 
 def delete_product(*, product: Product, user) -> None:
     """Delete a product no run uses (else Django's ProtectedError: a 409 `protected`); event `product.deleted`."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payload, product_id = ProductSerializer(product).data, product.pk
         product.delete()
         product.pk = product_id

@@ -250,8 +250,12 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
 
     def detail_response(self, run, status_code=status.HTTP_200_OK):
-        run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)
-        return Response(ProductionRunSerializer(run, context=self.get_serializer_context()).data, status=status_code)
+        # A service that changed the run has serialized it for its event already (production.services._run_event).
+        data = getattr(run, "api_representation", None)
+        if data is None:
+            run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)
+            data = ProductionRunSerializer(run, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -23,27 +23,28 @@ FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 DETAIL_QUERIES = 4 + row_security_statements()
 # complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
 # savepoint, lock spools, insert ledger rows, update spools, release; update items, update
-# materials, update run, insert the history row, release; the detail response (run, items,
-# materials); on PostgreSQL the lock wait is bounded before each of the two locks.
+# materials, update run, insert the history row, release; on PostgreSQL the lock wait is bounded
+# before each of the two locks. (The detail response read the run, its items and materials again
+# (3) until the events: it is now the run's event payload, built from the rows already loaded.)
 # (18 before the run history: its row is one insert in the same transaction.) Then the
 # events (events.services): one insert for the spools' `spool.updated` rows and the run's
-# `run.completed`, its payload built from the rows already loaded.
+# `run.completed`, its payload built from the rows already loaded, which is also the response.
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
 # test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
 # On PostgreSQL, the request's row-security transaction and each write's deferred constraint check.
 # Plus one: the grams the run's printer already reported (`printer_use` rows), so none is charged twice.
-COMPLETE_QUERIES = 21 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+COMPLETE_QUERIES = 18 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
 # spools, insert reversals, update spools, release; update run, insert the history row, release;
-# the detail response (3); the two lock wait bounds; the write's transaction (2) and its lock
-# wait bound, as above. (15 before the run history's insert.) Then the events: the run's items
-# and materials for the payload of `run.reopened` (2), and one insert for it and the spools'
-# `spool.updated` rows.
-REOPEN_QUERIES = 19 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+# the two lock wait bounds; the write's transaction (2) and its lock wait bound, as above. (15
+# before the run history's insert.) Then the events: the run's items and materials for the
+# payload of `run.reopened` (2), and one insert for it and the spools' `spool.updated` rows; the
+# payload is the response, which no longer reads the run, its items and materials again (3).
+REOPEN_QUERIES = 16 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
 
 
 def count_queries(call):
