@@ -108,13 +108,13 @@ class LedgerInline(ReadOnlyInline):
 @admin.register(Spool)
 class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [SpoolResource]
-    # Nine narrow columns: they fit a 1366 px screen beside the admin's menu, the tenant included.
+    # Eight narrow columns: they fit a 1366 px screen beside the admin's menu, the tenant included.
     list_display = ["code", "number", "material_swatch", "weight", "stock", "location", "is_active", "tenant"]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
     search_fields = ["code", "material__name", "material__color_name", "location", "=number"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
-    readonly_fields = ["number", "current_weight_g", "ledger_version", "weight_over_time"]
+    readonly_fields = ["number", "current_weight_g", "weight_over_time"]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 

@@ -241,7 +241,7 @@ def test_nested_run_id_is_a_uuid(schema):
 def test_path_parameters_are_named_as_the_readme_names_them(schema):
     names = {name for path, _, op in operations(schema) for name in parameters(op, "path")}
 
-    assert names == {"id", "run_id", "webhook_id"}
+    assert names == {"id", "run_id", "webhook_id", "printer_id"}
     assert not [path for path in schema["paths"] if "_pk}" in path]
 
 

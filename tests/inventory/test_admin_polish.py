@@ -36,12 +36,12 @@ def test_materials_and_spools_show_their_colour(staff, tenant, make_material, ma
         assert re.search(r'class="swatch" style="[^"]*background:#C4112F"', page), url
 
 
-def test_the_spool_list_keeps_the_tenant_in_seven_columns(staff, tenant, make_spool):
+def test_the_spool_list_keeps_the_tenant_in_eight_columns(staff, tenant, make_spool):
     make_spool(tenant, code="ANY-1")
     response = staff.get("/admin/inventory/spool/")
 
     headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', response.content.decode())
-    assert headers == ["code", "material_swatch", "weight", "stock", "location", "is_active", "tenant_slug"]
+    assert headers == ["code", "number", "material_swatch", "weight", "stock", "location", "is_active", "tenant_slug"]
     assert "1000.00 g (100 %)" in response.content.decode()
 
 
