@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from core.locking import lock_rows
+from core.locking import lock_rows, write_step
 from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
 from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
 from tenants.models import Tenant
@@ -45,7 +45,7 @@ class Movement:
 
 def lock_spools(ids):
     """The spools of `ids`, locked (see `lock_rows`), by id; a spool deleted meanwhile is a 404."""
-    spools = {spool.pk: spool for spool in lock_rows(Spool.objects.filter(pk__in=ids))}
+    spools = {spool.pk: spool for spool in lock_rows(Spool.objects.filter(pk__in=ids), pks=ids)}
     if len(spools) < len(ids):
         raise NotFound("The spool was deleted by another request.")
     return spools
@@ -60,7 +60,7 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
     A fixed number of queries, whatever the number of movements.
     """
     occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
+    with write_step():
         spools = lock_spools({m.spool_id for m in movements})
         rows = []
         for movement in movements:
@@ -117,7 +117,13 @@ def record_movement(*, spool, type, user, change_g=None, new_weight_g=None, desc
         occurred_at=occurred_at,
         below_zero_error=BelowZero,
     )
-    spool.refresh_from_db(fields=["current_weight_g", "ledger_version", "updated_at"])
+    # The locked row as written (the same instance when the view locked `spool` on its read).
+    locked = row.spool
+    spool.current_weight_g, spool.ledger_version, spool.updated_at = (
+        locked.current_weight_g,
+        locked.ledger_version,
+        locked.updated_at,
+    )
     return row
 
 

@@ -5,7 +5,8 @@ POST, PUT, PATCH or DELETE, once DRF has authenticated the user, resolved the te
 and checked permissions, in one `transaction.atomic()` that:
 
 1. bounds its lock waits (`SET LOCAL lock_timeout`, settings.LOCK_TIMEOUT_MS) before
-   any write, so a foreign-key check waiting on a row another transaction holds
+   any write, once for every lock the write takes (core.locking.api_write_transaction),
+   so a foreign-key check waiting on a row another transaction holds
    `FOR UPDATE` runs out into a 409 `busy` instead of hanging, and each of its
    statements (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS), so a
    database that stops answering is a 503 `database_unavailable`, not a hung request;
@@ -47,7 +48,7 @@ from rest_framework.response import Response
 from core import idempotency
 from core.database import check_deferred_constraints
 from core.errors import DomainError, ErrorCode, InvalidInput
-from core.locking import bound_write_transaction
+from core.locking import api_write_transaction, lock_on_read, locking_queryset
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Domain errors a retry can get past: answering them again from the key would be wrong.
@@ -80,9 +81,16 @@ class TransactionalWritesMixin:
         # instance the same way (`as_view` sets `self.post = self.create`).
         setattr(self, name, functools.partial(self.write_in_transaction, handler, keyed))
 
+    def filter_queryset(self, queryset):
+        return locking_queryset(super().filter_queryset(queryset))
+
+    def get_locked_object(self):
+        """`get_object()`, its row locked `FOR UPDATE` by that read when inside a write, and
+        handed over to the service's lock of it (core.locking.lock_on_read): one read, not two."""
+        return lock_on_read(self.get_object)
+
     def write_in_transaction(self, handler, keyed, request, *args, **kwargs):
-        with transaction.atomic():
-            bound_write_transaction()
+        with api_write_transaction():
             if keyed is None:
                 return checked(handler, request, *args, **kwargs)
             row, claimed = idempotency.claim(keyed)

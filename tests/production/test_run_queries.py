@@ -22,23 +22,24 @@ FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 # detail: membership, run, items, materials.
 DETAIL_QUERIES = 4 + row_security_statements()
 # complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
-# savepoint, lock spools, insert ledger rows, update spools, release; update items, update
-# materials, update run, insert the history row, release; the detail response (run, items,
-# materials); on PostgreSQL the lock wait is bounded before each of the two locks.
+# lock spools, insert ledger rows, update spools; update items, update materials, update run,
+# insert the history row, release; the detail response (run, items, materials).
 # (18 before the run history: its row is one insert in the same transaction.)
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
-# test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
+# test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start, the
+# only one: the write's locks need no bound of their own, and the ledger step inside the write
+# is no savepoint (core.locking.api_write_transaction; before, 2 more bounds and a savepoint).
 # On PostgreSQL, the request's row-security transaction and each write's deferred constraint check.
-COMPLETE_QUERIES = 19 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+COMPLETE_QUERIES = 17 + 2 + lock_wait_bounds(1) + row_security_statements() + deferred_constraint_checks()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
-# reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
-# spools, insert reversals, update spools, release; update run, insert the history row, release;
-# the detail response (3); the two lock wait bounds; the write's transaction (2) and its lock
-# wait bound, as above. (15 before the run history's insert.)
-REOPEN_QUERIES = 16 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+# reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; lock spools,
+# insert reversals, update spools; update run, insert the history row, release; the detail
+# response (3); the write's transaction (2) and its lock wait bound, as above. (15 before the
+# run history's insert.)
+REOPEN_QUERIES = 14 + 2 + lock_wait_bounds(1) + row_security_statements() + deferred_constraint_checks()
 
 
 def count_queries(call):
