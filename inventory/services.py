@@ -100,8 +100,17 @@ def record_movements(*, movements, user, occurred_at=None, below_zero_error=Insu
                     reversal_of_id=movement.reversal_of_id,
                 )
             )
-        InventoryTransaction.objects.bulk_create(rows)
-        Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
+        if len(rows) == 1:
+            # One movement (`adjust/`, a purchase): a plain INSERT and UPDATE build in a third of
+            # the CPU of the bulk forms (whose UPDATE is a CASE per column), same two statements.
+            (row,) = rows
+            row.save(force_insert=True)
+            Spool.objects.filter(pk=row.spool_id).update(
+                current_weight_g=row.weight_after_g, ledger_version=row.sequence, updated_at=occurred_at
+            )
+        else:
+            InventoryTransaction.objects.bulk_create(rows)
+            Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
     return rows
 
 
