@@ -55,16 +55,32 @@ def bound_lock_wait():
 
 
 def bound_write_transaction():
-    """Bound this transaction's lock waits and each of its statements (PostgreSQL, `SET LOCAL`).
+    """Start a write on PostgreSQL: bound its lock waits and statements, check its constraints at once.
 
-    The lock bound (settings.LOCK_TIMEOUT_MS) turns a wait for another request's row into
-    a 409 `busy`; the statement bound (settings.STATEMENT_TIMEOUT_MS) ends a statement of a
-    database that stopped answering (a stuck backend, storage that hangs), which becomes a
-    503 `database_unavailable` (SQLSTATE 57014, core.database) instead of a request that
-    never returns. The statement bound is the larger one, so a lock wait still runs out as
-    `busy` first. One statement for both: an API write pays a single round trip for them.
+    One round trip for three settings, all ending with the transaction:
+    - the lock bound (`SET LOCAL lock_timeout`, settings.LOCK_TIMEOUT_MS) turns a wait for
+      another request's row into a 409 `busy`;
+    - the statement bound (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS) ends
+      a statement of a database that stopped answering (a stuck backend, storage that hangs),
+      which becomes a 503 `database_unavailable` (SQLSTATE 57014, core.database) instead of a
+      request that never returns. It is the larger one, so a lock wait runs out as `busy` first;
+    - `SET CONSTRAINTS ALL IMMEDIATE`: the foreign keys are `DEFERRABLE INITIALLY DEFERRED`, which
+      PostgreSQL would check (and wait for a referenced row another transaction holds) at the
+      COMMIT of the request's transaction, after the response is rendered
+      (tenants/row_security.py); checked by each statement of the write instead, a refusal or
+      a lock wait is the view's error, rolls the write back and maps to its answer.
+    The values are integers from the settings, written into the SQL: a statement with
+    parameters could not carry the `SET CONSTRAINTS` in the same round trip.
     """
-    _set_local(lock_timeout=settings.LOCK_TIMEOUT_MS, statement_timeout=settings.STATEMENT_TIMEOUT_MS)
+    if connection.vendor != "postgresql":
+        return
+    lock_ms, statement_ms = int(settings.LOCK_TIMEOUT_MS), int(settings.STATEMENT_TIMEOUT_MS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET CONSTRAINTS ALL IMMEDIATE; "
+            f"SELECT set_config('lock_timeout', '{lock_ms}ms', true), "
+            f"set_config('statement_timeout', '{statement_ms}ms', true)"
+        )
 
 
 @contextmanager

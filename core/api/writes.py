@@ -10,13 +10,14 @@ and checked permissions, in one `transaction.atomic()` that:
    `FOR UPDATE` runs out into a 409 `busy` instead of hanging, and each of its
    statements (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS), so a
    database that stops answering is a 503 `database_unavailable`, not a hung request;
+   and checks its foreign keys by each statement (`SET CONSTRAINTS ALL IMMEDIATE`, the
+   same round trip), so a refusal or a wait for a referenced row is the view's error,
+   not the request transaction's commit's;
 2. claims the request's idempotency key (POST only; see core.idempotency), or answers
    the finished request's stored response with `Idempotent-Replayed: true`;
 3. runs the view, which builds its response from what it wrote, before the commit:
    a failure while building it rolls the change back, so no client is answered an
-   error for a change that was committed; then runs the deferred foreign-key checks
-   (core.database.check_deferred_constraints), so a refusal or a lock wait there is
-   the view's error too;
+   error for a change that was committed;
 4. stores the response in the key row, in the same transaction.
 
 On PostgreSQL this transaction is a savepoint in the request's transaction, which the
@@ -46,7 +47,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core import idempotency
-from core.database import check_deferred_constraints
 from core.errors import DomainError, ErrorCode, InvalidInput
 from core.locking import api_write_transaction, lock_on_read, locking_queryset
 
@@ -113,9 +113,8 @@ class TransactionalWritesMixin:
 
 
 def checked(handler, request, *args, **kwargs):
-    response = handler(request, *args, **kwargs)
-    check_deferred_constraints()
-    return response
+    # Its foreign keys are checked by each statement (core.locking.bound_write_transaction).
+    return handler(request, *args, **kwargs)
 
 
 def raw_body(request):

@@ -7,14 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from production.services import RunChanges, update_run
-from tests.support.queries import deferred_constraint_checks, lock_wait_bounds, row_security_statements
+from tests.support.queries import lock_wait_bounds, row_security_statements
 
 pytestmark = pytest.mark.django_db
 
 # The budgets, so a regression shows as a changed number and not only as a difference.
 # Every request with a tenant also pays for its row-security transaction on PostgreSQL
-# (`row_security_statements`: one `set_config` in production), and every write for its
-# deferred foreign-key checks at its end (`deferred_constraint_checks`).
+# (`row_security_statements`: one `set_config` in production). A write checks its foreign keys
+# by each statement: set with its bounds, in the same round trip (core.locking.bound_write_transaction).
 # list: membership, count, runs, items (with products), materials (with spools and materials).
 LIST_QUERIES = 5 + row_security_statements()
 # The list's `product` and `spool` filters each look their value up once.
@@ -29,8 +29,9 @@ DETAIL_QUERIES = 4 + row_security_statements()
 # test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start, the
 # only one: the write's locks need no bound of their own, and the ledger step inside the write
 # is no savepoint (core.locking.api_write_transaction; before, 2 more bounds and a savepoint).
-# On PostgreSQL, the request's row-security transaction and each write's deferred constraint check.
-COMPLETE_QUERIES = 17 + 2 + lock_wait_bounds(1) + row_security_statements() + deferred_constraint_checks()
+# On PostgreSQL, the request's row-security transaction (no deferred constraint check any more:
+# `SET CONSTRAINTS ALL IMMEDIATE` rides with the bounds).
+COMPLETE_QUERIES = 17 + 2 + lock_wait_bounds(1) + row_security_statements()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
@@ -39,7 +40,7 @@ FAIL_QUERIES = COMPLETE_QUERIES
 # insert reversals, update spools; update run, insert the history row, release; the detail
 # response (3); the write's transaction (2) and its lock wait bound, as above. (15 before the
 # run history's insert.)
-REOPEN_QUERIES = 14 + 2 + lock_wait_bounds(1) + row_security_statements() + deferred_constraint_checks()
+REOPEN_QUERIES = 14 + 2 + lock_wait_bounds(1) + row_security_statements()
 
 
 def count_queries(call):
