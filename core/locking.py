@@ -71,16 +71,37 @@ def bound_write_transaction():
       a lock wait is the view's error, rolls the write back and maps to its answer.
     The values are integers from the settings, written into the SQL: a statement with
     parameters could not carry the `SET CONSTRAINTS` in the same round trip.
+    A request's row-security transaction that starts for a write already ran this SQL in its
+    first round trip (`write_started`, tenants/row_security.py): then it costs nothing here.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or getattr(connection, WRITE_STARTED, False):
         return
-    lock_ms, statement_ms = int(settings.LOCK_TIMEOUT_MS), int(settings.STATEMENT_TIMEOUT_MS)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SET CONSTRAINTS ALL IMMEDIATE; "
-            f"SELECT set_config('lock_timeout', '{lock_ms}ms', true), "
-            f"set_config('statement_timeout', '{statement_ms}ms', true)"
-        )
+        cursor.execute(write_start_sql())
+
+
+WRITE_STARTED = "printfarm_write_started"
+
+
+def write_start_sql():
+    """`bound_write_transaction`'s statements: no parameters, so they may share a round trip."""
+    lock_ms, statement_ms = int(settings.LOCK_TIMEOUT_MS), int(settings.STATEMENT_TIMEOUT_MS)
+    return (
+        "SET CONSTRAINTS ALL IMMEDIATE; "
+        f"SELECT set_config('lock_timeout', '{lock_ms}ms', true), "
+        f"set_config('statement_timeout', '{statement_ms}ms', true)"
+    )
+
+
+@contextmanager
+def write_started(database):
+    """Inside: `database`'s transaction already ran `write_start_sql()`, so a write inside skips it."""
+    previous = getattr(database, WRITE_STARTED, False)
+    setattr(database, WRITE_STARTED, True)
+    try:
+        yield
+    finally:
+        setattr(database, WRITE_STARTED, previous)
 
 
 @contextmanager

@@ -7,17 +7,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.models import Spool
-from tests.support.queries import lock_wait_bounds, row_security_statements
+from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 
 # membership; the write's savepoint and its release (BEGIN/COMMIT in production); the spool,
-# read and locked in one statement; the ledger row; the weight. On PostgreSQL, the write's one
-# start (its lock and statement bounds and `SET CONSTRAINTS ALL IMMEDIATE`) and the request's
-# row-security transaction. (Before: the spool read, then locked by a second read after a
+# read and locked in one statement; the ledger row; the weight. On PostgreSQL, the request's
+# row-security transaction, whose first statement also starts the write (its lock and statement
+# bounds, `SET CONSTRAINTS ALL IMMEDIATE`). (Before: the spool read, then locked by a second read after a
 # savepoint and a second lock bound, then read a third time after the release, and a deferred
-# constraint check at the end: 17 statements under the tests, now 11.)
-ADJUST_QUERIES = 6 + lock_wait_bounds(1) + row_security_statements()
+# constraint check at the end: 17 statements under the tests, now 10.)
+ADJUST_QUERIES = 6 + row_security_statements()
 
 
 def adjust(api, spool, **headers):

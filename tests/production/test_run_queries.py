@@ -7,14 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from production.services import RunChanges, update_run
-from tests.support.queries import lock_wait_bounds, row_security_statements
+from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 
 # The budgets, so a regression shows as a changed number and not only as a difference.
 # Every request with a tenant also pays for its row-security transaction on PostgreSQL
-# (`row_security_statements`: one `set_config` in production). A write checks its foreign keys
-# by each statement: set with its bounds, in the same round trip (core.locking.bound_write_transaction).
+# (`row_security_statements`: one `set_config` in production). For a write that same first
+# round trip also bounds its lock waits and statements and makes its foreign keys checked by
+# each statement (core.locking.write_start_sql): no statement of its own for them any more.
 # list: membership, count, runs, items (with products), materials (with spools and materials).
 LIST_QUERIES = 5 + row_security_statements()
 # The list's `product` and `spool` filters each look their value up once.
@@ -26,21 +27,20 @@ DETAIL_QUERIES = 4 + row_security_statements()
 # insert the history row, release; the detail response (run, items, materials).
 # (18 before the run history: its row is one insert in the same transaction.)
 # Plus the write's own transaction (core.api.writes): a savepoint and its release under the
-# test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start, the
-# only one: the write's locks need no bound of their own, and the ledger step inside the write
-# is no savepoint (core.locking.api_write_transaction; before, 2 more bounds and a savepoint).
-# On PostgreSQL, the request's row-security transaction (no deferred constraint check any more:
-# `SET CONSTRAINTS ALL IMMEDIATE` rides with the bounds).
-COMPLETE_QUERIES = 17 + 2 + lock_wait_bounds(1) + row_security_statements()
+# test's transaction (BEGIN/COMMIT in production). Its bounds ride in the request's first round
+# trip, its locks need no bound of their own, the ledger step inside it is no savepoint and it
+# needs no deferred constraint check at its end (core.locking.api_write_transaction; before,
+# 3 bounds, a savepoint and its release and the check: 6 statements more).
+COMPLETE_QUERIES = 17 + 2 + row_security_statements()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; lock spools,
 # insert reversals, update spools; update run, insert the history row, release; the detail
-# response (3); the write's transaction (2) and its lock wait bound, as above. (15 before the
+# response (3); the write's transaction (2), as above. (15 before the
 # run history's insert.)
-REOPEN_QUERIES = 14 + 2 + lock_wait_bounds(1) + row_security_statements()
+REOPEN_QUERIES = 14 + 2 + row_security_statements()
 
 
 def count_queries(call):
