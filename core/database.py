@@ -1,6 +1,6 @@
 """What a database error means to a client (a lock wait that ran out, a database that is away), and when it happens."""
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 
 # PostgreSQL's SQLSTATEs of a wait for other transactions that gave up: lock_not_available
 # (a `lock_timeout` that ran out), deadlock_detected and serialization_failure. Retrying wins.
@@ -32,18 +32,3 @@ def is_database_unavailable(exc):
     """Any other operational failure of the connection: refused, terminated, gone away, or a
     statement cancelled by its timeout (STATEMENT_TIMEOUT_STATE): a database that stopped answering."""
     return isinstance(exc, (OperationalError, InterfaceError)) and not is_lock_timeout(exc)
-
-
-def check_deferred_constraints():
-    """Run the transaction's deferred constraint checks now, not at its commit (PostgreSQL).
-
-    The foreign keys are `DEFERRABLE INITIALLY DEFERRED`: PostgreSQL checks them (and waits
-    for a referenced row another transaction holds) at COMMIT. A write's transaction is a
-    savepoint inside its request's transaction, which commits after the response is
-    rendered (tenants/row_security.py); checking at the end of the write keeps a refusal
-    or a lock wait inside the view, where it rolls back the write and maps to its error.
-    The rest of the transaction checks its constraints immediately.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

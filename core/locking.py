@@ -1,7 +1,9 @@
 """Row locking shared by the services, with its wait bounded where the lock is taken."""
 
+from contextlib import contextmanager
+
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from core.database import is_lock_timeout
 from core.errors import Conflict, ErrorCode
@@ -11,11 +13,15 @@ class RecordBusy(Conflict):
     default_code = ErrorCode.BUSY
 
 
-def lock_rows(queryset, *, of=()):
+def lock_rows(queryset, *, of=(), pks=None):
     """Lock the rows of `queryset` in primary-key order and return them.
 
     `of` names the tables to lock when the queryset joins others (`select_related`): e.g.
     `("self",)` locks the queryset's own rows and only reads the joined ones.
+
+    `pks`, when the caller knows them (the queryset is `pk__in=pks`): rows the API write's
+    view already read and locked for this write (`lock_on_read`) are handed over without a
+    second read, so an API write locks each row on its first read.
 
     One statement in a fixed order means two transactions that lock overlapping
     sets cannot deadlock. On PostgreSQL the wait is bounded by `SET LOCAL
@@ -25,9 +31,20 @@ def lock_rows(queryset, *, of=()):
     A wait that runs out becomes a 409 `busy` the client can retry; any other
     database error (a lost connection) is left to the exception handler's 503.
     """
+    if pks is not None:
+        held = _handed_over(queryset.model, pks)
+        if held is not None:
+            return held
     bound_lock_wait()
-    try:
+    with busy_on_lock_timeout():
         return list(queryset.select_for_update(of=of).order_by("pk"))
+
+
+@contextmanager
+def busy_on_lock_timeout():
+    """A lock wait that runs out inside becomes a 409 `busy`; other database errors pass (a 503)."""
+    try:
+        yield
     except Exception as exc:
         if is_lock_timeout(exc):
             raise RecordBusy("The record is being changed by another request; try again.") from exc
@@ -35,20 +52,131 @@ def lock_rows(queryset, *, of=()):
 
 
 def bound_lock_wait():
-    _set_local(lock_timeout=settings.LOCK_TIMEOUT_MS)
+    """Bound this transaction's lock waits, unless the API write it belongs to already did."""
+    if _write_state() is None:
+        _set_local(lock_timeout=settings.LOCK_TIMEOUT_MS)
 
 
 def bound_write_transaction():
-    """Bound this transaction's lock waits and each of its statements (PostgreSQL, `SET LOCAL`).
+    """Start a write on PostgreSQL: bound its lock waits and statements, check its constraints at once.
 
-    The lock bound (settings.LOCK_TIMEOUT_MS) turns a wait for another request's row into
-    a 409 `busy`; the statement bound (settings.STATEMENT_TIMEOUT_MS) ends a statement of a
-    database that stopped answering (a stuck backend, storage that hangs), which becomes a
-    503 `database_unavailable` (SQLSTATE 57014, core.database) instead of a request that
-    never returns. The statement bound is the larger one, so a lock wait still runs out as
-    `busy` first. One statement for both: an API write pays a single round trip for them.
+    One round trip for three settings, all ending with the transaction:
+    - the lock bound (`SET LOCAL lock_timeout`, settings.LOCK_TIMEOUT_MS) turns a wait for
+      another request's row into a 409 `busy`;
+    - the statement bound (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS) ends
+      a statement of a database that stopped answering (a stuck backend, storage that hangs),
+      which becomes a 503 `database_unavailable` (SQLSTATE 57014, core.database) instead of a
+      request that never returns. It is the larger one, so a lock wait runs out as `busy` first;
+    - `SET CONSTRAINTS ALL IMMEDIATE`: the foreign keys are `DEFERRABLE INITIALLY DEFERRED`, which
+      PostgreSQL would check (and wait for a referenced row another transaction holds) at the
+      COMMIT of the request's transaction, after the response is rendered
+      (tenants/row_security.py); checked by each statement of the write instead, a refusal or
+      a lock wait is the view's error, rolls the write back and maps to its answer.
+    The values are integers from the settings, written into the SQL: a statement with
+    parameters could not carry the `SET CONSTRAINTS` in the same round trip.
+    A request's row-security transaction that starts for a write already ran this SQL in its
+    first round trip (`write_started`, tenants/row_security.py): then it costs nothing here.
     """
-    _set_local(lock_timeout=settings.LOCK_TIMEOUT_MS, statement_timeout=settings.STATEMENT_TIMEOUT_MS)
+    if connection.vendor != "postgresql" or getattr(connection, WRITE_STARTED, False):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(write_start_sql())
+
+
+WRITE_STARTED = "printfarm_write_started"
+
+
+def write_start_sql():
+    """`bound_write_transaction`'s statements: no parameters, so they may share a round trip."""
+    lock_ms, statement_ms = int(settings.LOCK_TIMEOUT_MS), int(settings.STATEMENT_TIMEOUT_MS)
+    return (
+        "SET CONSTRAINTS ALL IMMEDIATE; "
+        f"SELECT set_config('lock_timeout', '{lock_ms}ms', true), "
+        f"set_config('statement_timeout', '{statement_ms}ms', true)"
+    )
+
+
+@contextmanager
+def write_started(database):
+    """Inside: `database`'s transaction already ran `write_start_sql()`, so a write inside skips it."""
+    previous = getattr(database, WRITE_STARTED, False)
+    setattr(database, WRITE_STARTED, True)
+    try:
+        yield
+    finally:
+        setattr(database, WRITE_STARTED, previous)
+
+
+@contextmanager
+def api_write_transaction():
+    """The transaction of one API write (core.api.writes), bounded once for all its locks.
+
+    Inside it:
+    - `bound_lock_wait` costs nothing: the `SET LOCAL` at its start covers the rest of the
+      transaction, every savepoint inside included (a savepoint's rollback undoes only the
+      settings made after it);
+    - `write_step` blocks are no savepoints: any error inside ends the whole write (the view
+      catches none; a keyed request's handler has its own savepoint), so rolling back to a
+      savepoint of the step would never be used;
+    - a row the view reads with `lock_on_read` is handed to the service's first `lock_rows`
+      of it instead of being read again.
+    """
+    with transaction.atomic():
+        bound_write_transaction()
+        previous = _write_state()
+        connection.printfarm_api_write = {"held": {}}
+        try:
+            yield
+        finally:
+            connection.printfarm_api_write = previous
+
+
+def write_step():
+    """The atomic block of a service step: a savepoint, except inside an API write (see above)."""
+    return transaction.atomic(savepoint=_write_state() is None)
+
+
+def lock_on_read(read):
+    """`read()` (a queryset read of one row, e.g. a view's `get_object`) under `FOR UPDATE`,
+    inside an API write: the row is locked by the read that finds it, and handed over to the
+    service's `lock_rows` of it. Only for a row the service locks first and alone, so the
+    order of locks stays the services' (primary key) order. Outside an API write, `read()`.
+    """
+    state = _write_state()
+    if state is None:
+        return read()
+    state["reading"] = True
+    try:
+        with busy_on_lock_timeout():
+            instance = read()
+    finally:
+        state["reading"] = False
+    state["held"][(instance._meta.label, instance.pk)] = instance
+    return instance
+
+
+def locking_queryset(queryset):
+    """`queryset` with `FOR UPDATE OF` its own table when `lock_on_read` is reading (else unchanged)."""
+    state = _write_state()
+    if state is None or not state.get("reading"):
+        return queryset
+    return queryset.select_for_update(of=("self",))
+
+
+def _handed_over(model, pks):
+    state = _write_state()
+    if state is None or not pks:
+        return None
+    held = state["held"]
+    keys = [(model._meta.label, pk) for pk in pks]
+    if not all(key in held for key in keys):
+        return None
+    # Once: a later lock in the same write reads the rows again, as they are then.
+    return sorted((held.pop(key) for key in keys), key=lambda instance: instance.pk)
+
+
+def _write_state():
+    return getattr(connection, "printfarm_api_write", None)
 
 
 def _set_local(**milliseconds):

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from core.locking import lock_rows
+from core.locking import lock_rows, write_step
 from events.services import NewEvent, record_events
 from inventory.models import (
     ADJUSTMENT_TYPES,
@@ -65,7 +65,7 @@ def lock_spools(ids, *, with_material=False):
     queryset = Spool.objects.filter(pk__in=ids)
     if with_material:
         queryset = queryset.with_material()
-    spools = {spool.pk: spool for spool in lock_rows(queryset, of=("self",) if with_material else ())}
+    spools = {spool.pk: spool for spool in lock_rows(queryset, of=("self",) if with_material else (), pks=ids)}
     if len(spools) < len(ids):
         raise NotFound("The spool was deleted by another request.")
     return spools
@@ -109,7 +109,7 @@ def record_movements(
     recorded here.
     """
     occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
+    with write_step():
         spools = lock_spools({m.spool_id for m in movements}, with_material=True)
         weights_before = {spool_id: spool.current_weight_g for spool_id, spool in spools.items()}
         rows = []
@@ -153,8 +153,17 @@ def record_movements(
                     excess_g=movement.excess_g,
                 )
             )
-        InventoryTransaction.objects.bulk_create(rows)
-        Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
+        if len(rows) == 1:
+            # One movement (`adjust/`, a purchase): a plain INSERT and UPDATE build in a third of
+            # the CPU of the bulk forms (whose UPDATE is a CASE per column), same two statements.
+            (row,) = rows
+            row.save(force_insert=True)
+            Spool.objects.filter(pk=row.spool_id).update(
+                current_weight_g=row.weight_after_g, ledger_version=row.sequence, updated_at=occurred_at
+            )
+        else:
+            InventoryTransaction.objects.bulk_create(rows)
+            Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
         new_events = [
             event
             for spool_id, spool in sorted(spools.items(), key=lambda pair: str(pair[0]))

@@ -173,7 +173,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def adjust(self, request, pk=None):
         """Correct a spool's weight: writes one `adjustment`, `count` or `waste` ledger row."""
-        spool = self.get_object()
+        spool = self.get_locked_object()
         adjustment = SpoolAdjustmentSerializer(data=request.data)
         adjustment.is_valid(raise_exception=True)
         services.adjust_spool(

@@ -23,9 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core import idempotency
 from core.api.writes import RETRYABLE_CODES
-from core.database import check_deferred_constraints
 from core.errors import DomainError
-from core.locking import bound_write_transaction
+from core.locking import api_write_transaction
 from inventory.models import Material, Spool
 from spoolman import services, shapes
 from tenants.row_security import tenant_row_security
@@ -121,8 +120,8 @@ def write_in_transaction(view, request, **kwargs):
             path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
             body_sha256=idempotency.body_digest(request.body),
         )
-    with transaction.atomic():
-        bound_write_transaction()
+    # Bounded once for all its locks, its constraints checked by each statement (core.locking).
+    with api_write_transaction():
         if keyed is not None:
             row, claimed = idempotency.claim(keyed)
             if not claimed:
@@ -132,7 +131,6 @@ def write_in_transaction(view, request, **kwargs):
         try:
             with transaction.atomic():
                 response = view(request, **kwargs)
-                check_deferred_constraints()
         except SpoolmanError as exc:
             response = error(exc.status, exc.message)
         except DomainError as exc:

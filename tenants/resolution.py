@@ -43,6 +43,7 @@ from knox.settings import knox_settings
 from rest_framework.authentication import SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import APIException
 
+from core.api.writes import WRITE_METHODS
 from core.errors import ErrorCode
 from core.routers import business_read_alias
 from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
@@ -207,7 +208,8 @@ def enter_tenant(request, tenant):
     stack = request_scope_stack(request)
     stack.enter_context(tenant_scope(tenant))
     # On the database the request's tenant-owned reads go to: the replica for a GET when there is one.
-    stack.enter_context(tenant_row_security(tenant, using=business_read_alias()))
+    write = request.method in WRITE_METHODS
+    stack.enter_context(tenant_row_security(tenant, using=business_read_alias(), write=write))
     # Times in and out in the tenant's zone (tenants/time_zones.py).
     stack.enter_context(tenant_time_zone(tenant))
 

@@ -24,9 +24,12 @@ SQLite has no row-level security: it keeps the application-level wall only, and 
 no request transaction (its IMMEDIATE transactions would make every read a writer).
 """
 
-from contextlib import contextmanager
+import uuid
+from contextlib import ExitStack, contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+from core.locking import write_start_sql, write_started
 
 # Cluster-wide, like every PostgreSQL role: one role serves every database of the cluster.
 APP_ROLE = "printfarm_app"
@@ -36,6 +39,8 @@ POLICY_NAME = "tenant_isolation"
 TENANT_CONDITION = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
 
 ENTER_SQL = f"SELECT set_config('role', %s, true), set_config('{TENANT_SETTING}', %s, true)"
+# The same without parameters (the role is a constant, the tenant a UUID), to share a round trip.
+ENTER_LITERAL_SQL = f"SELECT set_config('role', '{APP_ROLE}', true), set_config('{TENANT_SETTING}', '{{tenant}}', true)"
 # `role = none` is `RESET ROLE`: back to the connecting user.
 RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{TENANT_SETTING}', '', true)"
 
@@ -45,8 +50,12 @@ def has_row_security(using=DEFAULT_DB_ALIAS):
 
 
 @contextmanager
-def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS):
+def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
     """The queries inside run in one transaction, as `APP_ROLE`, seeing `tenant`'s rows only.
+
+    `write` (a POST, PUT, PATCH or DELETE): the same first round trip also starts the write
+    (core.locking.write_start_sql: its lock and statement bounds, its constraints checked by
+    each statement), which the write's own transaction then skips: one round trip less.
 
     On PostgreSQL only; elsewhere it does nothing. Nested in an outer transaction (the test
     suite's), the block is a savepoint whose end resets the role and the setting, so the
@@ -58,9 +67,14 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS):
         return
     connection = connections[using]
     nested = connection.in_atomic_block
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using), ExitStack() as started:
         with connection.cursor() as cursor:
-            cursor.execute(ENTER_SQL, [APP_ROLE, str(tenant.pk)])
+            if write:
+                enter = ENTER_LITERAL_SQL.format(tenant=uuid.UUID(str(tenant.pk)))
+                cursor.execute(f"{enter}; {write_start_sql()}")
+                started.enter_context(write_started(connection))
+            else:
+                cursor.execute(ENTER_SQL, [APP_ROLE, str(tenant.pk)])
         yield
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:

@@ -5,17 +5,19 @@ POST, PUT, PATCH or DELETE, once DRF has authenticated the user, resolved the te
 and checked permissions, in one `transaction.atomic()` that:
 
 1. bounds its lock waits (`SET LOCAL lock_timeout`, settings.LOCK_TIMEOUT_MS) before
-   any write, so a foreign-key check waiting on a row another transaction holds
+   any write, once for every lock the write takes (core.locking.api_write_transaction),
+   so a foreign-key check waiting on a row another transaction holds
    `FOR UPDATE` runs out into a 409 `busy` instead of hanging, and each of its
    statements (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS), so a
    database that stops answering is a 503 `database_unavailable`, not a hung request;
+   and checks its foreign keys by each statement (`SET CONSTRAINTS ALL IMMEDIATE`, the
+   same round trip), so a refusal or a wait for a referenced row is the view's error,
+   not the request transaction's commit's;
 2. claims the request's idempotency key (POST only; see core.idempotency), or answers
    the finished request's stored response with `Idempotent-Replayed: true`;
 3. runs the view, which builds its response from what it wrote, before the commit:
    a failure while building it rolls the change back, so no client is answered an
-   error for a change that was committed; then runs the deferred foreign-key checks
-   (core.database.check_deferred_constraints), so a refusal or a lock wait there is
-   the view's error too;
+   error for a change that was committed;
 4. stores the response in the key row, in the same transaction.
 
 On PostgreSQL this transaction is a savepoint in the request's transaction, which the
@@ -45,9 +47,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core import idempotency
-from core.database import check_deferred_constraints
 from core.errors import DomainError, ErrorCode, InvalidInput
-from core.locking import bound_write_transaction
+from core.locking import api_write_transaction, lock_on_read, locking_queryset
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Domain errors a retry can get past: answering them again from the key would be wrong.
@@ -81,9 +82,16 @@ class TransactionalWritesMixin:
         # instance the same way (`as_view` sets `self.post = self.create`).
         setattr(self, name, functools.partial(self.write_in_transaction, handler, keyed))
 
+    def filter_queryset(self, queryset):
+        return locking_queryset(super().filter_queryset(queryset))
+
+    def get_locked_object(self):
+        """`get_object()`, its row locked `FOR UPDATE` by that read when inside a write, and
+        handed over to the service's lock of it (core.locking.lock_on_read): one read, not two."""
+        return lock_on_read(self.get_object)
+
     def write_in_transaction(self, handler, keyed, request, *args, **kwargs):
-        with transaction.atomic():
-            bound_write_transaction()
+        with api_write_transaction():
             if keyed is None:
                 return checked(handler, request, *args, **kwargs)
             row, claimed = idempotency.claim(keyed)
@@ -106,9 +114,8 @@ class TransactionalWritesMixin:
 
 
 def checked(handler, request, *args, **kwargs):
-    response = handler(request, *args, **kwargs)
-    check_deferred_constraints()
-    return response
+    # Its foreign keys are checked by each statement (core.locking.bound_write_transaction).
+    return handler(request, *args, **kwargs)
 
 
 def raw_body(request):

@@ -107,7 +107,7 @@ def test_a_lost_connection_while_locking_is_a_503_not_busy(manager_api, tenant, 
     spool = make_spool(tenant)
     lost = driver_error(OperationalError, psycopg.errors.AdminShutdown(), "terminating connection")
 
-    with mock.patch("core.locking.bound_lock_wait", side_effect=lost):
+    with mock.patch("django.db.models.query.QuerySet.select_for_update", side_effect=lost):
         response = manager_api.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "waste", "delta_g": "-1"})
 
     assert response.status_code == 503

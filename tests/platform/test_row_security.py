@@ -333,7 +333,7 @@ def test_without_either_wall_the_same_requests_leak(
     api, tenant, other_tenant, spools_with_a_material_each, spools_without_the_application_wall, monkeypatch
 ):
     """The control: the patches above do remove the application's wall; row security is what held."""
-    monkeypatch.setattr("tenants.resolution.tenant_row_security", lambda tenant, using=None: nullcontext())
+    monkeypatch.setattr("tenants.resolution.tenant_row_security", lambda tenant, using=None, write=False: nullcontext())
     theirs = spools_with_a_material_each[other_tenant.pk]
 
     listed = api.get("/api/v1/spools/")
@@ -414,8 +414,8 @@ def closing_with(error):
     """The request's row security, raising `error` as it closes (after the response is rendered)."""
 
     @contextmanager
-    def failing(tenant, using="default"):
-        with tenant_row_security(tenant, using=using):
+    def failing(tenant, using="default", write=False):
+        with tenant_row_security(tenant, using=using, write=write):
             yield
             raise error
 

@@ -7,33 +7,32 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from production.services import RunChanges, update_run
-from tests.support.queries import deferred_constraint_checks, lock_wait_bounds, row_security_statements
+from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 
 # The budgets, so a regression shows as a changed number and not only as a difference.
 # Every request with a tenant also pays for its row-security transaction on PostgreSQL
-# (`row_security_statements`: one `set_config` in production), and every write for its
-# deferred foreign-key checks at its end (`deferred_constraint_checks`).
+# (`row_security_statements`: one `set_config` in production). For a write that same first
+# round trip also bounds its lock waits and statements and makes its foreign keys checked by
+# each statement (core.locking.write_start_sql): no statement of its own for them any more.
 # list: membership, count, runs, items (with products), materials (with spools and materials).
 LIST_QUERIES = 5 + row_security_statements()
 # The list's `product` and `spool` filters each look their value up once.
 FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 # detail: membership, run, items, materials.
 DETAIL_QUERIES = 4 + row_security_statements()
-# complete: membership; get_object (the run alone); savepoint, lock run, items, materials;
-# savepoint, lock spools, insert ledger rows, update spools, release; update items, update
-# materials, update run, insert the history row, release; on PostgreSQL the lock wait is bounded
-# before each of the two locks. (The detail response read the run, its items and materials again
-# (3) until the events: it is now the run's event payload, built from the rows already loaded.)
-# (18 before the run history: its row is one insert in the same transaction.) Then the
-# events (events.services): one insert for the spools' `spool.updated` rows and the run's
-# `run.completed`, its payload built from the rows already loaded, which is also the response.
-# Plus the write's own transaction (core.api.writes): a savepoint and its release under the
-# test's transaction (BEGIN/COMMIT in production), and its lock wait bound at its start.
-# On PostgreSQL, the request's row-security transaction and each write's deferred constraint check.
-# Plus one: the grams the run's printer already reported (`printer_use` rows), so none is charged twice.
-COMPLETE_QUERIES = 18 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+# complete (16): get_object (the run alone); savepoint, lock run, items, materials; the grams the
+# run's printer already reported (`printer_use` rows, so none is charged twice); lock spools,
+# insert ledger rows, update spools (no savepoint of their own inside an API write:
+# core.locking.write_step); update items, update materials, update run, insert the history row;
+# one insert for the events (the spools' `spool.updated` and the run's `run.completed`, whose
+# payload, built from the rows already loaded, is also the response: the run is not read again);
+# release. Plus the write's own transaction (core.api.writes): a savepoint and its release under
+# the test's transaction (BEGIN/COMMIT in production). On PostgreSQL, the request's row-security
+# statements: the write's bounds ride in the request's first round trip, cover every lock, and
+# check each statement's constraints at once (core.locking.api_write_transaction).
+COMPLETE_QUERIES = 16 + 2 + row_security_statements()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
@@ -44,7 +43,7 @@ FAIL_QUERIES = COMPLETE_QUERIES
 # before the run history's insert.) Then the events: the run's items and materials for the
 # payload of `run.reopened` (2), and one insert for it and the spools' `spool.updated` rows; the
 # payload is the response, which no longer reads the run, its items and materials again (3).
-REOPEN_QUERIES = 16 + 2 + lock_wait_bounds(2 + 1) + row_security_statements() + deferred_constraint_checks()
+REOPEN_QUERIES = 14 + 2 + row_security_statements()
 
 
 def count_queries(call):

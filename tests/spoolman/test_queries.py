@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.support.queries import deferred_constraint_checks, lock_wait_bounds, row_security_statements
+from tests.support.queries import lock_wait_bounds, row_security_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -14,11 +14,11 @@ pytestmark = pytest.mark.django_db
 SPOOL_LIST_QUERIES = 4 + row_security_statements()
 # The key; the spool; the handler's savepoint (the answer a key stores) and the service's (4 with their
 # releases); the printer's in-progress run using the spool; lock the spool; store the use carried below
-# a cent (`unbooked_use_g`); the ledger writer's savepoint
-# and release, its lock (with the material, for the events' payload), insert the row, update the spool;
-# insert the events; the answer: the spool, the vendors (17). Plus the write's transaction (savepoint, release) and its
-# bounds, a lock wait bound per lock, the row-security statements and the deferred checks (PostgreSQL).
-USE_QUERIES = 17 + 2 + lock_wait_bounds(1 + 2) + row_security_statements() + deferred_constraint_checks()
+# a cent (`unbooked_use_g`); the ledger writer's lock (with the material, for the events' payload; no
+# savepoint inside an API write, core.locking.write_step), insert the row, update the spool; insert the
+# events; the answer: the spool, the vendors (15). Plus the write's transaction (savepoint, release), its
+# one round trip of bounds (which cover every lock) and the row-security statements (PostgreSQL).
+USE_QUERIES = 15 + 2 + lock_wait_bounds(1) + row_security_statements()
 
 
 def count(call):

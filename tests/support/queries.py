@@ -17,8 +17,3 @@ def row_security_statements():
     at its end, release (tenants/row_security.py).
     """
     return 4 if connection.vendor == "postgresql" else 0
-
-
-def deferred_constraint_checks():
-    """A write's `SET CONSTRAINTS ALL IMMEDIATE` at its end (PostgreSQL only: core.database)."""
-    return 1 if connection.vendor == "postgresql" else 0
