@@ -93,6 +93,39 @@ def record_events(*, tenant, actor, events: Sequence[NewEvent], actor_label: str
     )
 
 
+def create_recorded(instance, *, user, event_type: str, represent):
+    """Insert `instance` (a catalog row: a material, a product) and record `event_type` with
+    `represent(instance)`, its API representation, in one transaction."""
+    with transaction.atomic(savepoint=False):
+        instance.save(force_insert=True)
+        _record_change(instance, user, event_type, represent(instance))
+    return instance
+
+
+def update_recorded(instance, *, user, event_type: str, represent, fields: dict[str, Any]):
+    """Set `fields` on `instance`, save only them, and record `event_type`, in one transaction."""
+    with transaction.atomic(savepoint=False):
+        for name, value in fields.items():
+            setattr(instance, name, value)
+        instance.save(update_fields=[*fields, "updated_at"])
+        _record_change(instance, user, event_type, represent(instance))
+    return instance
+
+
+def delete_recorded(instance, *, user, event_type: str, represent) -> None:
+    """Delete `instance` and record `event_type` with what it was, in one transaction (a row
+    others protect raises Django's ProtectedError: the API's 409 `protected`)."""
+    with transaction.atomic(savepoint=False):
+        payload, pk = represent(instance), instance.pk
+        instance.delete()
+        instance.pk = pk
+        _record_change(instance, user, event_type, payload)
+
+
+def _record_change(instance, user, event_type, payload):
+    record_events(tenant=instance.tenant_id, actor=user, events=[NewEvent(event_type, instance.pk, payload)])
+
+
 class _DispatchAfterCommit:
     """The on-commit callback that hands a tenant's new events to the worker; equal per tenant,
     so a transaction that records several batches registers it once."""

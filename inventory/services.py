@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows, write_step
-from events.services import NewEvent, record_events
+from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
 from inventory.models import (
     ADJUSTMENT_TYPES,
     DEFAULT_LOW_STOCK_PERCENT,
@@ -384,34 +384,23 @@ class MaterialFieldChanges:
     low_stock_threshold_g: Decimal | Unset | None = UNSET
 
 
-def _material_event(material, event_type, user, payload=None):
-    payload = MaterialSerializer(material).data if payload is None else payload
-    record_events(tenant=material.tenant_id, actor=user, events=[NewEvent(event_type, material.pk, payload)])
+def _represent_material(material):
+    return MaterialSerializer(material).data
 
 
 def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material:
     """A new material; event `material.created`."""
-    with transaction.atomic(savepoint=False):
-        material = Material.objects.create(tenant=tenant, **vars(fields))
-        _material_event(material, "material.created", user)
-    return material
+    material = Material(tenant=tenant, **vars(fields))
+    return create_recorded(material, user=user, event_type="material.created", represent=_represent_material)
 
 
 def update_material(*, material: Material, user, changes: MaterialFieldChanges) -> Material:
     """Change a material's fields; event `material.updated`."""
-    fields = sent(changes)
-    with transaction.atomic(savepoint=False):
-        for name, value in fields.items():
-            setattr(material, name, value)
-        material.save(update_fields=[*fields, "updated_at"])
-        _material_event(material, "material.updated", user)
-    return material
+    return update_recorded(
+        material, user=user, event_type="material.updated", represent=_represent_material, fields=sent(changes)
+    )
 
 
 def delete_material(*, material: Material, user) -> None:
     """Delete a material no spool uses (else Django's ProtectedError: a 409 `protected`); event `material.deleted`."""
-    with transaction.atomic(savepoint=False):
-        payload, material_id = MaterialSerializer(material).data, material.pk
-        material.delete()
-        material.pk = material_id
-        _material_event(material, "material.deleted", user, payload)
+    delete_recorded(material, user=user, event_type="material.deleted", represent=_represent_material)

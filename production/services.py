@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
-from events.services import NewEvent, record_events
+from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import InsufficientStock, Movement, lock_spools, record_movements
 from production.models import (
@@ -1040,34 +1040,23 @@ class ProductChanges:
     is_active: bool | Unset = UNSET
 
 
-def _product_event(product, event_type, user, payload=None):
-    payload = ProductSerializer(product).data if payload is None else payload
-    record_events(tenant=product.tenant_id, actor=user, events=[NewEvent(event_type, product.pk, payload)])
+def _represent_product(product):
+    return ProductSerializer(product).data
 
 
 def create_product(*, tenant: Tenant, user, fields: ProductFields) -> Product:
     """A new product; event `product.created`."""
-    with transaction.atomic(savepoint=False):
-        product = Product.objects.create(tenant=tenant, **vars(fields))
-        _product_event(product, "product.created", user)
-    return product
+    product = Product(tenant=tenant, **vars(fields))
+    return create_recorded(product, user=user, event_type="product.created", represent=_represent_product)
 
 
 def update_product(*, product: Product, user, changes: ProductChanges) -> Product:
     """Change a product's fields; event `product.updated`."""
-    fields = sent(changes)
-    with transaction.atomic(savepoint=False):
-        for name, value in fields.items():
-            setattr(product, name, value)
-        product.save(update_fields=[*fields, "updated_at"])
-        _product_event(product, "product.updated", user)
-    return product
+    return update_recorded(
+        product, user=user, event_type="product.updated", represent=_represent_product, fields=sent(changes)
+    )
 
 
 def delete_product(*, product: Product, user) -> None:
     """Delete a product no run uses (else Django's ProtectedError: a 409 `protected`); event `product.deleted`."""
-    with transaction.atomic(savepoint=False):
-        payload, product_id = ProductSerializer(product).data, product.pk
-        product.delete()
-        product.pk = product_id
-        _product_event(product, "product.deleted", user, payload)
+    delete_recorded(product, user=user, event_type="product.deleted", represent=_represent_product)
