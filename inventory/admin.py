@@ -12,7 +12,7 @@ from core.charts import Series, line_chart, safe_colour
 from inventory import labels, selectors, services
 from inventory.models import InventoryTransaction, Material, Spool, TransactionType
 from inventory.resources import LedgerResource, MaterialResource, SpoolResource
-from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
+from tenants.admin import CatalogServiceAdmin, ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 PROGRESS_SCRIPT = "core/import-progress.js"
 
@@ -50,12 +50,22 @@ class ImportWithProgressMixin(ImportExportMixin, ExportActionMixin):
 
 
 @admin.register(Material)
-class MaterialAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
+class MaterialAdmin(CatalogServiceAdmin, ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [MaterialResource]
+    fields_class, changes_class = services.MaterialFields, services.MaterialFieldChanges
     list_display = ["name", "number", "brand", "kind", "colour", "low_stock_threshold", "tenant"]
     list_filter = ["tenant", "kind", "brand"]
     search_fields = ["name", "brand", "color_name", "=number"]
     readonly_fields = ["number"]
+
+    def create(self, tenant, user, fields):
+        return services.create_material(tenant=tenant, user=user, fields=fields)
+
+    def update(self, material, user, changes):
+        services.update_material(material=material, user=user, changes=changes)
+
+    def delete(self, material, user):
+        services.delete_material(material=material, user=user)
 
     @admin.display(description="Colour", ordering="color_name")
     def colour(self, material):

@@ -21,15 +21,25 @@ from production.models import (
 )
 from production.resources import PrinterResource, ProductResource, RunResource
 from production.status_codes import TRANSITIONS, RunAction
-from tenants.admin import ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
+from tenants.admin import CatalogServiceAdmin, ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
 
 @admin.register(Product)
-class ProductAdmin(ExportActionMixin, TenantOwnedAdmin):
+class ProductAdmin(CatalogServiceAdmin, ExportActionMixin, TenantOwnedAdmin):
     resource_classes = [ProductResource]
     list_display = ["sku", "name", "unit_weight_g", "material_kind", "is_active", "tenant"]
     list_filter = ["tenant", "is_active", "material_kind"]
     search_fields = ["sku", "name"]
+    fields_class, changes_class = services.ProductFields, services.ProductChanges
+
+    def create(self, tenant, user, fields):
+        return services.create_product(tenant=tenant, user=user, fields=fields)
+
+    def update(self, product, user, changes):
+        services.update_product(product=product, user=user, changes=changes)
+
+    def delete(self, product, user):
+        services.delete_product(product=product, user=user)
 
 
 @admin.register(Printer)

@@ -1,3 +1,4 @@
+import dataclasses
 import uuid
 
 from django.contrib import admin
@@ -140,3 +141,34 @@ class AuthTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return obj is None and super().has_view_permission(request)
+
+
+class CatalogServiceAdmin:
+    """Saves and deletes of a catalog row (a material, a product) through its services, so the
+    admin's changes record their events like the API's.
+
+    A subclass names its services as `create(tenant, user, fields)`, `update(obj, user,
+    changes)` and `delete(obj, user)`, and the dataclasses they take (`fields_class`,
+    `changes_class`).
+    """
+
+    fields_class = changes_class = None
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            sent = set(form.changed_data) & {field.name for field in dataclasses.fields(self.changes_class)}
+            self.update(obj, request.user, self.changes_class(**{name: form.cleaned_data[name] for name in sent}))
+            return
+        names = {field.name for field in dataclasses.fields(self.fields_class)}
+        data = {name: value for name, value in form.cleaned_data.items() if name in names}
+        created = self.create(obj.tenant, request.user, self.fields_class(**data))
+        # The admin goes on with `obj` (its log entry, its redirect): it becomes the stored row.
+        obj.__dict__.update({key: value for key, value in created.__dict__.items() if key != "_state"})
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def delete_model(self, request, obj):
+        self.delete(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete(obj, request.user)
