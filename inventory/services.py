@@ -394,11 +394,29 @@ def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material
     return create_recorded(material, user=user, event_type="material.created", represent=_represent_material)
 
 
+# A material's fields that move its spools' low-stock line.
+THRESHOLD_FIELDS = frozenset({"low_stock_threshold_percent", "low_stock_threshold_g"})
+
+
 def update_material(*, material: Material, user, changes: MaterialFieldChanges) -> Material:
-    """Change a material's fields; event `material.updated`."""
-    return update_recorded(
-        material, user=user, event_type="material.updated", represent=_represent_material, fields=sent(changes)
-    )
+    """Change a material's fields; event `material.updated`, and `spool.low_stock` for each of its
+    spools that a new threshold puts below the line (as a weight crossing it does)."""
+    fields = sent(changes)
+    if not THRESHOLD_FIELDS & fields.keys():
+        return update_recorded(
+            material, user=user, event_type="material.updated", represent=_represent_material, fields=fields
+        )
+    with transaction.atomic(savepoint=False):
+        spools = Spool.objects.filter(material=material)
+        low_before = set(spools.low_stock().values_list("pk", flat=True))
+        update_recorded(
+            material, user=user, event_type="material.updated", represent=_represent_material, fields=fields
+        )
+        newly_low = spools.low_stock().exclude(pk__in=low_before).select_related("material").order_by("pk")
+        events = [NewEvent("spool.low_stock", spool.pk, spool_payload(spool)) for spool in newly_low]
+        if events:
+            record_events(tenant=material.tenant_id, actor=user, events=events)
+    return material
 
 
 def delete_material(*, material: Material, user) -> None:

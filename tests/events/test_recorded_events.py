@@ -84,6 +84,37 @@ def test_a_grams_threshold_wins_for_low_stock(manager_api, tenant, make_spool, m
     assert types_of(spool.pk)[-2:] == ["spool.adjusted", "spool.low_stock"]
 
 
+def test_a_raised_threshold_records_spool_low_stock_for_the_spools_it_puts_below(
+    manager_api, tenant, make_spool, make_material
+):
+    material = make_material(tenant, low_stock_threshold_percent=Decimal("20"))
+    at_half = make_spool(tenant, material, code="HALF")
+    already_low = make_spool(tenant, material, code="LOW")
+    full = make_spool(tenant, material, code="FULL")
+    for spool, grams in ((at_half, "500.00"), (already_low, "100.00")):
+        manager_api.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "count", "new_weight_g": grams})
+    Event.objects.all().delete()
+
+    response = manager_api.patch(f"/api/v1/materials/{material.pk}/", {"low_stock_threshold_percent": "60"})
+
+    assert response.status_code == 200, response.content
+    assert [(event.type, event.resource_id) for event in events_of()] == [
+        ("material.updated", material.pk),
+        ("spool.low_stock", at_half.pk),
+    ]
+    assert events_of()[1].payload["current_weight_g"] == "500.00"
+    assert full.pk not in {event.resource_id for event in events_of()}
+
+
+def test_a_material_change_that_keeps_the_threshold_records_only_material_updated(manager_api, tenant, make_material):
+    material = make_material(tenant)
+    Event.objects.all().delete()
+
+    manager_api.patch(f"/api/v1/materials/{material.pk}/", {"name": "Renamed"})
+
+    assert types_of() == ["material.updated"]
+
+
 def test_reaching_zero_records_spool_empty(manager_api, tenant, make_spool):
     spool = make_spool(tenant)
 
