@@ -48,6 +48,13 @@ def feed(*, tenant, after=None, types=(), limit=100):
     return list(events.order_by("xact_id", "id")[:limit])
 
 
+def last_served(*, tenant):
+    """The id of the last event `feed` would serve `tenant` now (None: none yet): a new reader's
+    cursor, after which it sees every later change, a late commit included."""
+    events = _after(Event.objects.for_tenant(tenant).select_related(None), None)
+    return events.order_by("-xact_id", "-id").values_list("id", flat=True).first()
+
+
 def _after(events, after):
     if connection.vendor == "postgresql":
         events = events.extra(where=[FINISHED])

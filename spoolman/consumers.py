@@ -6,9 +6,10 @@ of a spool of its tenant (or of that one spool), like Spoolman's own.
 
 Changes come from the events outbox (events.models.Event), which every process writes in the
 transaction of the change: each connection polls its tenant's new spool events every
-`SPOOLMAN_WS_POLL_SECONDS` (0.5 s) from an id cursor, so a change made by any worker or
-process reaches every connected client in well under 2 s, with no Redis or channel layer.
-The cost is one indexed query per connection and interval.
+`SPOOLMAN_WS_POLL_SECONDS` (0.5 s) through the events feed (`events.selectors.feed`: commit
+order from a cursor, so a change whose transaction commits late is not skipped), so a change
+made by any worker or process reaches every connected client in well under 2 s, with no
+Redis or channel layer. The cost is one indexed query per connection and interval.
 """
 
 import asyncio
@@ -18,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from events.models import Event
+from events import selectors
 from inventory.models import Spool
 from spoolman import services, shapes
 from tenants.row_security import tenant_row_security
@@ -28,38 +29,33 @@ MESSAGE_TYPES = {"spool.created": "added", "spool.updated": "updated", "spool.ad
 BATCH = 200
 
 
-def latest_event_id(tenant) -> int:
+def latest_event_id(tenant) -> int | None:
     with tenant_scope(tenant), tenant_row_security(tenant):
-        return Event.objects.filter(tenant=tenant).order_by("-id").values_list("id", flat=True).first() or 0
+        return selectors.last_served(tenant=tenant)
 
 
 def spool_messages(tenant, cursor, spool_number=None):
     """The Spoolman messages of the tenant's spool events after `cursor`, and the new cursor."""
     with tenant_scope(tenant), tenant_row_security(tenant):
-        events = list(
-            Event.objects.filter(tenant=tenant, id__gt=cursor, resource="spool")
-            .order_by("id")
-            .values("id", "type", "resource_id", "occurred_at")[:BATCH]
-        )
+        events = selectors.feed(tenant=tenant, after=cursor, types=list(MESSAGE_TYPES), limit=BATCH)
         if not events:
             return [], cursor
-        wanted = [event for event in events if event["type"] in MESSAGE_TYPES]
-        spools = Spool.objects.for_tenant(tenant).filter(pk__in={event["resource_id"] for event in wanted})
+        spools = Spool.objects.for_tenant(tenant).filter(pk__in={event.resource_id for event in events})
         if spool_number is not None:
             spools = spools.filter(number=spool_number)
         by_id = {spool.pk: spool for spool in shapes.with_use_dates(spools)}
         vendor_by_brand = shapes.vendor_ids(tenant.pk) if by_id else {}
         messages = [
             {
-                "type": MESSAGE_TYPES[event["type"]],
+                "type": MESSAGE_TYPES[event.type],
                 "resource": "spool",
-                "date": shapes.iso(event["occurred_at"]),
-                "payload": shapes.spool(by_id[event["resource_id"]], vendor_by_brand),
+                "date": shapes.iso(event.occurred_at),
+                "payload": shapes.spool(by_id[event.resource_id], vendor_by_brand),
             }
-            for event in wanted
-            if event["resource_id"] in by_id
+            for event in events
+            if event.resource_id in by_id
         ]
-        return messages, events[-1]["id"]
+        return messages, events[-1].id
 
 
 class SpoolEventsConsumer(AsyncWebsocketConsumer):
