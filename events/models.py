@@ -121,6 +121,7 @@ class WebhookDelivery(TenantOwnedModel):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at", "-event_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "webhook", "event"], name="webhook_delivery_unique_event")
