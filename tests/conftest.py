@@ -16,6 +16,7 @@ from production.models import Printer, Product
 from production.services import RunDraft, create_run
 from tenants.models import Membership, Tenant
 from tenants.scoping import all_tenants
+from tests.support.clients import browser_for
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -202,3 +203,15 @@ def unscoped_test_body():
     """
     with all_tenants():
         yield
+
+
+@pytest.fixture
+def member_browser(member):
+    """A member's logged-in browser session (the browsable API's HTML pages)."""
+    return browser_for(member)
+
+
+@pytest.fixture
+def manager_browser(tenant, make_member):
+    """A tenant admin's logged-in browser session."""
+    return browser_for(make_member(tenant, "admin"))

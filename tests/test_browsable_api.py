@@ -9,7 +9,7 @@ import pytest
 from knox.models import AuthToken
 
 from tests.conftest import client_for
-from tests.support.clients import browser_for
+from tests.support.clients import browser_for, post_form
 
 TENANT_URL = "/api/v1/tenant/"
 HTML = {"HTTP_ACCEPT": "text/html"}
@@ -141,25 +141,6 @@ def test_user_of_one_tenant_sees_it_without_switch_links(tenant, member):
 
 
 # --- forms for the actions' bodies --------------------------------------------------------
-
-
-@pytest.fixture
-def member_browser(member):
-    return browser_for(member)
-
-
-@pytest.fixture
-def manager_browser(tenant, make_member):
-    return browser_for(make_member(tenant, "admin"))
-
-
-def post_form(response):
-    """The browsable API's HTML form for POST, or None when the page offers none."""
-    html = response.content.decode()
-    start = html.find('id="post-object-form"')
-    if start == -1:
-        return None
-    return html[start : html.index("</form>", start)]
 
 
 def test_complete_action_offers_a_form_for_its_own_body(member_browser, tenant, make_run):

@@ -13,7 +13,7 @@ import pytest
 from inventory.models import InventoryTransaction
 from production.models import ProductionRun
 from production.services import Completion, complete_run
-from tests.support.clients import browser_for
+from tests.support.clients import post_form
 
 HTML = {"HTTP_ACCEPT": "text/html"}
 RUNS = "/api/v1/production-runs/"
@@ -21,25 +21,6 @@ RUNS = "/api/v1/production-runs/"
 
 def _estimates():
     return Completion.from_data({"use_estimates": True})
-
-
-@pytest.fixture
-def browser(member):
-    return browser_for(member)
-
-
-@pytest.fixture
-def manager_browser(tenant, make_member):
-    return browser_for(make_member(tenant, "admin"))
-
-
-def post_form(response):
-    """The HTML form for POST of a browsable page (None when the page offers none)."""
-    html = response.content.decode()
-    start = html.find('id="post-object-form"')
-    if start == -1:
-        return None
-    return html[start : html.index("</form>", start)]
 
 
 def options(form, name):
@@ -76,14 +57,14 @@ def page_links(response):
 
 
 def test_run_form_has_rows_choosing_the_tenants_products_and_spools_by_name(
-    browser, tenant, other_tenant, make_product, make_spool, make_material, make_printer
+    member_browser, tenant, other_tenant, make_product, make_spool, make_material, make_printer
 ):
     product = make_product(tenant, sku="AXO-01", name="Axolotl")
     spool = make_spool(tenant, make_material(tenant, name="Galaxy PLA", color_name="Black"), code="PLA-BLK-001")
     printer = make_printer(tenant, name="Prusa A")
     foreign_product, foreign_spool = make_product(other_tenant), make_spool(other_tenant)
 
-    form = post_form(browser.get(RUNS, **HTML))
+    form = post_form(member_browser.get(RUNS, **HTML))
 
     assert "Lists are not currently supported" not in form
     assert options(form, "items[0]product") == {"": "--------", str(product.pk): "AXO-01 Axolotl"}
@@ -99,18 +80,18 @@ def test_run_form_has_rows_choosing_the_tenants_products_and_spools_by_name(
     assert 'name="items[__index__]product"' in form
 
 
-def test_the_row_script_is_a_static_file(browser):
-    html = browser.get(RUNS, **HTML).content.decode()
+def test_the_row_script_is_a_static_file(member_browser):
+    html = member_browser.get(RUNS, **HTML).content.decode()
 
     assert '<script src="/static/core/form-rows.js"></script>' in html
-    assert browser.get("/static/core/form-rows.js").status_code == 200
+    assert member_browser.get("/static/core/form-rows.js").status_code == 200
 
 
-def test_a_run_planned_with_two_products_and_two_spools_in_the_form(browser, tenant, make_product, make_spool):
+def test_a_run_planned_with_two_products_and_two_spools_in_the_form(member_browser, tenant, make_product, make_spool):
     mug, cup = make_product(tenant), make_product(tenant)
     red, blue = make_spool(tenant), make_spool(tenant)
 
-    response = browser.post(
+    response = member_browser.post(
         RUNS,
         {
             "notes": "Order 1042",
@@ -138,10 +119,10 @@ def test_a_run_planned_with_two_products_and_two_spools_in_the_form(browser, ten
     ]
 
 
-def test_an_untouched_run_form_is_refused_not_an_empty_run(browser, tenant, make_product):
+def test_an_untouched_run_form_is_refused_not_an_empty_run(member_browser, tenant, make_product):
     make_product(tenant)
 
-    response = browser.post(
+    response = member_browser.post(
         RUNS, {"notes": "", "started_at": "", "items[0]product": "", "items[0]quantity": ""}, **HTML
     )
 
@@ -155,10 +136,12 @@ def test_a_json_body_without_items_still_plans_a_run(api):
     assert api.post(RUNS, {"notes": "to be filled"}).status_code == 201
 
 
-def test_a_400_keeps_what_was_typed_and_shows_each_error_beside_its_field(browser, tenant, make_product, make_spool):
+def test_a_400_keeps_what_was_typed_and_shows_each_error_beside_its_field(
+    member_browser, tenant, make_product, make_spool
+):
     product, spool = make_product(tenant), make_spool(tenant)
 
-    response = browser.post(
+    response = member_browser.post(
         RUNS,
         {
             "notes": "Order 77",
@@ -189,12 +172,12 @@ def test_a_400_keeps_what_was_typed_and_shows_each_error_beside_its_field(browse
 
 
 def test_complete_page_answers_get_with_the_run_and_a_row_per_item_and_material(
-    browser, tenant, make_run, make_product
+    member_browser, tenant, make_run, make_product
 ):
     run = make_run(tenant, items=[{"product": make_product(tenant, sku="AXO-01", name="Axolotl"), "quantity": 6}])
     item, material = run.items.get(), run.materials.get()
 
-    response = browser.get(f"{RUNS}{run.pk}/complete/", **HTML)
+    response = member_browser.get(f"{RUNS}{run.pk}/complete/", **HTML)
 
     assert response.status_code == 200
     assert run.run_number in response.content.decode()  # the run the form acts on
@@ -207,11 +190,11 @@ def test_complete_page_answers_get_with_the_run_and_a_row_per_item_and_material(
     assert "Add a row" not in form  # a completion names the run's own rows
 
 
-def test_a_run_completed_in_the_form_with_real_weights(browser, tenant, make_run):
+def test_a_run_completed_in_the_form_with_real_weights(member_browser, tenant, make_run):
     run = make_run(tenant)
     item, material = run.items.get(), run.materials.get()
 
-    response = browser.post(
+    response = member_browser.post(
         f"{RUNS}{run.pk}/complete/",
         {
             "quality_rating": "4",
@@ -234,11 +217,11 @@ def test_a_run_completed_in_the_form_with_real_weights(browser, tenant, make_run
     assert (run.items.get().successful_quantity, run.items.get().failed_quantity) == (9, 1)
 
 
-def test_rows_left_blank_in_the_completion_form_are_not_named(browser, tenant, make_run):
+def test_rows_left_blank_in_the_completion_form_are_not_named(member_browser, tenant, make_run):
     run = make_run(tenant)
     item, material = run.items.get(), run.materials.get()
 
-    response = browser.post(
+    response = member_browser.post(
         f"{RUNS}{run.pk}/complete/",
         {
             "use_estimates": "true",
@@ -255,11 +238,11 @@ def test_rows_left_blank_in_the_completion_form_are_not_named(browser, tenant, m
     assert run.materials.get().actual_total_g == Decimal("100.00")  # the estimate
 
 
-def test_a_refusal_of_the_service_keeps_the_typed_form_and_says_why(browser, tenant, make_run):
+def test_a_refusal_of_the_service_keeps_the_typed_form_and_says_why(member_browser, tenant, make_run):
     run = make_run(tenant)
     material = run.materials.get()
 
-    response = browser.post(
+    response = member_browser.post(
         f"{RUNS}{run.pk}/complete/",
         {
             "notes": "weighed twice",
@@ -280,10 +263,10 @@ def test_a_refusal_of_the_service_keeps_the_typed_form_and_says_why(browser, ten
     assert run.status == "in_progress"
 
 
-def test_fail_page_offers_the_reasons_and_a_row_per_material(browser, tenant, make_run):
+def test_fail_page_offers_the_reasons_and_a_row_per_material(member_browser, tenant, make_run):
     run = make_run(tenant)
 
-    response = browser.get(f"{RUNS}{run.pk}/fail/", **HTML)
+    response = member_browser.get(f"{RUNS}{run.pk}/fail/", **HTML)
 
     assert response.status_code == 200
     form = post_form(response)
@@ -292,11 +275,11 @@ def test_fail_page_offers_the_reasons_and_a_row_per_material(browser, tenant, ma
     assert 'name="items[0]id"' not in form
 
 
-def test_a_run_failed_in_the_form_writes_its_waste(browser, tenant, make_run):
+def test_a_run_failed_in_the_form_writes_its_waste(member_browser, tenant, make_run):
     run = make_run(tenant)
     material = run.materials.get()
 
-    response = browser.post(
+    response = member_browser.post(
         f"{RUNS}{run.pk}/fail/",
         {"failure_reason": "spaghetti", "materials[0]id": str(material.pk), "materials[0]actual_model_g": "35.5"},
         **HTML,
@@ -355,11 +338,11 @@ def test_cancel_and_reopen_pages_ask_for_confirmation_and_change_nothing(manager
     assert ProductionRun.objects.get(pk=run.pk).status == status
 
 
-def test_the_confirmation_is_not_offered_to_a_member_who_may_not_reopen(browser, tenant, make_run):
+def test_the_confirmation_is_not_offered_to_a_member_who_may_not_reopen(member_browser, tenant, make_run):
     run = make_run(tenant)
     complete_run(run=run, user=None, completion=_estimates())
 
-    response = browser.get(f"{RUNS}{run.pk}/reopen/", **HTML)
+    response = member_browser.get(f"{RUNS}{run.pk}/reopen/", **HTML)
 
     assert response.status_code == 200
     assert 'id="confirmation"' not in response.content.decode()
@@ -381,11 +364,11 @@ def test_delete_asks_for_confirmation(manager_browser, tenant, make_run):
 # --- links --------------------------------------------------------------------------------------
 
 
-def test_run_page_links_its_actions_ledger_rows_spools_and_printer(browser, tenant, make_run, make_printer):
+def test_run_page_links_its_actions_ledger_rows_spools_and_printer(member_browser, tenant, make_run, make_printer):
     run = make_run(tenant, printer=make_printer(tenant, name="Prusa A"))
     spool = run.materials.get().spool
 
-    links = page_links(browser.get(f"{RUNS}{run.pk}/", **HTML))
+    links = page_links(member_browser.get(f"{RUNS}{run.pk}/", **HTML))
 
     assert links["Ledger rows"].endswith(f"/api/v1/inventory-transactions/?production_run={run.pk}")
     assert links[f"Spool {spool.code}"].endswith(f"/api/v1/spools/{spool.pk}/")
@@ -395,33 +378,33 @@ def test_run_page_links_its_actions_ledger_rows_spools_and_printer(browser, tena
     assert links["History"].endswith(f"{RUNS}{run.pk}/history/")
 
 
-def test_the_runs_ledger_link_lists_its_rows(browser, tenant, make_run):
+def test_the_runs_ledger_link_lists_its_rows(member_browser, tenant, make_run):
     run = make_run(tenant)
     complete_run(run=run, user=None, completion=_estimates())
-    links = page_links(browser.get(f"{RUNS}{run.pk}/", **HTML))
+    links = page_links(member_browser.get(f"{RUNS}{run.pk}/", **HTML))
 
-    rows = browser.get(links["Ledger rows"]).json()["results"]
+    rows = member_browser.get(links["Ledger rows"]).json()["results"]
 
     assert [(row["type"], row["weight_change_g"]) for row in rows] == [("usage", "-100.00")]
-    assert "Reopen..." in page_links(browser.get(f"{RUNS}{run.pk}/", **HTML))
+    assert "Reopen..." in page_links(member_browser.get(f"{RUNS}{run.pk}/", **HTML))
 
 
-def test_spool_page_links_its_history(browser, tenant, make_spool):
+def test_spool_page_links_its_history(member_browser, tenant, make_spool):
     spool = make_spool(tenant)
 
-    links = page_links(browser.get(f"/api/v1/spools/{spool.pk}/", **HTML))
+    links = page_links(member_browser.get(f"/api/v1/spools/{spool.pk}/", **HTML))
 
     assert links["History (ledger rows)"].endswith(f"/api/v1/inventory-transactions/?spool={spool.pk}")
     assert links["Runs that used it"].endswith(f"{RUNS}?spool={spool.pk}")
-    assert [row["type"] for row in browser.get(links["History (ledger rows)"]).json()["results"]] == ["purchase"]
+    assert [row["type"] for row in member_browser.get(links["History (ledger rows)"]).json()["results"]] == ["purchase"]
 
 
-def test_ledger_row_page_links_its_spool_and_run(browser, tenant, make_run):
+def test_ledger_row_page_links_its_spool_and_run(member_browser, tenant, make_run):
     run = make_run(tenant)
     complete_run(run=run, user=None, completion=_estimates())
     row = InventoryTransaction.objects.get(production_run=run)
 
-    links = page_links(browser.get(f"/api/v1/inventory-transactions/{row.pk}/", **HTML))
+    links = page_links(member_browser.get(f"/api/v1/inventory-transactions/{row.pk}/", **HTML))
 
     assert links[f"Spool {row.spool.code}"].endswith(f"/api/v1/spools/{row.spool_id}/")
     assert links[f"Run {run.run_number}"].endswith(f"{RUNS}{run.pk}/")
@@ -441,8 +424,8 @@ def test_ledger_row_page_links_its_spool_and_run(browser, tenant, make_run):
         RUNS,
     ],
 )
-def test_every_filter_of_a_list_has_a_human_label(browser, url):
-    html = browser.get(url, **HTML).content.decode()
+def test_every_filter_of_a_list_has_a_human_label(member_browser, url):
+    html = member_browser.get(url, **HTML).content.decode()
 
     assert "[invalid name]" not in html
     assert 'id="filtersModal"' in html
@@ -457,8 +440,8 @@ def test_every_filterset_names_its_filters():
             assert filter_.label and filter_.label != "[invalid name]", (viewset.__name__, name)
 
 
-def test_the_run_filters_read_as_words(browser):
-    html = browser.get(RUNS, **HTML).content.decode()
+def test_the_run_filters_read_as_words(member_browser):
+    html = member_browser.get(RUNS, **HTML).content.decode()
 
     for label in ("Started on or after", "Started on or before", "Product", "Spool", "Printer", "Reprint"):
         assert f">{label}" in html, label

@@ -7,11 +7,6 @@ from tests.support.clients import browser_for
 
 
 @pytest.fixture
-def browser(member):
-    return browser_for(member)
-
-
-@pytest.fixture
 def records(tenant, make_spool, make_product, make_printer):
     spool = make_spool(tenant)
     return {
@@ -24,9 +19,9 @@ def records(tenant, make_spool, make_product, make_printer):
 
 
 @pytest.mark.parametrize("name", ["materials", "spools", "inventory-transactions", "products", "printers"])
-def test_list_and_detail_render_as_html(browser, records, name):
+def test_list_and_detail_render_as_html(member_browser, records, name):
     for url in (f"/api/v1/{name}/", f"/api/v1/{name}/{records[name].pk}/"):
-        response = browser.get(url, HTTP_ACCEPT="text/html")
+        response = member_browser.get(url, HTTP_ACCEPT="text/html")
 
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith("text/html")
@@ -43,11 +38,11 @@ def test_adjust_page_renders_for_an_admin(tenant, records, make_member):
     assert "new_weight_g" in response.content.decode()
 
 
-def test_spool_form_offers_only_own_materials(browser, tenant, other_tenant, make_material):
+def test_spool_form_offers_only_own_materials(member_browser, tenant, other_tenant, make_material):
     mine = make_material(tenant, name="Mine")
     theirs = make_material(other_tenant, name="Theirs")
 
-    content = browser.get("/api/v1/spools/", HTTP_ACCEPT="text/html").content.decode()
+    content = member_browser.get("/api/v1/spools/", HTTP_ACCEPT="text/html").content.decode()
 
     assert str(mine.pk) in content
     assert str(theirs.pk) not in content

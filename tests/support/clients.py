@@ -8,3 +8,12 @@ def browser_for(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def post_form(response):
+    """The browsable API's HTML form for POST of `response`'s page, or None when the page offers none."""
+    html = response.content.decode()
+    start = html.find('id="post-object-form"')
+    if start == -1:
+        return None
+    return html[start : html.index("</form>", start)]
