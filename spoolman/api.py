@@ -17,14 +17,12 @@ import json
 import logging
 from decimal import Decimal, InvalidOperation
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from core import idempotency
-from core.api.writes import RETRYABLE_CODES
+from core import idempotency, writes
 from core.errors import DomainError
-from core.locking import api_write_transaction
 from inventory.models import Material, Spool
 from spoolman import services, shapes
 from tenants.row_security import tenant_row_security
@@ -107,6 +105,7 @@ def endpoint(*methods, write=False):
 
 
 def write_in_transaction(view, request, **kwargs):
+    """The view in the one write step of every API (core.writes), with Spoolman's answers."""
     raw_key = request.headers.get(idempotency.HEADER)
     key = request.integration_key
     keyed = None
@@ -120,26 +119,27 @@ def write_in_transaction(view, request, **kwargs):
             path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
             body_sha256=idempotency.body_digest(request.body),
         )
-    # Bounded once for all its locks, its constraints checked by each statement (core.locking).
-    with api_write_transaction():
-        if keyed is not None:
-            row, claimed = idempotency.claim(keyed)
-            if not claimed:
-                response = answer(json.loads(row.response_body), status=row.response_status)
-                response[idempotency.REPLAYED_HEADER] = "true"
-                return response
-        try:
-            with transaction.atomic():
-                response = view(request, **kwargs)
-        except SpoolmanError as exc:
-            response = error(exc.status, exc.message)
-        except DomainError as exc:
-            if exc.code in RETRYABLE_CODES:
-                raise  # a retry can get past it: not stored, as in the REST API (core.api.writes)
-            response = error(exc.code.status, exc.detail)
-        if keyed is not None:
-            idempotency.complete(row, status=response.status_code, body=response.content.decode())
-        return response
+    return writes.run_write(lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS)
+
+
+class SpoolmanAnswers:
+    """Spoolman's answers for the write step: JSON bodies, a refusal as `{"message": ...}`."""
+
+    refusals = (SpoolmanError, DomainError)
+
+    def refused(self, refusal):
+        if isinstance(refusal, SpoolmanError):
+            return error(refusal.status, refusal.message)
+        return error(refusal.code.status, refusal.detail)
+
+    def stored_body(self, answer):
+        return answer.content.decode()
+
+    def replayed(self, status, body):
+        return answer(json.loads(body), status=status, headers={idempotency.REPLAYED_HEADER: "true"})
+
+
+SPOOLMAN_ANSWERS = SpoolmanAnswers()
 
 
 # --- parsing --------------------------------------------------------------------------------

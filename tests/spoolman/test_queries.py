@@ -12,13 +12,14 @@ pytestmark = pytest.mark.django_db
 
 # The key (1); the spools with their material and first/last use (1), their count (1), the vendors (1).
 SPOOL_LIST_QUERIES = 4 + row_security_statements()
-# The key; the spool; the handler's savepoint (the answer a key stores) and the service's (4 with their
-# releases); the printer's in-progress run using the spool; lock the spool; store the use carried below
-# a cent (`unbooked_use_g`); the ledger writer's lock (with the material, for the events' payload; no
-# savepoint inside an API write, core.locking.write_step), insert the row, update the spool; insert the
-# events; the answer: the spool, the vendors (15). Plus the write's transaction (savepoint, release), its
-# one round trip of bounds (which cover every lock) and the row-security statements (PostgreSQL).
-USE_QUERIES = 15 + 2 + lock_wait_bounds(1) + row_security_statements()
+# The key; the spool; the service's savepoint (2 with its release; a request without a key has no
+# savepoint of its own, core.writes); the printer's in-progress run using the spool; lock the spool;
+# store the use carried below a cent (`unbooked_use_g`); the ledger writer's lock (with the material,
+# for the events' payload; no savepoint inside an API write, core.locking.write_step), insert the row,
+# update the spool; insert the events; the answer: the spool, the vendors (13). Plus the write's
+# transaction (savepoint, release), its one round trip of bounds (which cover every lock) and the
+# row-security statements (PostgreSQL).
+USE_QUERIES = 13 + 2 + lock_wait_bounds(1) + row_security_statements()
 
 
 def count(call):
