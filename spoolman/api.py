@@ -22,6 +22,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from core import idempotency, writes
+from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
+from core.database import is_lock_timeout
 from core.errors import DomainError
 from inventory.models import Material, Spool
 from spoolman import services, shapes
@@ -52,6 +54,15 @@ def error(status, message):
     return answer({"message": message}, status=status)
 
 
+def database_error_answer(exc):
+    """A database that is away (a 503, which Moonraker retries) or a lock not granted in time (409), as JSON."""
+    if is_lock_timeout(exc):
+        return error(409, "The spool is being changed by another request; try again.")
+    response = error(503, "The database is unavailable; try again.")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def source_of(request) -> str:
     """Which client sent a report, from its User-Agent (Moonraker, OctoPrint and aiohttp/HA say so)."""
     agent = request.headers.get("User-Agent", "")
@@ -79,6 +90,7 @@ def endpoint(*methods, write=False):
                 response = error(405, "Method Not Allowed")
                 response["Allow"] = ", ".join(methods)
                 return response
+            request.database_error_answer = database_error_answer  # its commit fails after this view
             try:
                 integration = services.authenticate(key)
                 if integration is None:
@@ -94,10 +106,10 @@ def endpoint(*methods, write=False):
                 return error(exc.status, exc.message)
             except DomainError as exc:
                 return error(exc.code.status, exc.detail)
-            except DatabaseError:
+            except DatabaseError as exc:
                 logger.exception("Spoolman API: database error")
                 connection.close_if_unusable_or_obsolete()
-                return error(503, "The database is unavailable; try again.")
+                return database_error_answer(exc)
 
         return wrapper
 

@@ -70,7 +70,8 @@ def revoke_key(*, key: IntegrationKey) -> IntegrationKey:
 
 
 def authenticate(secret: str) -> IntegrationKey | None:
-    """The active key with this secret (its printer and tenant loaded), else None.
+    """The active key with this secret (its printer and tenant loaded), else None: a revoked key, or
+    one of a printer that was deactivated, authenticates nothing.
 
     Looked up across tenants by digest, before any tenant is known: the one query the
     integration API runs outside its tenant's scope.
@@ -80,7 +81,7 @@ def authenticate(secret: str) -> IntegrationKey | None:
     with all_tenants():
         return (
             IntegrationKey.objects.select_related("printer", "tenant")
-            .filter(digest=key_digest(secret), revoked_at__isnull=True)
+            .filter(digest=key_digest(secret), revoked_at__isnull=True, printer__is_active=True)
             .first()
         )
 

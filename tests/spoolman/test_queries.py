@@ -16,10 +16,11 @@ SPOOL_LIST_QUERIES = 4 + row_security_statements()
 # savepoint of its own, core.writes); the printer's in-progress run using the spool; lock the spool;
 # store the use carried below a cent (`unbooked_use_g`); the ledger writer's lock (with the material,
 # for the events' payload; no savepoint inside an API write, core.locking.write_step), insert the row,
-# update the spool; insert the events; the answer: the spool, the vendors (13). Plus the write's
+# update the spool; insert the events, check the tenant's active webhooks; the answer: the spool, the
+# vendors (14). Plus the write's
 # transaction (savepoint, release), its one round trip of bounds (which cover every lock) and the
 # row-security statements (PostgreSQL).
-USE_QUERIES = 13 + 2 + lock_wait_bounds(1) + row_security_statements()
+USE_QUERIES = 14 + 2 + lock_wait_bounds(1) + row_security_statements()
 
 
 def count(call):
