@@ -60,14 +60,19 @@ class Answers(Protocol[A]):
 
 
 def run_write(
-    write: Callable[[], A], *, keyed: idempotency.KeyedRequest | None = None, answers: Answers[A] | None = None
+    write: Callable[[], A],
+    *,
+    keyed: idempotency.KeyedRequest | None = None,
+    answers: Answers[A] | None = None,
+    savepoint: bool = True,
 ) -> A:
     """`write()` as one API write (see the module): its answer, or the stored answer of its key.
 
     Without a key the write's exceptions leave the transaction, which rolls back, and the
     caller answers them. With one, `answers` says which of them are the outcome to store.
+    `savepoint`: see core.locking.api_write_transaction (a keyed write's refusal always has its own).
     """
-    with api_write_transaction():
+    with api_write_transaction(savepoint=savepoint):
         if keyed is None:
             return write()
         if answers is None:

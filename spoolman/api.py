@@ -98,7 +98,8 @@ def endpoint(*methods, write=False):
                 request.integration_key = integration
                 stack = request_scope_stack(request)
                 stack.enter_context(tenant_scope(integration.tenant))
-                stack.enter_context(tenant_row_security(integration.tenant))
+                # A write's bounds ride in the row-security round trip (core.locking.write_start_sql).
+                stack.enter_context(tenant_row_security(integration.tenant, write=write))
                 if write:
                     return write_in_transaction(view, request, **kwargs)
                 return view(request, **kwargs)
@@ -131,7 +132,9 @@ def write_in_transaction(view, request, **kwargs):
             path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
             body_sha256=idempotency.body_digest(request.body),
         )
-    return writes.run_write(lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS)
+    # No savepoint of its own: the request's transaction holds only this write, and an error answer
+    # (plain JSON) needs no query, so an error rolls the request's transaction back at its end.
+    return writes.run_write(lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS, savepoint=False)
 
 
 class SpoolmanAnswers:
@@ -279,24 +282,38 @@ def spool_answer(request, spool_id):
     return answer(shapes.spool(spool, shapes.vendor_ids(tenant_id)))
 
 
+def reported_spool(request, spool_id, *, attribute=True):
+    """The spool a report names, locked, read once with all the report and its answer need."""
+    reported = services.lock_for_report(key=request.integration_key, number=spool_id, attribute=attribute)
+    if reported is None:
+        raise SpoolmanError(404, f"No spool with ID {spool_id} found.")
+    return reported
+
+
 @endpoint("PUT", write=True)
 def spool_use(request, spool_id):
-    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density)."""
+    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density).
+
+    Six statements (issue's budget): the key; the row-security and write bounds' round trip; the
+    spool read once, locked, with the run it is attributed to (locked first), its use dates, its
+    vendor and the tenant's webhooks; the ledger row; the spool's UPDATE; the events. The answer
+    is the spool as written, not read again.
+    """
     data = body_of(request)
     weight, length = quantity(data, "use_weight"), quantity(data, "use_length")
-    spool = spool_by_number(spool_id)
+    reported = reported_spool(request, spool_id)
     if weight is not None and length is not None:
         raise SpoolmanError(400, "Only specify either use_weight or use_length.")
     if weight is None and length is None:
         raise SpoolmanError(400, "Either use_weight or use_length must be specified.")
-    used = weight if weight is not None else length * shapes.grams_per_mm(spool.material)
+    used = weight if weight is not None else length * shapes.grams_per_mm(reported.spool.material)
     if used > services.MAX_WEIGHT_G:
         raise SpoolmanError(422, f"A use of more than {services.MAX_WEIGHT_G} g cannot be recorded.")
     services.report_use(
         key=request.integration_key,
-        report=services.UseReport(spool=spool, grams=used, source=source_of(request)),
+        report=services.UseReport(spool=reported, grams=used, source=source_of(request)),
     )
-    return spool_answer(request, spool_id)
+    return answer(shapes.spool(reported.spool, reported.vendor_by_brand))
 
 
 @endpoint("PUT", write=True)
@@ -304,14 +321,14 @@ def spool_measure(request, spool_id):
     """`{"weight": g}`: the spool weighed on its reel."""
     data = body_of(request)
     weight = quantity(data, "weight")
-    spool = spool_by_number(spool_id)
+    reported = reported_spool(request, spool_id, attribute=False)
     if weight is None:
         raise SpoolmanError(422, "weight must be given.")
     services.record_measurement(
         key=request.integration_key,
-        measurement=services.Measurement(spool=spool, gross_weight_g=weight, source=source_of(request)),
+        measurement=services.Measurement(spool=reported, gross_weight_g=weight, source=source_of(request)),
     )
-    return spool_answer(request, spool_id)
+    return answer(shapes.spool(reported.spool, reported.vendor_by_brand))
 
 
 @endpoint("GET")

@@ -65,7 +65,7 @@ def poll_for(key, cursor, spool_number=None):
 def in_force(key) -> bool:
     """The key is not revoked, its printer is active, and both are still its tenant's (read under its row security)."""
     return IntegrationKey.objects.filter(
-        pk=key.pk, tenant_id=key.tenant_id, revoked_at__isnull=True, printer__is_active=True
+        services.PRINTER_ACTIVE, pk=key.pk, tenant_id=key.tenant_id, revoked_at__isnull=True
     ).exists()
 
 

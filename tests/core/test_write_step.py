@@ -20,9 +20,10 @@ def write_steps(monkeypatch):
     calls = []
     run_write = writes.run_write
 
-    def recorded(write, *, keyed=None, answers=None):
+    def recorded(write, **options):
+        keyed = options.get("keyed")
         try:
-            answer = run_write(write, keyed=keyed, answers=answers)
+            answer = run_write(write, **options)
         except Exception as error:
             calls.append((keyed is not None, type(error).__name__, None))
             raise
