@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import transaction
 
+from core.changes import UNSET, Unset, sent
 from core.errors import NotFound
 from inventory.models import ZERO, Spool
 from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunEventAction
@@ -29,7 +30,7 @@ from production.services.rules import (
     run_items,
     run_materials,
 )
-from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
+from tenants.contracts import ensure_same_tenant
 
 # --- inputs --------------------------------------------------------------------------------
 

@@ -7,10 +7,10 @@ called alone, they get a transaction of their own.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.changes import UNSET, Unset, sent
 from events.services import create_recorded, delete_recorded, update_recorded
 from production.models import Product
 from production.serializers import ProductSerializer
-from tenants.contracts import UNSET, Unset, sent
 from tenants.models import Tenant
 
 

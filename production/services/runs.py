@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.changes import UNSET, Unset, sent
 from core.errors import ErrorCode, InvalidInput
 from core.locking import lock_rows
 from inventory.models import InventoryTransaction, Spool
@@ -44,7 +45,7 @@ from production.status_codes import (
     RunAction,
     action_setting,
 )
-from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
+from tenants.contracts import ensure_same_tenant
 from tenants.models import Tenant
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.changes import UNSET, Unset, sent
 from core.errors import ErrorCode, InvalidInput
 from inventory.models import ZERO, InventoryTransaction, TransactionType
 from inventory.services import Movement, record_movements
@@ -20,7 +21,6 @@ from production.models import FailureReason, ProductionRun, ProductionRunItem, P
 from production.services import history
 from production.services.rules import check_outcomes, check_weighings, lock_run, run_items, run_materials, transition
 from production.status_codes import FIELDS_EDITABLE_WHEN_LOCKED, RunAction
-from tenants.contracts import UNSET, Unset, sent
 
 MATERIAL_ACTUAL_FIELDS = (
     "actual_model_g",
