@@ -27,7 +27,7 @@ from core.database import is_lock_timeout
 from core.errors import DomainError
 from inventory.models import Material, Spool
 from spoolman import services, shapes
-from tenants.row_security import tenant_row_security
+from tenants.row_security import has_row_security, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -132,9 +132,12 @@ def write_in_transaction(view, request, **kwargs):
             path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
             body_sha256=idempotency.body_digest(request.body),
         )
-    # No savepoint of its own: the request's transaction holds only this write, and an error answer
-    # (plain JSON) needs no query, so an error rolls the request's transaction back at its end.
-    return writes.run_write(lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS, savepoint=False)
+    # Inside the request's row-security transaction (PostgreSQL), no savepoint of its own: that
+    # transaction holds only this write, and an error answer (plain JSON) needs no query, so an
+    # error rolls the request's transaction back at its end. Elsewhere the write is the transaction.
+    return writes.run_write(
+        lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS, savepoint=not has_row_security()
+    )
 
 
 class SpoolmanAnswers:
