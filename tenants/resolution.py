@@ -49,7 +49,13 @@ from core.routers import business_read_alias
 from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
 from core.tenancy import TENANT_QUERY_PARAM
 from tenants.models import Membership, Tenant
-from tenants.row_security import OWN_ROWS_RESET_SQL, TOKEN_OWN_ROWS_SQL, own_rows, tenant_row_security
+from tenants.row_security import (
+    OWN_ROWS_AFTER_SQL,
+    STATEMENTS_BEFORE,
+    TOKEN_OWN_ROWS_BEFORE_SQL,
+    own_rows,
+    tenant_row_security,
+)
 from tenants.scoping import request_scope_stack, tenant_scope
 from tenants.time_zones import tenant_time_zone
 
@@ -134,7 +140,8 @@ def resolve_token_request(request):
         if lookup.own_rows:
             # One round trip: the token's user set for the memberships' own-rows policy, the query, the reset.
             cursor.execute(lookup.sql, [digest, *params])
-            cursor.nextset()
+            for _statement in range(STATEMENTS_BEFORE):
+                cursor.nextset()
         else:
             cursor.execute(lookup.sql, params)
         rows = cursor.fetchall()
@@ -184,11 +191,11 @@ class TokenLookup:
             f"AND u.{quote('is_active')} = %s" + (f" AND t.{quote('slug')} = %s LIMIT 1" if by_slug else " LIMIT 2")
         )
         # On PostgreSQL the memberships are read as the application role, under their own-rows
-        # policy (tenants/row_security.py): the statement before sets the token's user, the one
-        # after resets it (inside an outer transaction; otherwise the three end together).
+        # policy (tenants/row_security.py): the statements before set the role and the token's
+        # user, the one after restores the role (inside an outer transaction; otherwise all end together).
         self.own_rows = vendor == "postgresql"
         if self.own_rows:
-            self.sql = f"{TOKEN_OWN_ROWS_SQL.format(tokens=token)}; {self.sql}; {OWN_ROWS_RESET_SQL}"
+            self.sql = f"{TOKEN_OWN_ROWS_BEFORE_SQL.format(tokens=token)}; {self.sql}; {OWN_ROWS_AFTER_SQL}"
 
     def instances(self, row, connection):
         """The row's membership, tenant, user and token."""
