@@ -138,7 +138,7 @@ def resolve_token_request(request):
         params.append(slug)
     with connection.cursor() as cursor:
         if lookup.own_rows:
-            # One round trip: the token's user set for the memberships' own-rows policy, the query, the reset.
+            # One round trip: the role and the token's user set for the own-rows policy, the query, the role restored.
             cursor.execute(lookup.sql, [digest, *params])
             for _statement in range(STATEMENTS_BEFORE):
                 cursor.nextset()
