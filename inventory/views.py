@@ -17,6 +17,7 @@ from inventory.serializers import (
     MaterialSerializer,
     SpoolAdjustmentSerializer,
     SpoolSerializer,
+    SpoolWeighInSerializer,
 )
 from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
@@ -74,6 +75,8 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
     manager_actions = ("destroy", "adjust")
+    # The body each action takes, so the browsable API shows its form.
+    action_serializers = {"adjust": SpoolAdjustmentSerializer, "measure": SpoolWeighInSerializer}
 
     def page_links(self, data):
         """The browsable spool page's links: its history (ledger rows), the runs that used it, adjust, label."""
@@ -92,7 +95,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return super().get_queryset().with_material()
 
     def get_serializer_class(self):
-        return SpoolAdjustmentSerializer if self.action == "adjust" else SpoolSerializer
+        return self.action_serializers.get(self.action, SpoolSerializer)
 
     def file_response(self, document, filename):
         extension = self.request.accepted_renderer.format
@@ -179,6 +182,24 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         services.adjust_spool(
             spool=spool, user=request.user, adjustment=services.Adjustment(**adjustment.validated_data)
         )
+        return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        request=SpoolWeighInSerializer,
+        responses={
+            200: SpoolSerializer,
+            **errors(ErrorCode.NO_EMPTY_WEIGHT, ErrorCode.BELOW_ZERO, ErrorCode.TOO_HEAVY, ErrorCode.BUSY),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def measure(self, request, pk=None):
+        """Record what the scale says (members and up): the spool on its reel, `gross_weight_g`; the spool's
+        empty weight is subtracted, as Spoolman's `measure` does, and the difference to its current weight is
+        booked as one `adjustment` ledger row with the reason `weigh-in`."""
+        spool = self.get_locked_object()
+        weighing = SpoolWeighInSerializer(data=request.data)
+        weighing.is_valid(raise_exception=True)
+        services.weigh_in(spool=spool, user=request.user, weighing=services.WeighIn(**weighing.validated_data))
         return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
 
 
