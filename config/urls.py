@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
+from core.api.docs import RedocView, redoc_bundle
 from core.progress import progress_view
 from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
@@ -59,7 +60,8 @@ api_v1 = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
         name="swagger-ui",
     ),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
+    path("redoc/", RedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
+    path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     path("reports/usage/", UsageReportView.as_view(), name="report-usage"),
     path("reports/variance/", VarianceReportView.as_view(), name="report-variance"),
     path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api.browsable import action_links
 from core.api.exports import PDFRenderer, SVGRenderer
 from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
@@ -79,17 +80,44 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     action_serializers = {"adjust": SpoolAdjustmentSerializer, "measure": SpoolWeighInSerializer}
 
     def page_links(self, data):
-        """The browsable spool page's links: its history (ledger rows), the runs that used it, adjust, label."""
+        """The browsable spool page's links: its history (ledger rows), the runs that used it, the actions the
+        user may take (weigh in, adjust) and its label; the list's: the label sheet of the spools it shows."""
+        if self.action == "list":
+            return self.label_sheet_links()
         if not (self.detail and isinstance(data, dict) and "code" in data):
             return []
         spool_id = data["id"]
+        label = reverse("spool-label", args=[spool_id])
         links = [
             ("History (ledger rows)", f"{reverse('inventory-transaction-list')}?spool={spool_id}"),
             ("Runs that used it", f"{reverse('production-run-list')}?spool={spool_id}"),
-            ("Adjust...", reverse("spool-adjust", args=[spool_id])),
-            ("Label", reverse("spool-label", args=[spool_id])),
+            *action_links(
+                self,
+                self.request,
+                [
+                    ("Weigh in...", reverse("spool-measure", args=[spool_id]), "measure"),
+                    ("Adjust...", reverse("spool-adjust", args=[spool_id]), "adjust"),
+                ],
+            ),
+            ("Label (SVG)", label),
+            ("Label (PDF)", f"{label}?format=pdf"),
         ]
         return [(label, self.request.build_absolute_uri(url)) for label, url in links]
+
+    def label_sheet_links(self):
+        """The A4 label sheet of the spools the list's filters select (all of them, not one page), SVG and PDF."""
+        query = self.request.query_params.copy()
+        for name in ("page", "page_size", "cursor", "format"):
+            query.pop(name, None)
+        sheet = reverse("spool-labels")
+        links = []
+        for label, file_format in (
+            ("Label sheet of this list (PDF)", "pdf"),
+            ("Label sheet of this list (SVG)", "svg"),
+        ):
+            query["format"] = file_format
+            links.append((label, self.request.build_absolute_uri(f"{sheet}?{query.urlencode()}")))
+        return links
 
     def get_queryset(self):
         return super().get_queryset().with_material()

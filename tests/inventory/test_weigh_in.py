@@ -1,4 +1,4 @@
-"""`POST spools/{id}/measure/`: a floor operator's weigh-in, booked as an `adjustment` row with the reason `weigh-in`."""
+"""`POST spools/{id}/measure/`: a weigh-in, booked as an `adjustment` row with the reason `weigh-in`."""
 
 from decimal import Decimal
 
