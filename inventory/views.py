@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api import tables
 from core.api.browsable import action_links
 from core.api.exports import PDFRenderer, SVGRenderer
 from core.api.schema import errors
@@ -103,6 +104,51 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
             ("Label (PDF)", f"{label}?format=pdf"),
         ]
         return [(label, self.request.build_absolute_uri(url)) for label, url in links]
+
+    def html_table(self, data):
+        """The browsable spool list as a table: colour, what is left (with a bar), what is free and where it is
+        loaded (when the API gives them: `available_g`, `loaded_in`)."""
+        rows = tables.results_of(data) if self.action == "list" else None
+        if rows is None:
+            return None
+        present = set(rows[0]) if rows else set()
+        headers = ["Code", "No.", "Material", "Kind", "Remaining"]
+        headers += [
+            header for field, header in (("available_g", "Available"), ("loaded_in", "Loaded in")) if field in present
+        ]
+        headers += ["Location", "Active"]
+        url = self.request.build_absolute_uri
+        body = []
+        for row in rows:
+            cells = [
+                tables.link(row["code"], url(reverse("spool-detail", args=[row["id"]]))),
+                tables.text(row.get("number")),
+                tables.swatch(row["color_hex"], " ".join(filter(None, [row["material_name"], row["color_name"]]))),
+                tables.text(row["material_kind"]),
+                tables.bar(
+                    f"{row['current_weight_g']} g of {row['initial_weight_g']} g ({row['remaining_percent']} %)",
+                    row["remaining_percent"],
+                ),
+            ]
+            if "available_g" in present:
+                cells.append(
+                    tables.signed_grams(row["available_g"])
+                    if str(row["available_g"]).startswith("-")
+                    else tables.grams(row["available_g"])
+                )
+            if "loaded_in" in present:
+                loaded = row["loaded_in"]
+                cells.append(
+                    tables.link(
+                        f"{loaded['printer_name']}, slot {loaded['slot']}",
+                        url(reverse("printer-detail", args=[loaded["printer"]])),
+                    )
+                    if loaded
+                    else tables.text("")
+                )
+            cells += [tables.text(row["location"]), tables.yes_no(row["is_active"])]
+            body.append(cells)
+        return tables.Table(headers, body, empty="No spool matches.")
 
     def label_sheet_links(self):
         """The A4 label sheet of the spools the list's filters select (all of them, not one page), SVG and PDF."""
@@ -242,6 +288,39 @@ class InventoryTransactionViewSet(
 
     def get_queryset(self):
         return super().get_queryset().with_references()
+
+    def html_table(self, data):
+        """The browsable ledger as a table: signed grams, the spool, run and printer as links."""
+        rows = tables.results_of(data) if self.action == "list" else None
+        if rows is None:
+            return None
+        url = self.request.build_absolute_uri
+        body = []
+        for row in rows:
+            run = row["production_run"]
+            printer = row["printer"]
+            body.append(
+                [
+                    tables.link(
+                        tables.when(row["occurred_at"]).text,
+                        url(reverse("inventory-transaction-detail", args=[row["id"]])),
+                    ),
+                    tables.link(row["spool_code"], url(reverse("spool-detail", args=[row["spool"]]))),
+                    tables.text(row["type"]),
+                    tables.signed_grams(row["weight_change_g"]),
+                    tables.grams(row["weight_after_g"]),
+                    tables.link(row["production_run_number"], url(reverse("production-run-detail", args=[run])))
+                    if run
+                    else tables.text(""),
+                    tables.link(row["printer_name"], url(reverse("printer-detail", args=[printer])))
+                    if printer
+                    else tables.text(""),
+                    tables.text(row["user"] or ""),
+                    tables.text(row["description"]),
+                ]
+            )
+        headers = ["Occurred", "Spool", "Type", "Change", "After", "Run", "Printer", "By", "Description"]
+        return tables.Table(headers, body, empty="No ledger row matches.")
 
     def page_links(self, data):
         """The browsable ledger row's links: its spool and the run that wrote it."""

@@ -7,6 +7,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from core.api import tables
 from core.api.browsable import action_links, is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
@@ -239,6 +240,31 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         if isinstance(data, dict) and "run_number" in data and "status" in data:
             return run_page_links(self, self.request, data)
         return []
+
+    def html_table(self, data):
+        """The browsable run list as a table: number, status, printer, items and totals."""
+        rows = tables.results_of(data) if self.action == "list" else None
+        if rows is None:
+            return None
+        url = self.request.build_absolute_uri
+        body = [
+            [
+                tables.link(row["run_number"], url(reverse("production-run-detail", args=[row["id"]]))),
+                tables.text(row["status"].replace("_", " ")),
+                tables.link(row["printer_name"], url(reverse("printer-detail", args=[row["printer"]])))
+                if row.get("printer")
+                else tables.text(""),
+                tables.text(row["items_summary"]),
+                tables.grams(row["estimated_total_g"]),
+                tables.grams(row["actual_total_g"]),
+                tables.signed_grams(row["variance_g"]),
+                tables.when(row["started_at"]),
+                tables.when(row["completed_at"]),
+            ]
+            for row in rows
+        ]
+        headers = ["Run", "Status", "Printer", "Items", "Estimated", "Actual", "Variance", "Started", "Ended"]
+        return tables.Table(headers, body, empty="No run matches.")
 
     def get_queryset(self):
         queryset = super().get_queryset()

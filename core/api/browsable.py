@@ -20,6 +20,8 @@ DRF's browsable API, with its look, plus:
   form: the page a link leads to, and the confirmation step of a bodyless action (its POST
   button). A JSON client's `GET` there stays 405 (the schema lists POST only).
   The refusal's `detail` is shown at the top of the page.
+- **Tables.** A view may offer `html_table(data)`: its list (or report) as an HTML table above
+  the JSON, and `html_filter_form(request)`: its parameters as a GET form (core/api/tables.py).
 - **Links.** A view may offer `page_links(data)`: `[(label, url)]` shown under the page's
   description (a run's ledger rows and spools, a spool's history). Links to actions are only
   those the user's role may take (`action_links`); an action page opened anyway says why it
@@ -208,6 +210,11 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         context["page_links"] = page_links(response.data) if page_links and response.status_code < 400 else []
         context["confirmation"] = getattr(view, "confirmation", None)
         context["action_refusal"] = getattr(view, "action_refusal", None)
+        # A list, report or index as a table above the JSON, and a report's parameters as a form (core/api/tables.py).
+        html_table = getattr(view, "html_table", None)
+        context["list_table"] = html_table(response.data) if html_table and response.status_code < 400 else None
+        html_filter_form = getattr(view, "html_filter_form", None)
+        context["parameter_form"] = html_filter_form(renderer_context["request"]) if html_filter_form else None
         # A refusal that names no field ({detail, code}) is shown above the page, the typed form below it.
         data = response.data
         refused = response.status_code >= 400 and isinstance(data, dict) and isinstance(data.get("detail"), str)
