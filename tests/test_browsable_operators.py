@@ -5,7 +5,7 @@ import pytest
 
 from production.services import Completion, complete_run
 from tests.support.clients import browser_for
-from tests.support.html import help_texts, options, page_links
+from tests.support.html import help_texts, options, page_links, tables
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,91 @@ def test_help_text_of_a_form_field_shows_its_code(manager_browser, tenant, make_
 
     assert "What it is for, e.g. <code>moonraker</code>." in texts
     assert not [text for text in texts if "`" in text]
+
+
+# --- lists as tables above the JSON -----------------------------------------------------------------
+
+
+def test_the_spool_list_is_a_table_with_swatch_and_remaining_bar(member_browser, tenant, make_spool, make_material):
+    red = make_material(tenant, name="Prusament PLA", color_name="Lipstick Red", color_hex="#C4112F")
+    spool = make_spool(tenant, material=red, code="PLA-RED-001", location="Shelf A")
+
+    response = member_browser.get("/api/v1/spools/", **HTML)
+
+    [table] = tables(response)
+    assert table["headers"][:5] == ["Code", "No.", "Material", "Kind", "Remaining"]
+    [row] = table["rows"]
+    assert row[:5] == [
+        "PLA-RED-001",
+        str(spool.number),
+        "Prusament PLA Lipstick Red",
+        "PLA",
+        "1000.00 g of 1000.00 g (100.00 %)",
+    ]
+    assert row[-2:] == ["Shelf A", "yes"]
+    html = response.content.decode()
+    assert 'class="swatch" style="background: #C4112F"' in html
+    assert 'class="bar-fill" style="width: 100%"' in html
+    assert f'href="http://testserver/api/v1/spools/{spool.pk}/"' in html
+
+
+def test_the_run_list_is_a_table_with_status_printer_items_and_totals(member_browser, tenant, make_run, make_printer):
+    run = make_run(tenant, printer=make_printer(tenant, name="Prusa A"))
+    complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
+    run.refresh_from_db()
+
+    [table] = tables(member_browser.get(RUNS, **HTML))
+
+    assert table["headers"] == [
+        "Run",
+        "Status",
+        "Printer",
+        "Items",
+        "Estimated",
+        "Actual",
+        "Variance",
+        "Started",
+        "Ended",
+    ]
+    [row] = table["rows"]
+    assert row[:7] == [run.run_number, "completed", "Prusa A", run.items_summary, "100.00 g", "100.00 g", "0.00 g"]
+
+
+def test_the_ledger_is_a_table_with_signed_grams_and_links(member_browser, tenant, make_run):
+    run = make_run(tenant)
+    complete_run(run=run, user=None, completion=Completion.from_data({"use_estimates": True}))
+    spool = run.materials.get().spool
+
+    response = member_browser.get(
+        "/api/v1/inventory-transactions/", {"spool": str(spool.pk), "ordering": "occurred_at"}, **HTML
+    )
+
+    [table] = tables(response)
+    assert table["headers"] == ["Occurred", "Spool", "Type", "Change", "After", "Run", "Printer", "By", "Description"]
+    assert [row[1:6] for row in table["rows"]] == [
+        [spool.code, "purchase", "+1000.00 g", "1000.00 g", ""],
+        [spool.code, "usage", "-100.00 g", "900.00 g", run.run_number],
+    ]
+    html = response.content.decode()
+    assert f'href="http://testserver{RUNS}{run.pk}/"' in html
+    assert 'class="numeric negative"' in html and 'class="numeric positive"' in html
+
+
+@pytest.mark.parametrize("url", ["/api/v1/spools/", RUNS, "/api/v1/inventory-transactions/", "/api/v1/reports/usage/"])
+def test_clients_get_the_json_unchanged(api, member_browser, tenant, make_run, url):
+    make_run(tenant)
+
+    plain = api.get(url)
+    by_format = api.get(url, {"format": "json"})
+    by_accept = api.get(url, HTTP_ACCEPT="application/json")
+
+    assert plain["Content-Type"] == "application/json"
+    assert plain.content == by_format.content == by_accept.content
+    assert b"<table" not in plain.content
+    assert "list-table" in member_browser.get(url, **HTML).content.decode()
+
+
+def test_a_detail_page_has_no_list_table(member_browser, tenant, make_spool):
+    spool = make_spool(tenant)
+
+    assert tables(member_browser.get(f"/api/v1/spools/{spool.pk}/", **HTML)) == []
