@@ -145,14 +145,14 @@ class Material(NumberedModel):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.kind})"
+        # The admin's choices (autocomplete, filters) name it as the API's choice lists do.
+        return self.choice_label()
 
     def choice_label(self):
         """How choice lists and report legends name it: names repeat (two "PLA Basic"), so with its
         number, kind, colour and brand: `#3 PLA Basic (PLA) · Red · Acme`."""
-        return " · ".join(
-            part for part in (f"#{self.number} {self.name} ({self.kind})", self.color_name, self.brand) if part
-        )
+        number = f"#{self.number} " if self.number is not None else ""
+        return " · ".join(part for part in (f"{number}{self.name} ({self.kind})", self.color_name, self.brand) if part)
 
     def low_stock_threshold_for(self, initial_weight_g):
         """The weight below which a spool of this material with `initial_weight_g` is low on stock."""

@@ -4,7 +4,7 @@ filters, help text as HTML, label files from the pages."""
 import pytest
 
 from production.services import Completion, complete_run
-from tests.support.clients import browser_for
+from tests.support.clients import browser_for, post_form
 from tests.support.html import help_texts, options, page_links, tables
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +222,22 @@ def test_a_detail_page_has_no_list_table(member_browser, tenant, make_spool):
     spool = make_spool(tenant)
 
     assert tables(member_browser.get(f"/api/v1/spools/{spool.pk}/", **HTML)) == []
+
+
+# --- same names, told apart ---------------------------------------------------------------------------
+
+
+def test_material_choices_name_number_kind_colour_and_brand(member_browser, tenant, make_material):
+    red = make_material(tenant, name="PLA Basic", color_name="Red", brand="Acme")
+    blue = make_material(tenant, name="PLA Basic", color_name="Blue", brand="Bolt")
+
+    html = member_browser.get("/api/v1/spools/", **HTML).content.decode()
+    form = post_form(member_browser.get("/api/v1/spools/", **HTML))
+
+    expected = {
+        str(red.pk): f"#{red.number} PLA Basic (PLA) · Red · Acme",
+        str(blue.pk): f"#{blue.number} PLA Basic (PLA) · Blue · Bolt",
+    }
+    assert {value: text for value, text in options(form, "material").items() if value} == expected
+    filter_form = html[html.index('id="filtersModal"') :]
+    assert {value: text for value, text in options(filter_form, "material").items() if value} == expected
