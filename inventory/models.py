@@ -236,6 +236,15 @@ class Spool(NumberedModel):
     def choice_label(self):
         return f"{self.code} - {self.material.name} {self.material.color_name} ({self.current_weight_g} g)"
 
+    def choice_data(self):
+        """What the plan form's script needs to mark a spool that does not fit: its kind and its free grams
+        (what it holds less what planned runs reserve, where a queryset gives `available_g`)."""
+        available = getattr(self, "available_g", None)
+        return {
+            "kind": self.material.kind,
+            "available-g": str(self.current_weight_g if available is None else available),
+        }
+
     @property
     def remaining_percent(self):
         return (self.current_weight_g / self.initial_weight_g * 100).quantize(Decimal("0.01"))

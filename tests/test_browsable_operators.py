@@ -1,6 +1,8 @@
 """The browsable API as a farm works in it (issue 21): links only to what the role may do, yes/no
 filters, help text as HTML, label files from the pages."""
 
+from decimal import Decimal
+
 import pytest
 
 from production.services import Completion, complete_run
@@ -241,3 +243,33 @@ def test_material_choices_name_number_kind_colour_and_brand(member_browser, tena
     assert {value: text for value, text in options(form, "material").items() if value} == expected
     filter_form = html[html.index('id="filtersModal"') :]
     assert {value: text for value, text in options(filter_form, "material").items() if value} == expected
+
+
+# --- the plan form guides -----------------------------------------------------------------------------
+
+
+def test_the_plan_form_names_each_products_material_kind(member_browser, make_product, tenant):
+    axolotl = make_product(tenant, sku="AXO-01", name="Axolotl", material_kind="PLA")
+    cup = make_product(tenant, sku="CUP-02", name="Cup")
+
+    form = post_form(member_browser.get(RUNS, **HTML))
+
+    assert options(form, "items[0]product") == {
+        "": "--------",
+        str(axolotl.pk): "AXO-01 Axolotl (PLA only)",
+        str(cup.pk): "CUP-02 Cup (any material)",
+    }
+    assert f'value="{axolotl.pk}" data-kind="PLA"' in form
+
+
+def test_the_plan_forms_spools_carry_their_kind_and_free_grams_for_its_script(
+    member_browser, tenant, make_spool, make_material
+):
+    petg = make_spool(tenant, make_material(tenant, kind="PETG"), code="PETG-1", initial_weight_g=Decimal("750.00"))
+
+    html = member_browser.get(RUNS, **HTML).content.decode()
+
+    assert f'value="{petg.pk}" data-available-g="750.00" data-kind="PETG"' in post_form(
+        member_browser.get(RUNS, **HTML)
+    )
+    assert '<script src="/static/core/plan-form.js"></script>' in html

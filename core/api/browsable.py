@@ -173,10 +173,16 @@ class RowsFormRenderer(renderers.HTMLFormRenderer):
             if column == "id":
                 key = {**cell, "text": labels.get(value, value)}
                 continue
-            if isinstance(child_field, RelatedField | serializers.ChoiceField):
+            if hasattr(child_field, "get_choice_rows"):
+                # A tenant's rows, each with its data for the form's script (a spool's kind and free grams).
+                cell["options"] = [
+                    (as_text(option), text, as_text(option) == value, sorted(data.items()))
+                    for option, text, data in child_field.get_choice_rows()
+                ]
+            elif isinstance(child_field, RelatedField | serializers.ChoiceField):
                 choices = child_field.get_choices() if isinstance(child_field, RelatedField) else child_field.choices
                 cell["options"] = [
-                    (as_text(option), text, as_text(option) == value) for option, text in choices.items()
+                    (as_text(option), text, as_text(option) == value, []) for option, text in choices.items()
                 ]
             elif isinstance(child_field, serializers.DecimalField):
                 cell["input_type"], cell["step"] = "number", "0.01"
