@@ -111,7 +111,7 @@ def test_operator_plans_completes_reads_the_ledger_reopens_and_exports(
 
     # 4. Reopen, after its confirmation.
     page.goto(f"/api/v1/production-runs/{run.pk}/")
-    follow(page, "Reopen...")
+    follow(page, "Reopen... (admins and owners)")
     expect(page.locator("#confirmation")).to_contain_text(f"Reopen run {run.run_number}?")
     screenshot(page, "flow-06-reopen-confirmation")
     run.refresh_from_db()
