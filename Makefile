@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The project's packages: what `make run` reloads on (not the virtualenv).
-APPS := config core tenants events inventory production spoolman demo insights
+APPS := config core tenants events inventory production spoolman bambu demo insights
 
 .PHONY: venv run test e2e lint format bench bench-scale soak clean
 

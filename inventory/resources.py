@@ -36,6 +36,7 @@ SPOOL_FIELDS = (
     "supplier",
     "location",
     "is_active",
+    "rfid_uid",
 )
 
 
