@@ -1,7 +1,11 @@
 """Bambu Lab printers on the LAN: a printer's connection settings, what the bridge last heard from it,
 and the marks that keep its reported use from being booked twice."""
 
+import ipaddress
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,9 +17,22 @@ from tenants.models import TenantOwnedModel
 
 DEFAULT_PORT = 8883
 # A host name or an IPv4/IPv6 address, nothing else: no scheme, path, user or port.
-LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-HOST_PATTERN = rf"^(?:{LABEL}(?:\.{LABEL})*|[0-9A-Fa-f:.]+)$"
-validate_host = RegexValidator(HOST_PATTERN, "Give a host name or an IP address (no scheme, port or path).")
+HOST_NAME = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+def validate_host(value):
+    """A host name or an IPv4/IPv6 address, nothing else: no scheme, port, path or user."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not HOST_NAME.match(value) or value.replace(".", "").isdigit():
+            raise ValidationError(
+                "Give a host name or an IP address (no scheme, port or path).", code="invalid_host"
+            ) from None
+
+
 validate_serial = RegexValidator(r"^[A-Za-z0-9]{1,32}$", "A printer's serial number is letters and digits.")
 
 

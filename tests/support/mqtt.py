@@ -75,9 +75,7 @@ def self_signed_certificate(directory: Path, common_name: str) -> tuple[Path, Pa
     cert_path, key_path = directory / "printer.crt", directory / "printer.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
 
@@ -198,10 +196,12 @@ class SimulatedPrinter:
         self.broker, self.serial = broker, serial
         self.state = full_state()
         self.pushall_requests = 0
+        self.connections = 0
         self.connected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"printer-{serial}")
         self.client.username_pw_set("bblp", access_code)
         self.client.tls_set_context(tls_context())
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
 
@@ -218,6 +218,7 @@ class SimulatedPrinter:
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if not reason_code.is_failure:
             client.subscribe(f"device/{self.serial}/request")
+            self.connections += 1
             self.connected.set()
 
     def _on_message(self, client, userdata, message):

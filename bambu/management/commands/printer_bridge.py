@@ -26,12 +26,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-backoff-seconds", type=float, default=60.0, help="The longest wait between reconnection attempts."
         )
+        parser.add_argument(
+            "--status-interval-seconds",
+            type=float,
+            default=5.0,
+            help="Store a report that changes only temperatures or the time left at most this often "
+            "(anything else is stored at once).",
+        )
 
-    def handle(self, *args, poll_seconds, auth_retry_seconds, max_backoff_seconds, **options):
+    def handle(self, *args, poll_seconds, auth_retry_seconds, max_backoff_seconds, status_interval_seconds, **options):
         if not 0 < poll_seconds <= MAX_POLL_SECONDS:
             raise CommandError(f"--poll-seconds must be above 0 and at most {MAX_POLL_SECONDS:g}.")
-        if auth_retry_seconds <= 0 or max_backoff_seconds <= 0:
-            raise CommandError("--auth-retry-seconds and --max-backoff-seconds must be above 0.")
+        if auth_retry_seconds <= 0 or max_backoff_seconds <= 0 or status_interval_seconds < 0:
+            raise CommandError(
+                "--auth-retry-seconds and --max-backoff-seconds must be above 0, intervals not negative."
+            )
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -40,6 +49,7 @@ class Command(BaseCommand):
                 poll_seconds=poll_seconds,
                 auth_retry_seconds=auth_retry_seconds,
                 max_backoff_seconds=max_backoff_seconds,
+                status_interval_seconds=status_interval_seconds,
             )
         )
         bridge.run(stop)
