@@ -219,6 +219,9 @@ class Spool(NumberedModel):
         "RFID UID",
         max_length=64,
         blank=True,
+        # In the table too: rows written outside Django (a raw INSERT, a restore) get no tag, not an error.
+        default="",
+        db_default="",
         validators=[validate_rfid_uid],
         help_text="The spool's RFID tag identity (Bambu Lab: the tray UUID), hexadecimal; optional.",
     )
