@@ -4,10 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework_nested import routers
 
 from bambu.views import PrinterConnectionView, PrinterStatusView
-from core.progress import progress_view
 from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
 from insights.metrics import metrics
+from inventory.progress import progress_view
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
 from production.report_views import (
     CostPerUnitReportView,
