@@ -28,7 +28,7 @@ class PrinterScopedMixin:
 
 
 class PrinterConnectionView(PrinterScopedMixin, TenantScopedViewMixin, generics.GenericAPIView):
-    """How the bridge (`python manage.py printer_bridge`) reaches a Bambu Lab printer on the LAN.
+    """How the printer bridge reaches a Bambu Lab printer on the LAN (MQTT over TLS).
 
     `PUT` creates or replaces it (`kind` bambu_lan, `host`, `port` 8883, `serial`, `access_code`);
     the access code is stored encrypted and never answered (`access_code_set`). The bridge
