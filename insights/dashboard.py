@@ -16,7 +16,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from core.charts import PALETTE, Bar, bar_chart, safe_colour, stacked_bar_chart
+from inventory.charts import PALETTE, Bar, bar_chart, safe_colour, stacked_bar_chart
 from inventory.models import Material
 from inventory.selectors import low_stock_report
 from production.selectors import DayRange, runs_by_status, usage_report, variance_report

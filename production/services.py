@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.changes import UNSET, Unset, sent
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
@@ -48,7 +49,7 @@ from production.status_codes import (
     action_setting,
     ensure_transition,
 )
-from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
+from tenants.contracts import ensure_same_tenant
 from tenants.models import Tenant
 
 __all__ = [
