@@ -41,6 +41,7 @@ SPOOL_FIELDS = (
     "supplier",
     "location",
     "is_active",
+    "rfid_uid",
 )
 
 

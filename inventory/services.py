@@ -20,6 +20,7 @@ from inventory.models import (
     Material,
     Spool,
     TransactionType,
+    normalize_rfid_uid,
     take_numbers,
 )
 from inventory.serializers import MaterialSerializer, SpoolSerializer
@@ -223,6 +224,7 @@ class SpoolDraft:
     supplier: str = ""
     location: str = ""
     is_active: bool = True
+    rfid_uid: str = ""
     id: uuid.UUID | None = None
 
 
@@ -243,6 +245,7 @@ class SpoolChanges:
     supplier: str | Unset = UNSET
     location: str | Unset = UNSET
     is_active: bool | Unset = UNSET
+    rfid_uid: str | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,12 +262,18 @@ class Adjustment:
     occurred_at: datetime.datetime | None = None
 
 
+def _new_spool_fields(draft: SpoolDraft) -> dict:
+    """A new spool's columns from its draft: its id only when the draft names one, its RFID identity normalized."""
+    fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
+    fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
+    return fields
+
+
 def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -> Spool:
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
-    fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
     with transaction.atomic():
-        spool = Spool.objects.create(tenant=tenant, **fields)
+        spool = Spool.objects.create(tenant=tenant, **_new_spool_fields(draft))
         events = []
         record_movement(
             spool=spool,
@@ -294,11 +303,7 @@ def create_spools(*, tenant: Tenant, user, drafts: list[SpoolDraft], occurred_at
     with transaction.atomic():
         first = take_numbers(tenant_id=tenant.pk, kind=Spool.number_kind, count=len(drafts))
         spools = [
-            Spool(
-                tenant=tenant,
-                number=first + offset,
-                **{name: value for name, value in vars(draft).items() if not (name == "id" and value is None)},
-            )
+            Spool(tenant=tenant, number=first + offset, **_new_spool_fields(draft))
             for offset, draft in enumerate(drafts)
         ]
         Spool.objects.bulk_create(spools)
@@ -341,6 +346,8 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
     """
     fields = sent(changes)
     ensure_same_tenant(spool.tenant_id, fields.get("material"))
+    if "rfid_uid" in fields:
+        fields["rfid_uid"] = normalize_rfid_uid(fields["rfid_uid"] or "")
     with transaction.atomic():
         read, spool = spool, lock_spools({spool.pk})[spool.pk]
         _keep_material(spool, read)
