@@ -21,7 +21,7 @@ from inventory.models import (
     Spool,
     TransactionType,
 )
-from inventory.serializers import MaterialSerializer, SpoolSerializer
+from inventory.payloads import material_payload, spool_payload
 from tenants.contracts import ensure_same_tenant
 from tenants.models import Tenant
 
@@ -70,11 +70,6 @@ def lock_spools(ids, *, with_material=False):
     if len(spools) < len(ids):
         raise NotFound("The spool was deleted by another request.")
     return spools
-
-
-def spool_payload(spool):
-    """A spool as the API shows it (its material must be loaded): an event's payload."""
-    return SpoolSerializer(spool).data
 
 
 def spool_events(spool, event_type, *, before_g):
@@ -385,14 +380,10 @@ class MaterialFieldChanges:
     low_stock_threshold_g: Decimal | Unset | None = UNSET
 
 
-def _represent_material(material):
-    return MaterialSerializer(material).data
-
-
 def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material:
     """A new material; event `material.created`."""
     material = Material(tenant=tenant, **vars(fields))
-    return create_recorded(material, user=user, event_type="material.created", represent=_represent_material)
+    return create_recorded(material, user=user, event_type="material.created", represent=material_payload)
 
 
 # A material's fields that move its spools' low-stock line.
@@ -405,14 +396,12 @@ def update_material(*, material: Material, user, changes: MaterialFieldChanges) 
     fields = sent(changes)
     if not THRESHOLD_FIELDS & fields.keys():
         return update_recorded(
-            material, user=user, event_type="material.updated", represent=_represent_material, fields=fields
+            material, user=user, event_type="material.updated", represent=material_payload, fields=fields
         )
     with transaction.atomic(savepoint=False):
         spools = Spool.objects.filter(material=material)
         low_before = set(spools.low_stock().values_list("pk", flat=True))
-        update_recorded(
-            material, user=user, event_type="material.updated", represent=_represent_material, fields=fields
-        )
+        update_recorded(material, user=user, event_type="material.updated", represent=material_payload, fields=fields)
         newly_low = spools.low_stock().exclude(pk__in=low_before).select_related("material").order_by("pk")
         events = [NewEvent("spool.low_stock", spool.pk, spool_payload(spool)) for spool in newly_low]
         if events:
@@ -422,4 +411,4 @@ def update_material(*, material: Material, user, changes: MaterialFieldChanges) 
 
 def delete_material(*, material: Material, user) -> None:
     """Delete a material no spool uses (else Django's ProtectedError: a 409 `protected`); event `material.deleted`."""
-    delete_recorded(material, user=user, event_type="material.deleted", represent=_represent_material)
+    delete_recorded(material, user=user, event_type="material.deleted", represent=material_payload)

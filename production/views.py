@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from core.api.browsable import is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
-from production import services
+from production import payloads, services
 from production.filters import (
     PrinterFilter,
     ProductFilter,
@@ -250,12 +250,8 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
 
     def detail_response(self, run, status_code=status.HTTP_200_OK):
-        # A service that changed the run has serialized it for its event already (production.services.history).
-        data = getattr(run, "api_representation", None)
-        if data is None:
-            run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)
-            data = ProductionRunSerializer(run, context=self.get_serializer_context()).data
-        return Response(data, status=status_code)
+        # The run as the write's event showed it (production.payloads), without reading it again.
+        return Response(payloads.run_answer(run, context=self.get_serializer_context()), status=status_code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
