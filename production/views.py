@@ -17,7 +17,7 @@ from production.filters import (
     PrinterFilter,
     ProductFilter,
     ProductionRunFilter,
-    RunEventFilter,
+    RunHistoryFilter,
     RunItemFilter,
     RunMaterialFilter,
 )
@@ -25,9 +25,9 @@ from production.models import (
     Printer,
     Product,
     ProductionRun,
-    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
+    RunHistoryEntry,
 )
 from production.serializers import (
     CompleteRunSerializer,
@@ -36,7 +36,7 @@ from production.serializers import (
     ProductionRunSerializer,
     ProductionRunUpdateSerializer,
     ProductSerializer,
-    RunEventSerializer,
+    RunHistoryEntrySerializer,
     RunItemSerializer,
     RunMaterialSerializer,
 )
@@ -465,9 +465,9 @@ class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelM
     reopened, deleted or restored it (or its items and materials), when, and what changed.
     Read-only; viewers may read it too."""
 
-    queryset = ProductionRunEvent.objects
-    serializer_class = RunEventSerializer
-    filterset_class = RunEventFilter
+    queryset = RunHistoryEntry.objects
+    serializer_class = RunHistoryEntrySerializer
+    filterset_class = RunHistoryFilter
 
     def get_queryset(self):
         return super().get_queryset().select_related("user")

@@ -16,7 +16,7 @@ from django.db import transaction
 from core.changes import UNSET, Unset, sent
 from core.errors import NotFound
 from inventory.models import ZERO, Spool
-from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunEventAction
+from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryAction
 from production.services import history
 from production.services.rules import (
     check_assignable,
@@ -127,9 +127,9 @@ class ChildKind(Generic[Child]):
     reference: str  # the tenant-owned record a child names: its tenant must be the run's
     related: tuple[str, ...]  # what its rules read, joined when it is reloaded under the run's lock
     fields: tuple[str, ...]
-    added: RunEventAction
-    changed: RunEventAction
-    removed: RunEventAction
+    added: RunHistoryAction
+    changed: RunHistoryAction
+    removed: RunHistoryAction
     # Apply the kind's rules to a child whose `changed` fields are new, then save it.
     save: Callable[[ProductionRun, Child, Collection[str]], None]
 
@@ -140,9 +140,9 @@ ITEM = ChildKind(
     reference="product",
     related=("product",),
     fields=ITEM_FIELDS,
-    added=RunEventAction.ITEM_ADDED,
-    changed=RunEventAction.ITEM_CHANGED,
-    removed=RunEventAction.ITEM_REMOVED,
+    added=RunHistoryAction.ITEM_ADDED,
+    changed=RunHistoryAction.ITEM_CHANGED,
+    removed=RunHistoryAction.ITEM_REMOVED,
     save=_save_item,
 )
 MATERIAL = ChildKind(
@@ -151,9 +151,9 @@ MATERIAL = ChildKind(
     reference="spool",
     related=("spool__material",),
     fields=MATERIAL_FIELDS,
-    added=RunEventAction.MATERIAL_ADDED,
-    changed=RunEventAction.MATERIAL_CHANGED,
-    removed=RunEventAction.MATERIAL_REMOVED,
+    added=RunHistoryAction.MATERIAL_ADDED,
+    changed=RunHistoryAction.MATERIAL_CHANGED,
+    removed=RunHistoryAction.MATERIAL_REMOVED,
     save=_save_material,
 )
 

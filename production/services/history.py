@@ -1,6 +1,6 @@
 """What every run write leaves behind: a row of the run's history and an event in the outbox.
 
-The history (`ProductionRunEvent`) says who changed the run, when, and what: `changes` maps
+The history (`RunHistoryEntry`) says who changed the run, when, and what: `changes` maps
 each changed field to `[old, new]`. The event (`run.*`) carries the run as the API shows it
 after the change (`production.payloads`), recorded in the same transaction as the change.
 """
@@ -12,7 +12,7 @@ from django.db import models
 
 from events.services import NewEvent, record_events
 from production import payloads
-from production.models import ProductionRun, ProductionRunEvent, ProductionRunItem, ProductionRunMaterial
+from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryEntry
 
 
 def plain(value: Any) -> Any:
@@ -22,13 +22,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-def record(run: ProductionRun, action: str, user, **changes: Any) -> ProductionRunEvent:
+def record(run: ProductionRun, action: str, user, **changes: Any) -> RunHistoryEntry:
     """One history row for `run`: who (`user`, None for the system), now, and what changed."""
     if user is not None and not user.is_authenticated:
         user = None
-    return ProductionRunEvent.objects.create(
-        tenant_id=run.tenant_id, run=run, action=action, user=user, changes=changes
-    )
+    return RunHistoryEntry.objects.create(tenant_id=run.tenant_id, run=run, action=action, user=user, changes=changes)
 
 
 def diff(row: models.Model, new_values: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -18,7 +18,7 @@ from production.models import (
     ProductionRun,
     ProductionRunItem,
     ProductionRunMaterial,
-    RunEventAction,
+    RunHistoryAction,
     RunNumberCounter,
 )
 from production.services import history
@@ -146,7 +146,7 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
         ProductionRunMaterial.objects.bulk_create(materials)
         history.record(
             run,
-            RunEventAction.CREATED,
+            RunHistoryAction.CREATED,
             user,
             **history.created(run, ("run_number", "status", "started_at")),
             **{name: [None, history.plain(value)] for name, value in values.items() if value not in (None, "")},
@@ -193,7 +193,7 @@ def update_run(*, run: ProductionRun, user, changes: RunChanges) -> ProductionRu
         run.status = new_status
         run.save()
         if differences:
-            event = RunEventAction.CANCELLED if action == RunAction.CANCEL else RunEventAction.UPDATED
+            event = RunHistoryAction.CANCELLED if action == RunAction.CANCEL else RunHistoryAction.UPDATED
             history.record(run, event, user, **differences)
             history.run_event(run, f"run.{event.value}", user)
     return run
@@ -218,7 +218,7 @@ def delete_run(*, run: ProductionRun, user) -> None:
         run.deleted_at = deleted_at
         run.deleted_by = user
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-        history.record(run, RunEventAction.DELETED, user, **differences)
+        history.record(run, RunHistoryAction.DELETED, user, **differences)
         history.run_event(run, "run.deleted", user)
 
 
@@ -232,6 +232,6 @@ def restore_run(*, run: ProductionRun, user) -> ProductionRun:
         run.deleted_at = None
         run.deleted_by = None
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-        history.record(run, RunEventAction.RESTORED, user, **differences)
+        history.record(run, RunHistoryAction.RESTORED, user, **differences)
         history.run_event(run, "run.restored", user)
     return run

@@ -17,7 +17,7 @@ from core.changes import UNSET, Unset, sent
 from core.errors import ErrorCode, InvalidInput
 from inventory.models import ZERO, InventoryTransaction, TransactionType
 from inventory.services import Movement, record_movements
-from production.models import FailureReason, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunEventAction
+from production.models import FailureReason, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryAction
 from production.services import history
 from production.services.rules import check_outcomes, check_weighings, lock_run, run_items, run_materials, transition
 from production.status_codes import FIELDS_EDITABLE_WHEN_LOCKED, RunAction
@@ -254,7 +254,7 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
         _finish(run, items, materials, status=target)
         history.record(
             run,
-            RunEventAction.COMPLETED,
+            RunHistoryAction.COMPLETED,
             user,
             **differences,
             completed_at=[None, run.completed_at],
@@ -300,7 +300,7 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
         _finish(run, items, materials, status=target)
         history.record(
             run,
-            RunEventAction.FAILED,
+            RunHistoryAction.FAILED,
             user,
             **differences,
             completed_at=[None, run.completed_at],
@@ -326,7 +326,7 @@ def cancel_run(*, run: ProductionRun, user) -> ProductionRun:
         differences = history.diff(run, {"status": target})
         run.status = target
         run.save(update_fields=["status", "updated_at"])
-        history.record(run, RunEventAction.CANCELLED, user, **differences)
+        history.record(run, RunHistoryAction.CANCELLED, user, **differences)
         history.run_event(run, "run.cancelled", user)
     return run
 
@@ -361,7 +361,7 @@ def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
         run.save()
         history.record(
             run,
-            RunEventAction.REOPENED,
+            RunHistoryAction.REOPENED,
             user,
             **differences,
             returned_g={str(movement.production_run_material_id): movement.change_g for movement in movements},
