@@ -6,13 +6,17 @@ renders: it returns its domain objects.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+from django.db.models import QuerySet
 
 from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial
 from production.serializers import ProductionRunSerializer, ProductSerializer
 
 # Where `run_payload` keeps the run as it rendered it, for the answer to the same write.
 _WRITTEN = "_payload_after_write"
+_PREFETCHED = "_prefetched_objects_cache"
+Child = TypeVar("Child", ProductionRunItem, ProductionRunMaterial)
 
 
 def product_payload(product: Product) -> dict[str, Any]:
@@ -38,20 +42,25 @@ def run_payload(
         items = list(run.items.select_related("product"))
     if materials is None:
         materials = list(run.materials.select_related("spool__material"))
-    before = getattr(run, "_prefetched_objects_cache", None)
-    run._prefetched_objects_cache = {
-        **(before or {}),
-        "items": _as_prefetched(ProductionRunItem, run, items),
-        "materials": _as_prefetched(ProductionRunMaterial, run, materials),
-    }
+    # Django's prefetch cache, which the model's totals (ProductionRun.children) read: set by hand.
+    before = getattr(run, _PREFETCHED, None)
+    setattr(
+        run,
+        _PREFETCHED,
+        {
+            **(before or {}),
+            "items": _as_prefetched(ProductionRunItem, run, items),
+            "materials": _as_prefetched(ProductionRunMaterial, run, materials),
+        },
+    )
     try:
         payload = ProductionRunSerializer(run).data
     finally:
         # The caller's run reads its children afresh again, as it did before.
         if before is None:
-            del run._prefetched_objects_cache
+            delattr(run, _PREFETCHED)
         else:
-            run._prefetched_objects_cache = before
+            setattr(run, _PREFETCHED, before)
     setattr(run, _WRITTEN, payload)
     return payload
 
@@ -65,9 +74,9 @@ def run_answer(run: ProductionRun, *, context: dict[str, Any]) -> dict[str, Any]
     return ProductionRunSerializer(run, context=context).data
 
 
-def _as_prefetched(model, run, rows):
+def _as_prefetched(model: type[Child], run: ProductionRun, rows: Sequence[Child]) -> "QuerySet[Child]":
     """`rows` as Django's prefetch stores a run's children: a queryset evaluated already, in Meta order."""
     queryset = model.objects.filter(run_id=run.pk)
     queryset._result_cache = sorted(rows, key=lambda row: (row.created_at, str(row.pk)))
-    queryset._prefetch_done = True
+    queryset._prefetch_done = True  # type: ignore[attr-defined]  # Django's own, not in its stubs
     return queryset

@@ -15,13 +15,13 @@ from django.utils import timezone
 
 from core.errors import ErrorCode, InvalidInput
 from core.locking import lock_rows
-from events.services import record_events
+from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import MAX_WEIGHT_G, Movement, lock_spools, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
 from spoolman.models import KEY_PREFIX, IntegrationKey, key_digest
-from tenants.contracts import ensure_same_tenant
+from tenants.contracts import Actor, ensure_same_tenant
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 
@@ -44,7 +44,7 @@ class IssuedKey:
     secret: str
 
 
-def create_key(*, tenant: Tenant, user, draft: KeyDraft) -> IssuedKey:
+def create_key(*, tenant: Tenant, user: Actor, draft: KeyDraft) -> IssuedKey:
     """A new key for `draft.printer`; only its digest is stored."""
     ensure_same_tenant(tenant, draft.printer)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -107,7 +107,7 @@ def grams(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _run_material_in_progress(printer, spool):
+def _run_material_in_progress(printer: Printer, spool: Spool) -> ProductionRunMaterial | None:
     """The material of the in-progress run on `printer` that uses `spool` (the latest started), locked with its run."""
     candidate = (
         ProductionRunMaterial.objects.filter(
@@ -154,7 +154,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             return None
         taken = min(used, spool.current_weight_g)
         where = f" during run {material.run.run_number}" if material is not None else ""
-        events = []
+        events: list[NewEvent] = []
         (row,) = record_movements(
             movements=[
                 Movement(
@@ -177,7 +177,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
     return row
 
 
-def _record_printer_events(key, events):
+def _record_printer_events(key: IntegrationKey, events: list[NewEvent]) -> None:
     """The write's events (`spool.adjusted`, and `spool.low_stock`/`spool.empty` on crossing), by the printer.
 
     They feed the events API, the webhooks and the Spoolman websockets (spoolman.consumers).
@@ -205,7 +205,7 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
                 f"spool ({spool.empty_spool_weight_g} g), or more than can be recorded.",
                 code=ErrorCode.INVALID,
             )
-        events = []
+        events: list[NewEvent] = []
         (row,) = record_movements(
             movements=[
                 Movement(

@@ -131,7 +131,7 @@ class DateTimeFieldSchema(OpenApiSerializerFieldExtension):
     target_class = serializers.DateTimeField
 
     def map_serializer_field(self, auto_schema, direction):
-        return {**build_basic_type(OpenApiTypes.DATETIME), "description": TIME_ZONE_NOTES[direction]}
+        return {**(build_basic_type(OpenApiTypes.DATETIME) or {}), "description": TIME_ZONE_NOTES[direction]}
 
 
 class TenantListSerializer(FormRowsListSerializer):

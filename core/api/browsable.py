@@ -24,6 +24,8 @@ DRF's browsable API, with its look, plus:
   description (a run's ledger rows and spools, a spool's history).
 """
 
+from typing import TYPE_CHECKING
+
 from django.template import loader
 from rest_framework import renderers, serializers
 from rest_framework.exceptions import MethodNotAllowed
@@ -48,6 +50,13 @@ def is_browsable(request):
 def is_blank_row(row):
     values = [row.get(name) for name in row if name != "id"]
     return all(value in ("", None) for value in values)
+
+
+# The view these mixins are mixed into, for the type checker (at run time they stand alone).
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView as _View
+else:
+    _View = object
 
 
 class FormRowsListSerializer(serializers.ListSerializer):
@@ -189,7 +198,7 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         return context
 
 
-class ActionFormPagesMixin:
+class ActionFormPagesMixin(_View):
     """A browsable `GET` of an action that takes `POST` answers the record and the action's form (200)."""
 
     def http_method_not_allowed(self, request, *args, **kwargs):

@@ -38,6 +38,7 @@ released with the rolled-back transaction, and a retry runs again), after Stripe
 
 import functools
 import json
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -54,8 +55,14 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Domain errors a retry can get past: answering them again from the key would be wrong.
 RETRYABLE_CODES = frozenset({ErrorCode.BUSY, ErrorCode.IDEMPOTENCY_IN_PROGRESS})
 
+# The view this mixin is mixed into, for the type checker (at run time it stands alone).
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView as _View
+else:
+    _View = object
 
-class TransactionalWritesMixin:
+
+class TransactionalWritesMixin(_View):
     accepts_idempotency_key = True  # read by the schema, which documents the header on every POST
 
     def initial(self, request, *args, **kwargs):

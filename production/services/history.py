@@ -13,6 +13,7 @@ from django.db import models
 from events.services import NewEvent, record_events
 from production import payloads
 from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryEntry
+from tenants.contracts import Actor, acting_user
 
 
 def plain(value: Any) -> Any:
@@ -22,11 +23,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-def record(run: ProductionRun, action: str, user, **changes: Any) -> RunHistoryEntry:
+def record(run: ProductionRun, action: str, user: Actor, **changes: Any) -> RunHistoryEntry:
     """One history row for `run`: who (`user`, None for the system), now, and what changed."""
-    if user is not None and not user.is_authenticated:
-        user = None
-    return RunHistoryEntry.objects.create(tenant_id=run.tenant_id, run=run, action=action, user=user, changes=changes)
+    return RunHistoryEntry.objects.create(
+        tenant_id=run.tenant_id, run=run, action=action, user=acting_user(user), changes=changes
+    )
 
 
 def diff(row: models.Model, new_values: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -49,7 +50,7 @@ def removed(row: models.Model, names: Iterable[str]) -> dict[str, list[Any]]:
 def run_event(
     run: ProductionRun,
     event_type: str,
-    user,
+    user: Actor,
     *,
     items: Sequence[ProductionRunItem] | None = None,
     materials: Sequence[ProductionRunMaterial] | None = None,
