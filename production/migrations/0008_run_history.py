@@ -4,6 +4,27 @@
 
 from django.db import migrations, models
 
+from tenants.operations import constraint_name
+
+OLD_TABLE, NEW_TABLE = "production_productionrunevent", "production_runhistoryentry"
+
+
+def _rename_same_tenant_reference(schema_editor, table, before, after):
+    """The same-tenant key on `run` is named after its table (tenants.operations): it follows the rename."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    quote = schema_editor.quote_name
+    old, new = constraint_name(schema_editor, before, "run_id"), constraint_name(schema_editor, after, "run_id")
+    schema_editor.execute(f"ALTER TABLE {quote(table)} RENAME CONSTRAINT {quote(old)} TO {quote(new)}")
+
+
+def forwards(apps, schema_editor):
+    _rename_same_tenant_reference(schema_editor, NEW_TABLE, OLD_TABLE, NEW_TABLE)
+
+
+def backwards(apps, schema_editor):
+    _rename_same_tenant_reference(schema_editor, OLD_TABLE, NEW_TABLE, OLD_TABLE)
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -28,4 +49,5 @@ class Migration(migrations.Migration):
             new_name="run_history_tenant_run_time",
             old_name="run_event_tenant_run_occurred",
         ),
+        migrations.RunPython(forwards, backwards),
     ]
