@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from core.api.browsable import FormRowsListSerializer
+from core.api.fields import DateTimeField
 from core.fields import FREE_TEXT_MAX_LENGTH
 from production.models import (
     MAX_ITEMS_PER_BODY,
@@ -242,7 +243,7 @@ class MaterialActualsSerializer(serializers.Serializer):
 
 class CompleteRunSerializer(serializers.Serializer):
     # Null means "now", like leaving it out: the browsable API pre-fills its raw form with null.
-    completed_at = serializers.DateTimeField(
+    completed_at = DateTimeField(
         required=False,
         allow_null=True,
         help_text="Defaults to now; not before started_at. " + NAIVE_TIME,
@@ -259,7 +260,7 @@ class CompleteRunSerializer(serializers.Serializer):
 
 class FailRunSerializer(serializers.Serializer):
     failure_reason = serializers.ChoiceField(choices=FailureReason.choices)
-    completed_at = serializers.DateTimeField(
+    completed_at = DateTimeField(
         required=False,
         allow_null=True,
         help_text="When the print stopped; defaults to now. " + NAIVE_TIME,

@@ -7,6 +7,8 @@ and the proof: a viewset with every application-level tenant filter removed stil
 answers one tenant's rows only. SQLite keeps the application-level wall only.
 """
 
+import csv
+import io
 from contextlib import contextmanager, nullcontext
 
 import psycopg.errors
@@ -18,9 +20,9 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.utils import OperationalError, ProgrammingError
 
 from core.api.renderers import JSONRenderer
-from inventory.models import Material, Spool
+from inventory.models import InventoryTransaction, Material, Spool
 from inventory.views import SpoolViewSet
-from production.models import Product
+from production.models import Printer, Product, ProductionRun
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.operations import ApplicationRole, TenantRowSecurity
 from tenants.row_security import APP_ROLE, ENTER_SQL, POLICY_NAME, TENANT_CONDITION, TENANT_SETTING, tenant_row_security
@@ -388,6 +390,68 @@ def test_without_either_wall_the_same_requests_leak(
 
     assert listed.json()["count"] == 2
     assert api.get(f"/api/v1/spools/{theirs.pk}/").status_code == 200
+
+
+# --- CSV exports, streamed after the request's transaction: the same wall --------------------------
+
+CSV_LISTS = {
+    "/api/v1/materials/": Material,
+    "/api/v1/spools/": Spool,
+    "/api/v1/products/": Product,
+    "/api/v1/printers/": Printer,
+    "/api/v1/inventory-transactions/": InventoryTransaction,
+    "/api/v1/production-runs/": ProductionRun,
+}
+
+
+@pytest.fixture
+def lists_without_the_application_wall(monkeypatch):
+    """Every application-level tenant filter disabled, for every list: the managers, `for_tenant`, the checks."""
+    monkeypatch.setattr(TenantScopedManager, "get_queryset", lambda self: models.Manager.get_queryset(self))
+    monkeypatch.setattr(TenantQuerySet, "for_tenant", lambda self, tenant: self)
+    monkeypatch.setattr(TenantOwnedModel, "check_same_tenant", lambda self: None)
+
+
+@pytest.fixture
+def a_run_in_each_tenant(tenant, other_tenant, make_run, make_printer):
+    for owner in (tenant, other_tenant):
+        make_run(owner, printer=make_printer(owner))
+
+
+def csv_ids(response):
+    assert response.status_code == 200, response.content
+    body = b"".join(response.streaming_content).decode()
+    return {row["id"] for row in csv.DictReader(io.StringIO(body))}
+
+
+def own_ids(model, tenant):
+    return {str(pk) for pk in model.objects.filter(tenant=tenant).values_list("pk", flat=True)}
+
+
+@postgres_only
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(CSV_LISTS))
+def test_a_csv_export_streams_inside_row_security(
+    api, tenant, a_run_in_each_tenant, lists_without_the_application_wall, path
+):
+    """The body streams after the request's transaction ended: it enters the role and the tenant again."""
+    exported = csv_ids(api.get(path, {"format": "csv"}))
+
+    assert exported == own_ids(CSV_LISTS[path], tenant)
+    assert exported  # the tenant's own rows are there
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_without_either_wall_a_csv_export_leaks(
+    api, tenant, other_tenant, a_run_in_each_tenant, lists_without_the_application_wall, monkeypatch
+):
+    """The control: the patches above remove the application's wall from the export too."""
+    monkeypatch.setattr("tenants.mixins.tenant_row_security", lambda tenant, using=None, write=False: nullcontext())
+
+    exported = csv_ids(api.get("/api/v1/spools/", {"format": "csv"}))
+
+    assert exported == own_ids(Spool, tenant) | own_ids(Spool, other_tenant)
 
 
 # --- errors while the request's transaction is open or closing ---------------------------------------
