@@ -13,7 +13,10 @@ from enum import StrEnum
 class ErrorCode(StrEnum):
     """`code` value, HTTP status and meaning, declared once."""
 
-    def __new__(cls, code, status, meaning):
+    status: int
+    meaning: str
+
+    def __new__(cls, code: str, status: int, meaning: str) -> "ErrorCode":
         member = str.__new__(cls, code)
         member._value_ = code
         member.status = status
@@ -178,15 +181,20 @@ class ErrorCode(StrEnum):
     )
 
 
+def error_code(code: str) -> ErrorCode:
+    """The member whose `code` this is; an unknown code is a ValueError."""
+    return ErrorCode(code)  # type: ignore[call-arg]  # a lookup by value, which mypy reads as a new member
+
+
 class DomainError(Exception):
     """An error a client caused or can resolve; answered as `{"detail", "code", **extra}`."""
 
     default_code = ErrorCode.INVALID
 
-    def __init__(self, detail, *, code: ErrorCode | None = None, **extra):
+    def __init__(self, detail: str, *, code: ErrorCode | None = None, **extra: object) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.code = ErrorCode(code or self.default_code)
+        self.code = error_code(code or self.default_code)
         self.extra = extra
 
     @property

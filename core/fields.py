@@ -1,5 +1,7 @@
 """Model fields every app uses."""
 
+from typing import Any
+
 from django.core.validators import MaxLengthValidator
 from django.db import models
 
@@ -12,6 +14,8 @@ class FreeTextField(models.TextField):
     """Optional free text of bounded length: validated by the model (full_clean, admin) and by
     the API, whose ModelSerializer fields take their `max_length` from it."""
 
-    def __init__(self, *args, max_length=FREE_TEXT_MAX_LENGTH, blank=True, **kwargs):
-        super().__init__(*args, max_length=max_length, blank=blank, **kwargs)
-        self.validators.append(MaxLengthValidator(max_length))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", FREE_TEXT_MAX_LENGTH)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+        self.validators.append(MaxLengthValidator(kwargs["max_length"]))

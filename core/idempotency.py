@@ -20,6 +20,7 @@ replaced, and `manage.py purge_idempotency_keys` deletes them.
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -31,7 +32,7 @@ from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-MAX_KEY_LENGTH = IdempotencyKey._meta.get_field("key").max_length
+MAX_KEY_LENGTH = cast(int, IdempotencyKey._meta.get_field("key").max_length)
 
 
 class IdempotencyInProgress(Conflict):

@@ -47,7 +47,7 @@ def tenant_unique_constraints():
                 continue
             entry = (model, fields[1:])
             by_name[constraint.name] = entry
-            columns = tuple(model._meta.get_field(name).column for name in fields)
+            columns = tuple(model._meta.get_field(name).column for name in fields)  # type: ignore[union-attr]
             by_columns[(model._meta.db_table, columns)] = entry
     return by_name, by_columns
 

@@ -13,6 +13,9 @@ class RecordBusy(Conflict):
     default_code = ErrorCode.BUSY
 
 
+_WRITE_STATE = "printfarm_api_write"
+
+
 def lock_rows(queryset, *, of=(), pks=None):
     """Lock the rows of `queryset` in primary-key order and return them.
 
@@ -129,11 +132,12 @@ def api_write_transaction(*, savepoint=True):
     with transaction.atomic(savepoint=savepoint):
         bound_write_transaction()
         previous = _write_state()
-        connection.printfarm_api_write = {"held": {}}
+        # Kept on the connection: the write's state is per connection, as its transaction is.
+        setattr(connection, _WRITE_STATE, {"held": {}})
         try:
             yield
         finally:
-            connection.printfarm_api_write = previous
+            setattr(connection, _WRITE_STATE, previous)
 
 
 def write_step():
@@ -181,7 +185,7 @@ def _handed_over(model, pks):
 
 
 def _write_state():
-    return getattr(connection, "printfarm_api_write", None)
+    return getattr(connection, _WRITE_STATE, None)
 
 
 def _set_local(**milliseconds):

@@ -22,9 +22,9 @@ report). The check for active webhooks is one indexed read per call (a write rec
 in one call), until the task is enqueued; a caller that already read it passes `webhooks_active`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.db import transaction
@@ -34,7 +34,13 @@ from core.changes import UNSET, Unset, sent
 from events import tasks, webhooks
 from events.models import Event, Webhook
 from events.types import EVENT_TYPES
+from tenants.contracts import Actor, acting_user
+from tenants.models import Tenant, TenantOwnedModel
 from tenants.scoping import all_tenants
+
+# A catalogue row whose change is recorded (a material, a product), and how it reads in the API.
+Recorded = TypeVar("Recorded", bound=TenantOwnedModel)
+Represent = Callable[[Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -44,17 +50,17 @@ class NewEvent:
     payload: dict[str, Any]
 
     @property
-    def resource(self):
+    def resource(self) -> str:
         return self.type.split(".", 1)[0]
 
 
 def record_event(
     *,
-    tenant,
+    tenant: Tenant | UUID,
     type: str,
     resource: str,
     resource_id: UUID,
-    actor,
+    actor: Actor,
     payload: dict[str, Any],
     actor_label: str | None = None,
 ) -> Event:
@@ -69,8 +75,8 @@ def record_event(
 
 def record_events(
     *,
-    tenant,
-    actor,
+    tenant: Tenant | UUID,
+    actor: Actor,
     events: Sequence[NewEvent],
     actor_label: str | None = None,
     webhooks_active: bool | None = None,
@@ -85,11 +91,10 @@ def record_events(
         raise ValueError(f"Unknown event types: {sorted(unknown)} (see events/types.py).")
     if not events:
         return []
-    if actor is not None and not actor.is_authenticated:
-        actor = None
+    user = acting_user(actor)
     if actor_label is None:
-        actor_label = actor.get_username() if actor is not None else ""
-    tenant_id = getattr(tenant, "pk", tenant)  # a Tenant or its id
+        actor_label = user.get_username() if user is not None else ""
+    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
     now = timezone.now()
     _hand_to_worker(tenant_id, webhooks_active)
     return Event.objects.bulk_create(
@@ -100,7 +105,7 @@ def record_events(
                 resource=event.resource,
                 resource_id=event.resource_id,
                 occurred_at=now,
-                actor=actor,
+                actor=user,
                 actor_label=actor_label,
                 payload=event.payload,
             )
@@ -109,7 +114,7 @@ def record_events(
     )
 
 
-def create_recorded(instance, *, user, event_type: str, represent):
+def create_recorded(instance: Recorded, *, user: Actor, event_type: str, represent: Represent) -> Recorded:
     """Insert `instance` (a catalog row: a material, a product) and record `event_type` with
     `represent(instance)`, its API representation, in one transaction."""
     with transaction.atomic(savepoint=False):
@@ -118,7 +123,9 @@ def create_recorded(instance, *, user, event_type: str, represent):
     return instance
 
 
-def update_recorded(instance, *, user, event_type: str, represent, fields: dict[str, Any]):
+def update_recorded(
+    instance: Recorded, *, user: Actor, event_type: str, represent: Represent, fields: dict[str, Any]
+) -> Recorded:
     """Set `fields` on `instance`, save only them, and record `event_type`, in one transaction."""
     with transaction.atomic(savepoint=False):
         for name, value in fields.items():
@@ -128,7 +135,7 @@ def update_recorded(instance, *, user, event_type: str, represent, fields: dict[
     return instance
 
 
-def delete_recorded(instance, *, user, event_type: str, represent) -> None:
+def delete_recorded(instance: Recorded, *, user: Actor, event_type: str, represent: Represent) -> None:
     """Delete `instance` and record `event_type` with what it was, in one transaction (a row
     others protect raises Django's ProtectedError: the API's 409 `protected`)."""
     with transaction.atomic(savepoint=False):
@@ -138,7 +145,7 @@ def delete_recorded(instance, *, user, event_type: str, represent) -> None:
         _record_change(instance, user, event_type, payload)
 
 
-def _record_change(instance, user, event_type, payload):
+def _record_change(instance: Recorded, user: Actor, event_type: str, payload: dict[str, Any]) -> None:
     record_events(tenant=instance.tenant_id, actor=user, events=[NewEvent(event_type, instance.pk, payload)])
 
 
@@ -148,20 +155,20 @@ class _HandedToWorker:
     called: the list is only where Django keeps what belongs to the transaction (a savepoint
     rolled back drops its entries, as it drops the task's row)."""
 
-    def __init__(self, tenant_id):
+    def __init__(self, tenant_id: UUID) -> None:
         self.tenant_id = tenant_id
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, _HandedToWorker) and other.tenant_id == self.tenant_id
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.tenant_id)
 
-    def __call__(self):
+    def __call__(self) -> None:
         pass
 
 
-def _hand_to_worker(tenant_id, webhooks_active=None):
+def _hand_to_worker(tenant_id: UUID, webhooks_active: bool | None = None) -> None:
     """Enqueue the tenant's `dispatch_events` in this transaction, once, if it has active webhooks."""
     marker = _HandedToWorker(tenant_id)
     connection = transaction.get_connection()
@@ -197,19 +204,17 @@ class WebhookChanges:
     description: str | Unset = UNSET
 
 
-def create_webhook(*, tenant, user, draft: WebhookDraft) -> Webhook:
+def create_webhook(*, tenant: Tenant, user: Actor, draft: WebhookDraft) -> Webhook:
     """A webhook with a new secret, delivering the events recorded from now on.
 
     Its URL must resolve to public addresses unless settings.WEBHOOK_ALLOW_PRIVATE_URLS (400
     `private_webhook_url` / `unresolvable_webhook_url`).
     """
     webhooks.resolve(draft.url)
-    if user is not None and not user.is_authenticated:
-        user = None
     with transaction.atomic():
         return Webhook.objects.create(
             tenant=tenant,
-            created_by=user,
+            created_by=acting_user(user),
             secret=webhooks.new_secret(),
             last_event_id=webhooks.first_cursor(tenant),
             **vars(draft),

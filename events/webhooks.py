@@ -53,8 +53,8 @@ from django.utils import timezone
 from core.errors import ErrorCode, InvalidInput
 from core.locking import lock_rows
 from events.models import DeliveryStatus, Event, Webhook, WebhookDelivery
+from events.payloads import event_payload
 from events.selectors import feed, held_back
-from events.serializers import EventSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def signature(secret, timestamp, body):
 
 def event_body(event):
     """The event as the feed shows it, as compact JSON: the body that is signed and sent."""
-    return json.dumps(EventSerializer(event).data, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    return json.dumps(event_payload(event), cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
 # --- dispatch --------------------------------------------------------------------------------

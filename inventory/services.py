@@ -2,14 +2,16 @@
 
 import datetime
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.changes import UNSET, Unset, sent
-from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows, write_step
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
 from inventory.models import (
@@ -23,8 +25,8 @@ from inventory.models import (
     normalize_rfid_uid,
     take_numbers,
 )
-from inventory.serializers import MaterialSerializer, SpoolSerializer
-from tenants.contracts import ensure_same_tenant
+from inventory.payloads import material_payload, spool_payload
+from tenants.contracts import Actor, acting_user, ensure_same_tenant
 from tenants.models import Tenant
 
 
@@ -46,21 +48,29 @@ MAX_WEIGHT_G = Decimal("99999999.99")
 class Movement:
     """One intended change of a spool's weight: by `change_g`, or to `new_weight_g`."""
 
-    spool_id: object
+    spool_id: uuid.UUID
     type: str
     change_g: Decimal | None = None
     new_weight_g: Decimal | None = None
     description: str = ""
-    production_run_id: object = None
-    production_run_material_id: object = None
-    reversal_of_id: object = None
+    production_run_id: uuid.UUID | None = None
+    production_run_material_id: uuid.UUID | None = None
+    reversal_of_id: uuid.UUID | None = None
     # A printer's report (`printer_use`, `count`): which printer, which client, grams beyond the stock.
-    printer_id: object = None
+    printer_id: uuid.UUID | None = None
     source: str = ""
     excess_g: Decimal = ZERO
 
+    def change_by(self, before: Decimal) -> Decimal:
+        """The change of a spool holding `before`: `change_g`, or what reaches `new_weight_g`."""
+        if self.new_weight_g is not None:
+            return self.new_weight_g - before
+        if self.change_g is None:
+            raise ValueError("A movement needs change_g or new_weight_g.")
+        return self.change_g
 
-def lock_spools(ids, *, with_material=False):
+
+def lock_spools(ids: Collection[Any], *, with_material: bool = False) -> dict[Any, Spool]:
     """The spools of `ids`, locked (see `lock_rows`), by id; a spool deleted meanwhile is a 404.
 
     `with_material` reads each spool's material in the same statement (joined, not locked).
@@ -74,12 +84,7 @@ def lock_spools(ids, *, with_material=False):
     return spools
 
 
-def spool_payload(spool):
-    """A spool as the API shows it (its material must be loaded): an event's payload."""
-    return SpoolSerializer(spool).data
-
-
-def spool_events(spool, event_type, *, before_g):
+def spool_events(spool: Spool, event_type: str | None, *, before_g: Decimal) -> list[NewEvent]:
     """`event_type` for `spool`, plus `spool.low_stock` / `spool.empty` when its weight just crossed into them.
 
     Low stock: below the material's threshold (`Material.low_stock_threshold_for`), having been at
@@ -98,15 +103,15 @@ def spool_events(spool, event_type, *, before_g):
 
 def record_movements(
     *,
-    movements,
-    user,
-    occurred_at=None,
-    below_zero_error=InsufficientStock,
-    event_type=None,
-    events=None,
-    locked=None,
-    also_save=(),
-):
+    movements: Sequence[Movement],
+    user: Actor,
+    occurred_at: datetime.datetime | None = None,
+    below_zero_error: type[DomainError] = InsufficientStock,
+    event_type: str | None = None,
+    events: list[NewEvent] | None = None,
+    locked: dict[uuid.UUID, Spool] | None = None,
+    also_save: Sequence[str] = (),
+) -> list[InventoryTransaction]:
     """Apply `movements` atomically and return their ledger rows.
 
     The spools are locked in id order in one statement, every result is checked
@@ -136,7 +141,7 @@ def record_movements(
         for movement in movements:
             spool = spools[movement.spool_id]
             before = spool.current_weight_g
-            change = movement.change_g if movement.new_weight_g is None else movement.new_weight_g - before
+            change = movement.change_by(before)
             after = before + change
             if after < ZERO:
                 raise below_zero_error(
@@ -164,7 +169,7 @@ def record_movements(
                     weight_after_g=after,
                     production_run_id=movement.production_run_id,
                     production_run_material_id=movement.production_run_material_id,
-                    user=user,
+                    user=acting_user(user),
                     description=movement.description,
                     occurred_at=occurred_at,
                     reversal_of_id=movement.reversal_of_id,
@@ -200,16 +205,16 @@ def record_movements(
 
 def record_movement(
     *,
-    spool,
-    type,
-    user,
-    change_g=None,
-    new_weight_g=None,
-    description="",
-    occurred_at=None,
-    event_type=None,
-    events=None,
-):
+    spool: Spool,
+    type: str,
+    user: Actor,
+    change_g: Decimal | None = None,
+    new_weight_g: Decimal | None = None,
+    description: str = "",
+    occurred_at: datetime.datetime | None = None,
+    event_type: str | None = None,
+    events: list[NewEvent] | None = None,
+) -> InventoryTransaction:
     """One manual movement of one spool (a result below zero is a 400); see `record_movements`."""
     (row,) = record_movements(
         movements=[
@@ -281,19 +286,21 @@ class Adjustment:
     occurred_at: datetime.datetime | None = None
 
 
-def _new_spool_fields(draft: SpoolDraft) -> dict:
+def _new_spool_fields(draft: SpoolDraft) -> dict[str, Any]:
     """A new spool's columns from its draft: its id only when the draft names one, its RFID identity normalized."""
     fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
     fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
     return fields
 
 
-def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -> Spool:
+def create_spool(
+    *, tenant: Tenant, user: Actor, draft: SpoolDraft, occurred_at: datetime.datetime | None = None
+) -> Spool:
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
     with transaction.atomic():
         spool = Spool.objects.create(tenant=tenant, **_new_spool_fields(draft))
-        events = []
+        events: list[NewEvent] = []
         record_movement(
             spool=spool,
             type=TransactionType.PURCHASE,
@@ -309,7 +316,9 @@ def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -
     return spool
 
 
-def create_spools(*, tenant: Tenant, user, drafts: list[SpoolDraft], occurred_at=None) -> list[Spool]:
+def create_spools(
+    *, tenant: Tenant, user: Actor, drafts: list[SpoolDraft], occurred_at: datetime.datetime | None = None
+) -> list[Spool]:
     """Many new spools (an import's batch), each with its `purchase` row and `spool.created` event, or none.
 
     What `create_spool` does for one, in a fixed number of statements whatever the count: the
@@ -326,7 +335,7 @@ def create_spools(*, tenant: Tenant, user, drafts: list[SpoolDraft], occurred_at
             for offset, draft in enumerate(drafts)
         ]
         Spool.objects.bulk_create(spools)
-        events = []
+        events: list[NewEvent] = []
         rows = record_movements(
             movements=[
                 Movement(
@@ -351,13 +360,13 @@ def create_spools(*, tenant: Tenant, user, drafts: list[SpoolDraft], occurred_at
     return spools
 
 
-def _keep_material(locked, read):
+def _keep_material(locked: Spool, read: Spool) -> None:
     """Give the freshly locked spool the material `read` (the caller's copy) already loaded, if it is the same."""
     if locked.material_id == read.material_id and Spool._meta.get_field("material").is_cached(read):
         locked.material = read.material
 
 
-def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
+def update_spool(*, spool: Spool, changes: SpoolChanges, user: Actor = None) -> Spool:
     """Change a spool's own fields (code, location, price...) and return it as now stored; event `spool.updated`.
 
     `spool` may have been read before another request moved its weight: only the
@@ -387,7 +396,7 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
     return spool
 
 
-def adjust_spool(*, spool: Spool, user, adjustment: Adjustment) -> InventoryTransaction:
+def adjust_spool(*, spool: Spool, user: Actor, adjustment: Adjustment) -> InventoryTransaction:
     """Apply a manual correction; its ledger row records `user` and when it happened."""
     if adjustment.type not in ADJUSTMENT_TYPES:
         raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code=ErrorCode.INVALID_ADJUSTMENT)
@@ -417,7 +426,7 @@ class WeighIn:
     occurred_at: datetime.datetime | None = None
 
 
-def weigh_in(*, spool: Spool, user, weighing: WeighIn) -> InventoryTransaction:
+def weigh_in(*, spool: Spool, user: Actor, weighing: WeighIn) -> InventoryTransaction:
     """A floor operator's weighing, as Spoolman's `measure`: the spool now holds the gross weight minus its
     empty reel (`empty_spool_weight_g`), booked as one `adjustment` row with the reason `weigh-in`;
     event `spool.adjusted`. A spool without an empty weight, or a gross weight below it, is a 400."""
@@ -445,7 +454,7 @@ def weigh_in(*, spool: Spool, user, weighing: WeighIn) -> InventoryTransaction:
     )
 
 
-def delete_spool(*, spool: Spool, user=None) -> None:
+def delete_spool(*, spool: Spool, user: Actor = None) -> None:
     """Delete a spool whose only ledger row is its purchase; anything else is history to keep. Event `spool.deleted`."""
     with transaction.atomic():
         lock_spools({spool.pk})
@@ -498,34 +507,28 @@ class MaterialFieldChanges:
     low_stock_threshold_g: Decimal | Unset | None = UNSET
 
 
-def _represent_material(material):
-    return MaterialSerializer(material).data
-
-
-def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material:
+def create_material(*, tenant: Tenant, user: Actor, fields: MaterialFields) -> Material:
     """A new material; event `material.created`."""
     material = Material(tenant=tenant, **vars(fields))
-    return create_recorded(material, user=user, event_type="material.created", represent=_represent_material)
+    return create_recorded(material, user=user, event_type="material.created", represent=material_payload)
 
 
 # A material's fields that move its spools' low-stock line.
 THRESHOLD_FIELDS = frozenset({"low_stock_threshold_percent", "low_stock_threshold_g"})
 
 
-def update_material(*, material: Material, user, changes: MaterialFieldChanges) -> Material:
+def update_material(*, material: Material, user: Actor, changes: MaterialFieldChanges) -> Material:
     """Change a material's fields; event `material.updated`, and `spool.low_stock` for each of its
     spools that a new threshold puts below the line (as a weight crossing it does)."""
     fields = sent(changes)
     if not THRESHOLD_FIELDS & fields.keys():
         return update_recorded(
-            material, user=user, event_type="material.updated", represent=_represent_material, fields=fields
+            material, user=user, event_type="material.updated", represent=material_payload, fields=fields
         )
     with transaction.atomic(savepoint=False):
         spools = Spool.objects.filter(material=material)
         low_before = set(spools.low_stock().values_list("pk", flat=True))
-        update_recorded(
-            material, user=user, event_type="material.updated", represent=_represent_material, fields=fields
-        )
+        update_recorded(material, user=user, event_type="material.updated", represent=material_payload, fields=fields)
         newly_low = spools.low_stock().exclude(pk__in=low_before).select_related("material").order_by("pk")
         events = [NewEvent("spool.low_stock", spool.pk, spool_payload(spool)) for spool in newly_low]
         if events:
@@ -533,6 +536,6 @@ def update_material(*, material: Material, user, changes: MaterialFieldChanges) 
     return material
 
 
-def delete_material(*, material: Material, user) -> None:
+def delete_material(*, material: Material, user: Actor) -> None:
     """Delete a material no spool uses (else Django's ProtectedError: a 409 `protected`); event `material.deleted`."""
-    delete_recorded(material, user=user, event_type="material.deleted", represent=_represent_material)
+    delete_recorded(material, user=user, event_type="material.deleted", represent=material_payload)

@@ -170,18 +170,18 @@ class ProductionRunAdmin(ExportActionMixin, TenantOwnedAdmin):
     @admin.display(description="history")
     def history(self, run):
         """Who did what to the run, newest first, as the services recorded it."""
-        events = run.events.select_related("user") if run.pk else []
+        entries = run.history.select_related("user") if run.pk else []
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             (
                 (
-                    localize(timezone.localtime(event.occurred_at)),
-                    event.get_action_display(),
-                    event.user or "-",
-                    json.dumps(event.changes, cls=DjangoJSONEncoder),
+                    localize(timezone.localtime(entry.occurred_at)),
+                    entry.get_action_display(),
+                    entry.user or "-",
+                    json.dumps(entry.changes, cls=DjangoJSONEncoder),
                 )
-                for event in events
+                for entry in entries
             ),
         )
         return format_html(

@@ -7,10 +7,10 @@ from production.models import (
     Printer,
     Product,
     ProductionRun,
-    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
-    RunEventAction,
+    RunHistoryAction,
+    RunHistoryEntry,
     RunStatus,
 )
 from tenants.filters import TenantFilterSet
@@ -118,11 +118,11 @@ class RunMaterialFilter(TenantFilterSet):
         fields = []
 
 
-class RunEventFilter(TenantFilterSet):
+class RunHistoryFilter(TenantFilterSet):
     # Declared: django-filter would build it from the model's manager at import, outside any tenant scope.
-    action = django_filters.MultipleChoiceFilter(choices=RunEventAction.choices, label="Action")
+    action = django_filters.MultipleChoiceFilter(choices=RunHistoryAction.choices, label="Action")
     ordering = OrderingFilter(fields=["occurred_at"])
 
     class Meta:
-        model = ProductionRunEvent
+        model = RunHistoryEntry
         fields = ["action"]

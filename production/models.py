@@ -351,7 +351,7 @@ class ProductionRunMaterial(Variance, TenantOwnedModel):
         return actual * self.cost_per_gram
 
 
-class RunEventAction(models.TextChoices):
+class RunHistoryAction(models.TextChoices):
     CREATED = "created"
     UPDATED = "updated"
     COMPLETED = "completed"
@@ -368,15 +368,15 @@ class RunEventAction(models.TextChoices):
     MATERIAL_REMOVED = "material_removed"
 
 
-class ProductionRunEvent(TenantOwnedModel):
+class RunHistoryEntry(TenantOwnedModel):
     """Who changed a run, when, and what: one row per state change, written by the service that made it.
 
     `changes` maps each changed field to `[old, new]` (for a create, the run's items and materials;
     for an item or material, its id and fields). Rows are never edited.
     """
 
-    run = models.ForeignKey(ProductionRun, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=20, choices=RunEventAction.choices)
+    run = models.ForeignKey(ProductionRun, on_delete=models.CASCADE, related_name="history")
+    action = models.CharField(max_length=20, choices=RunHistoryAction.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -385,7 +385,8 @@ class ProductionRunEvent(TenantOwnedModel):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "run", "-occurred_at"], name="run_event_tenant_run_occurred")]
+        verbose_name_plural = "run history entries"
+        indexes = [models.Index(fields=["tenant", "run", "-occurred_at"], name="run_history_tenant_run_time")]
 
     def __str__(self):
         return f"{self.action} {self.run_id} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -12,9 +12,9 @@ from production.models import (
     Printer,
     Product,
     ProductionRun,
-    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
+    RunHistoryEntry,
 )
 from production.status_codes import INITIAL_STATUS
 from tenants.serializers import TenantListSerializer, TenantOwnedSerializer
@@ -269,13 +269,13 @@ class FailRunSerializer(serializers.Serializer):
     materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
 
 
-class RunEventSerializer(serializers.ModelSerializer):
+class RunHistoryEntrySerializer(serializers.ModelSerializer):
     """One entry of a run's history: `changes` maps each changed field to `[old, new]`."""
 
     user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
     changes = serializers.JSONField(read_only=True)
 
     class Meta:
-        model = ProductionRunEvent
+        model = RunHistoryEntry
         fields = ["id", "action", "user", "occurred_at", "changes"]
         read_only_fields = fields

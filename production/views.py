@@ -11,12 +11,12 @@ from core.api import tables
 from core.api.browsable import action_links, is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
-from production import services
+from production import payloads, services
 from production.filters import (
     PrinterFilter,
     ProductFilter,
     ProductionRunFilter,
-    RunEventFilter,
+    RunHistoryFilter,
     RunItemFilter,
     RunMaterialFilter,
 )
@@ -24,9 +24,9 @@ from production.models import (
     Printer,
     Product,
     ProductionRun,
-    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
+    RunHistoryEntry,
 )
 from production.serializers import (
     CompleteRunSerializer,
@@ -35,7 +35,7 @@ from production.serializers import (
     ProductionRunSerializer,
     ProductionRunUpdateSerializer,
     ProductSerializer,
-    RunEventSerializer,
+    RunHistoryEntrySerializer,
     RunItemSerializer,
     RunMaterialSerializer,
 )
@@ -272,12 +272,8 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
 
     def detail_response(self, run, status_code=status.HTTP_200_OK):
-        # A service that changed the run has serialized it for its event already (production.services.history).
-        data = getattr(run, "api_representation", None)
-        if data is None:
-            run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)
-            data = ProductionRunSerializer(run, context=self.get_serializer_context()).data
-        return Response(data, status=status_code)
+        # The run as the write's event showed it (production.payloads), without reading it again.
+        return Response(payloads.run_answer(run, context=self.get_serializer_context()), status=status_code)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -491,9 +487,9 @@ class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelM
     reopened, deleted or restored it (or its items and materials), when, and what changed.
     Read-only; viewers may read it too."""
 
-    queryset = ProductionRunEvent.objects
-    serializer_class = RunEventSerializer
-    filterset_class = RunEventFilter
+    queryset = RunHistoryEntry.objects
+    serializer_class = RunHistoryEntrySerializer
+    filterset_class = RunHistoryFilter
 
     def get_queryset(self):
         return super().get_queryset().select_related("user")

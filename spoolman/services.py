@@ -6,11 +6,13 @@ spool, the row is attributed to that run's material: completing or failing the r
 charges only the rest (production.services), so no gram is charged twice.
 """
 
+import datetime
 import json
 import secrets
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, JSONField, Min, OuterRef, Q, Subquery
@@ -20,14 +22,14 @@ from django.utils import timezone
 from core.errors import ErrorCode, InvalidInput, NotFound
 from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write_step
 from events.models import Webhook
-from events.services import record_events
+from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
 from inventory.services import MAX_WEIGHT_G, Movement, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
 from spoolman import shapes
 from spoolman.models import KEY_PREFIX, IntegrationKey, key_digest
-from tenants.contracts import ensure_same_tenant
+from tenants.contracts import Actor, ensure_same_tenant
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 
@@ -50,7 +52,7 @@ class IssuedKey:
     secret: str
 
 
-def create_key(*, tenant: Tenant, user, draft: KeyDraft) -> IssuedKey:
+def create_key(*, tenant: Tenant, user: Actor, draft: KeyDraft) -> IssuedKey:
     """A new key for `draft.printer`; only its digest is stored."""
     ensure_same_tenant(tenant, draft.printer)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -153,7 +155,9 @@ def grams(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def lock_for_report(*, key: IntegrationKey, number=None, pk=None, attribute=True) -> ReportedSpool | None:
+def lock_for_report(
+    *, key: IntegrationKey, number: int | None = None, pk: uuid.UUID | None = None, attribute: bool = True
+) -> ReportedSpool | None:
     """The key's tenant's spool of `number` (or `pk`), locked, with what a report needs (`ReportedSpool`),
     in one statement; None when there is none.
 
@@ -164,7 +168,7 @@ def lock_for_report(*, key: IntegrationKey, number=None, pk=None, attribute=True
     charges only the rest. A run that ended while this waited is not attributed.
     """
     spools = Spool.objects.filter(tenant_id=key.tenant_id)
-    spools = spools.filter(number=number) if pk is None else spools.filter(pk=pk)
+    spools = spools.filter(pk=pk) if pk is not None else spools.filter(number=number or 0)
     vendor = (
         Material.objects.filter(tenant_id=OuterRef("tenant_id"), brand=OuterRef("material__brand"))
         .exclude(brand="")
@@ -206,22 +210,22 @@ def lock_for_report(*, key: IntegrationKey, number=None, pk=None, attribute=True
     if not found:
         return None
     (spool,) = found
-    found = getattr(spool, "attribution", None)
-    if isinstance(found, str):  # a backend that answers JSON as text
-        found = json.loads(found)
+    attribution: Any = getattr(spool, "attribution", None)
+    if isinstance(attribution, str):  # a backend that answers JSON as text
+        attribution = json.loads(attribution)
     run_material = None
-    if found:
+    if attribution:
         run_material = AttributedRun(
-            material_id=uuid.UUID(str(found["material"])),
-            run_id=uuid.UUID(str(found["run"])),
-            run_number=found["number"],
+            material_id=uuid.UUID(str(attribution["material"])),
+            run_id=uuid.UUID(str(attribution["run"])),
+            run_number=attribution["number"],
         )
     return ReportedSpool(
         spool=spool, run_material=run_material, vendor_id=spool.vendor_id, webhooks_active=spool.webhooks_active
     )
 
 
-def _locked(key, spool, *, attribute):
+def _locked(key: IntegrationKey, spool: Spool | ReportedSpool, *, attribute: bool) -> ReportedSpool:
     """The report's spool as a `ReportedSpool`: the caller's, or locked here (a 404 if it is gone)."""
     if isinstance(spool, ReportedSpool):
         ensure_same_tenant(key.tenant_id, spool.spool)
@@ -263,7 +267,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
         spool.unbooked_use_g = carried
         taken = min(used, spool.current_weight_g)
         where = f" during run {material.run_number}" if material is not None else ""
-        events = []
+        events: list[NewEvent] = []
         (row,) = record_movements(
             movements=[
                 Movement(
@@ -289,14 +293,15 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
     return row
 
 
-def _used_at(spool, moment):
+def _used_at(spool: Spool, moment: datetime.datetime) -> None:
     """The spool's use dates once a use row at `moment` is written (no need to read them again)."""
-    spool.last_used = moment
+    # Annotations of `shapes.with_use_dates`, not fields: set as the next read would give them.
+    setattr(spool, "last_used", moment)  # noqa: B010
     if getattr(spool, "first_used", None) is None:
-        spool.first_used = moment
+        setattr(spool, "first_used", moment)  # noqa: B010
 
 
-def _record_printer_events(key, events, *, webhooks_active=None):
+def _record_printer_events(key: IntegrationKey, events: list[NewEvent], *, webhooks_active: bool | None = None) -> None:
     """The write's events (`spool.adjusted`, and `spool.low_stock`/`spool.empty` on crossing), by the printer.
 
     They feed the events API, the webhooks and the Spoolman websockets (spoolman.consumers).
@@ -329,7 +334,7 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
             )
         # The weighing is the truth: use below a cent reported before it is in it.
         spool.unbooked_use_g = ZERO
-        events = []
+        events: list[NewEvent] = []
         (row,) = record_movements(
             movements=[
                 Movement(

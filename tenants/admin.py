@@ -1,5 +1,6 @@
 import dataclasses
 import uuid
+from typing import Any
 
 from django import forms
 from django.contrib import admin
@@ -178,7 +179,8 @@ class CatalogServiceAdmin:
     `changes_class`).
     """
 
-    fields_class = changes_class = None
+    fields_class: Any = None
+    changes_class: Any = None
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -3,7 +3,18 @@
 (The "not sent" marker of the changes dataclasses, `UNSET`, is in core/changes.py.)
 """
 
+from django.contrib.auth.models import AnonymousUser, User
+
 from core.errors import ForeignTenant
+
+# Who makes a change, as a service is told: a user, an anonymous request's user (recorded as
+# nobody), or None (the system, an integration acting without a user).
+Actor = User | AnonymousUser | None
+
+
+def acting_user(actor: Actor) -> User | None:
+    """The user a change is recorded under: None for the system and for an anonymous request."""
+    return actor if isinstance(actor, User) else None
 
 
 def ensure_same_tenant(tenant, *records) -> None:

@@ -108,7 +108,8 @@ class TenantOwnedModel(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=True)
 
-    objects = scoped_manager()
+    # scoped_manager(), spelled out here so that the type checker sees the queryset's methods.
+    objects = TenantScopedManager.from_queryset(TenantQuerySet)()
 
     class Meta:
         abstract = True
@@ -123,7 +124,7 @@ class TenantOwnedModel(models.Model):
         for field in self._meta.concrete_fields:
             if not field.is_relation or field.name == "tenant":
                 continue
-            if not issubclass(field.related_model, TenantOwnedModel):
+            if not (isinstance(field.related_model, type) and issubclass(field.related_model, TenantOwnedModel)):
                 continue
             related = getattr(self, field.name, None)
             if related is not None and self.tenant_id and related.tenant_id != self.tenant_id:

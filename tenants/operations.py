@@ -35,6 +35,12 @@ class _PostgresOnlyOperation(Operation):
     reduces_to_sql = True
     reversible = True
 
+    def forwards_sql(self, schema_editor, apps) -> str | list[str]:
+        raise NotImplementedError
+
+    def backwards_sql(self, schema_editor, apps) -> str | list[str]:
+        raise NotImplementedError
+
     def state_forwards(self, app_label, state):
         pass  # database-only: the models do not change
 

@@ -205,7 +205,9 @@ class TokenLookup:
                 values[index] = convert(values[index], column, connection)
         found, start = [], 0
         for model, fields in zip(self.models, self.columns, strict=True):
-            found.append(model.from_db(connection.alias, None, values[start : start + len(fields)]))
+            # Every concrete field is selected: no field names needed (Django reads None so; its stubs do not).
+            row_values = values[start : start + len(fields)]
+            found.append(model.from_db(connection.alias, None, row_values))  # type: ignore[arg-type]
             start += len(fields)
         return found
 

@@ -143,7 +143,7 @@ class DateTimeFieldSchema(OpenApiSerializerFieldExtension):
     match_subclasses = True  # the project's (core.api.fields) too
 
     def map_serializer_field(self, auto_schema, direction):
-        return {**build_basic_type(OpenApiTypes.DATETIME), "description": TIME_ZONE_NOTES[direction]}
+        return {**(build_basic_type(OpenApiTypes.DATETIME) or {}), "description": TIME_ZONE_NOTES[direction]}
 
 
 class TenantListSerializer(FormRowsListSerializer):

@@ -7,7 +7,7 @@ from django.db import transaction
 from tenants.models import Membership, Role, Tenant
 
 
-def create_tenant(*, slug, name, run_prefix, timezone="UTC"):
+def create_tenant(*, slug: str, name: str, run_prefix: str, timezone: str = "UTC") -> tuple[Tenant, bool]:
     """Create the tenant or update it to these values; returns (tenant, created)."""
     tenant = Tenant.objects.filter(slug=slug).first() or Tenant(slug=slug)
     created = tenant._state.adding
@@ -17,7 +17,7 @@ def create_tenant(*, slug, name, run_prefix, timezone="UTC"):
     return tenant, created
 
 
-def add_member(*, tenant, username, role, password=None):
+def add_member(*, tenant: Tenant, username: str, role: str, password: str | None = None) -> tuple[Membership, bool]:
     """Make `username` a member with `role`, creating the user when missing; returns (membership, created)."""
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")

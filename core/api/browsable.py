@@ -29,6 +29,7 @@ DRF's browsable API, with its look, plus:
 """
 
 import re
+from typing import TYPE_CHECKING
 
 from django.template import loader
 from django.utils.html import conditional_escape
@@ -70,6 +71,13 @@ def is_browsable(request):
 def is_blank_row(row):
     values = [row.get(name) for name in row if name != "id"]
     return all(value in ("", None) for value in values)
+
+
+# The view these mixins are mixed into, for the type checker (at run time they stand alone).
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView as _View
+else:
+    _View = object
 
 
 class FormRowsListSerializer(serializers.ListSerializer):
@@ -259,7 +267,7 @@ def action_links(view, request, actions):
     return links
 
 
-class ActionFormPagesMixin:
+class ActionFormPagesMixin(_View):
     """A browsable `GET` of an action that takes `POST` answers the record and the action's form (200).
 
     A user whose role may not take the action gets the page with the reason instead of a form.

@@ -25,7 +25,10 @@ ONE_DAY = 24 * 60 * 60
 @functools.cache
 def patched_bundle():
     """The sidecar's ReDoc bundle with its remote logo replaced (read once per process)."""
-    return Path(finders.find(REDOC_BUNDLE)).read_bytes().replace(REDOC_LOGO, BLANK_SVG)
+    found = finders.find(REDOC_BUNDLE)
+    if not isinstance(found, str):  # the sidecar app ships it: a missing bundle is a broken install
+        raise LookupError(f"Static file {REDOC_BUNDLE} not found.")
+    return Path(found).read_bytes().replace(REDOC_LOGO, BLANK_SVG)
 
 
 @require_GET

@@ -36,7 +36,8 @@ def exception_handler(exc, context):
         return error_response(exc.detail, exc.code, **exc.extra)
     if isinstance(exc, (ProtectedError, RestrictedError)):
         # verbose names are lazy translation proxies: make them str before sorting and joining.
-        blockers = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects if obj is not None})
+        referrers = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        blockers = sorted({str(obj._meta.verbose_name_plural) for obj in referrers if obj is not None})
         return error_response("This record is still referenced by " + ", ".join(blockers) + ".", ErrorCode.PROTECTED)
     if isinstance(exc, DjangoValidationError):
         return Response(as_serializer_error(exc), status=400)

@@ -15,6 +15,8 @@ import contextlib
 import csv
 import datetime
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -28,11 +30,17 @@ CSV_MEDIA_TYPE = "text/csv"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
+# The view these mixins are mixed into, for the type checker (at run time they stand alone).
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView as _View
+else:
+    _View = object
+
 
 class FileRenderer(BaseRenderer):
     """A renderer of files the view has already written (bytes); an error of its request is answered in JSON."""
 
-    charset = None
+    charset: str | None = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data if isinstance(data, bytes) else b""
@@ -74,10 +82,10 @@ def cell(value):
     return text
 
 
-class CSVExportMixin:
+class CSVExportMixin(_View):
     csv_chunk_size = 500
     # Nested fields kept as one column: {field: function(list of the nested rows' data) -> str}.
-    csv_summaries = {}
+    csv_summaries: dict[str, Callable[[list[Any]], str]] = {}
 
     def get_renderers(self):
         if getattr(self, "action", None) == "list" and CSVRenderer not in self.renderer_classes:

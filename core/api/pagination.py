@@ -19,6 +19,7 @@ import binascii
 import json
 import operator
 from functools import reduce
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -69,6 +70,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def get_paginated_response(self, data):
         if self.keyset is None:
             return super().get_paginated_response(data)
+        assert self.request is not None  # set by paginate_queryset, which a keyset page came from
         url = self.request.build_absolute_uri()
         url = remove_query_param(url, self.page_query_param)
 
@@ -196,7 +198,7 @@ class Position:
 
 
 def _encode(values, *, backwards, inclusive=False):
-    payload = {"v": [str(value) for value in values]}
+    payload: dict[str, Any] = {"v": [str(value) for value in values]}
     if backwards:
         payload["r"] = 1
     if inclusive:

@@ -14,12 +14,14 @@ Only for serializers whose readable fields and their output do not depend on the
 `tests/core/test_representation.py` compares their output with DRF's.
 """
 
+from typing import Any
+
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
 
 class PlannedRepresentation:
-    _representation_plans = {}
+    _representation_plans: dict[type, tuple[Any, ...]] = {}
 
     def to_representation(self, instance):
         ret = {}

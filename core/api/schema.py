@@ -26,7 +26,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 
 from core.api.exports import CSV_FORMAT, CSV_MEDIA_TYPE, FileRenderer
 from core.api.filters import BooleanFilter, DateBoundFilter
-from core.errors import ErrorCode
+from core.errors import error_code
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import MAX_KEY_LENGTH
 from core.idempotency import REPLAYED_HEADER as IDEMPOTENT_REPLAYED_HEADER
@@ -156,7 +156,7 @@ def errors(*codes):
     """`{status: ErrorCodes}` for the codes an operation adds to the standard ones."""
     by_status = defaultdict(list)
     for code in codes:
-        code = ErrorCode(code)  # an unknown code fails at import
+        code = error_code(code)  # an unknown code fails at import
         by_status[code.status].append(code.value)
     return {status: ErrorCodes(status, listed) for status, listed in by_status.items()}
 
@@ -209,7 +209,7 @@ class AutoSchema(openapi.AutoSchema):
 
     def standard_errors(self, operation):
         """The codes the platform can answer for this operation, whatever the view."""
-        codes = defaultdict(list)
+        codes: defaultdict[int, list[str]] = defaultdict(list)
         security = operation.get("security", [])
         public = not security or {} in security
         writes = self.method in WRITE_METHODS
@@ -266,7 +266,7 @@ class AutoSchema(openapi.AutoSchema):
         title = STATUS_TITLES.get(status, "")
         if field_errors:
             title += " Field errors, or `{detail, code}`:" if codes else " Field errors."
-        listing = "\n".join(f"- `{code}`: {ErrorCode(code).meaning}" for code in codes)
+        listing = "\n".join(f"- `{code}`: {error_code(code).meaning}" for code in codes)
         response = {
             "content": {media_type: {"schema": schema} for media_type in self.error_media_types()},
             "description": f"{title}\n\n{listing}" if listing else title,

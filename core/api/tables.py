@@ -124,7 +124,7 @@ def parameter_form(parameters_class, query):
         }
         if isinstance(field, serializers.ChoiceField):
             default = "" if field.default is serializers.empty else str(field.default)
-            blank = [] if field.default is not serializers.empty else [("", "(none)")]
+            blank: list[tuple[str, str]] = [] if field.default is not serializers.empty else [("", "(none)")]
             choices = blank + [(str(key), str(label)) for key, label in field.choices.items()]
             fields.append(FormField(**{**entry, "value": value or default}, input_type="select", choices=choices))
         elif isinstance(field, serializers.DateField):

@@ -16,6 +16,7 @@ tenant layer opens for row-level security and commits once the response is rende
 
 import functools
 import json
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -29,8 +30,14 @@ from core.locking import lock_on_read, locking_queryset
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
+# The view this mixin is mixed into, for the type checker (at run time it stands alone).
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView as _View
+else:
+    _View = object
 
-class TransactionalWritesMixin:
+
+class TransactionalWritesMixin(_View):
     accepts_idempotency_key = True  # read by the schema, which documents the header on every POST
 
     def initial(self, request, *args, **kwargs):
@@ -74,7 +81,7 @@ class TransactionalWritesMixin:
 class RestAnswers:
     """The REST API's answers for the write step: DRF responses, a refusal as its exception handler answers it."""
 
-    refusals = (DomainError,)
+    refusals: tuple[type[Exception], ...] = (DomainError,)
 
     def __init__(self, handle_exception):
         self.refused = handle_exception

@@ -11,7 +11,7 @@ The package, by concern (each module reads in one sitting):
 Each operation takes its input as a frozen dataclass, refuses references to another tenant's
 records before it writes anything, locks the run row first (so it sees the run's current status
 and no two operations on one run interleave), asks `production.status_codes` whether the run's
-status allows it, and records who did what in the run's history (`ProductionRunEvent`) in the
+status allows it, and records who did what in the run's history (`RunHistoryEntry`) in the
 same transaction. Inventory moves only through `inventory.services.record_movements`.
 
 PATCH-style inputs (`RunChanges`, `ItemChanges`, `MaterialChanges`, and the optional fields of

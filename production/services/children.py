@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from core.changes import UNSET, Unset, sent
 from core.errors import NotFound
 from inventory.models import ZERO, Spool
-from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunEventAction
+from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryAction
 from production.services import history
 from production.services.rules import (
     check_assignable,
@@ -30,7 +31,7 @@ from production.services.rules import (
     run_items,
     run_materials,
 )
-from tenants.contracts import ensure_same_tenant
+from tenants.contracts import Actor, ensure_same_tenant
 
 # --- inputs --------------------------------------------------------------------------------
 
@@ -127,9 +128,9 @@ class ChildKind(Generic[Child]):
     reference: str  # the tenant-owned record a child names: its tenant must be the run's
     related: tuple[str, ...]  # what its rules read, joined when it is reloaded under the run's lock
     fields: tuple[str, ...]
-    added: RunEventAction
-    changed: RunEventAction
-    removed: RunEventAction
+    added: RunHistoryAction
+    changed: RunHistoryAction
+    removed: RunHistoryAction
     # Apply the kind's rules to a child whose `changed` fields are new, then save it.
     save: Callable[[ProductionRun, Child, Collection[str]], None]
 
@@ -140,9 +141,9 @@ ITEM = ChildKind(
     reference="product",
     related=("product",),
     fields=ITEM_FIELDS,
-    added=RunEventAction.ITEM_ADDED,
-    changed=RunEventAction.ITEM_CHANGED,
-    removed=RunEventAction.ITEM_REMOVED,
+    added=RunHistoryAction.ITEM_ADDED,
+    changed=RunHistoryAction.ITEM_CHANGED,
+    removed=RunHistoryAction.ITEM_REMOVED,
     save=_save_item,
 )
 MATERIAL = ChildKind(
@@ -151,9 +152,9 @@ MATERIAL = ChildKind(
     reference="spool",
     related=("spool__material",),
     fields=MATERIAL_FIELDS,
-    added=RunEventAction.MATERIAL_ADDED,
-    changed=RunEventAction.MATERIAL_CHANGED,
-    removed=RunEventAction.MATERIAL_REMOVED,
+    added=RunHistoryAction.MATERIAL_ADDED,
+    changed=RunHistoryAction.MATERIAL_CHANGED,
+    removed=RunHistoryAction.MATERIAL_REMOVED,
     save=_save_material,
 )
 
@@ -161,7 +162,7 @@ MATERIAL = ChildKind(
 # --- the one skeleton ------------------------------------------------------------------------
 
 
-def _add(kind: ChildKind[Child], *, run: ProductionRun, user, draft: Any) -> Child:
+def _add(kind: ChildKind[Child], *, run: ProductionRun, user: Actor, draft: Any) -> Child:
     ensure_same_tenant(run.tenant_id, getattr(draft, kind.reference))
     with transaction.atomic():
         run = lock_run(run)
@@ -173,7 +174,7 @@ def _add(kind: ChildKind[Child], *, run: ProductionRun, user, draft: Any) -> Chi
     return child
 
 
-def _update(kind: ChildKind[Child], *, child: Child, user, changes: Any) -> Child:
+def _update(kind: ChildKind[Child], *, child: Child, user: Actor, changes: Any) -> Child:
     new_values = sent(changes)
     ensure_same_tenant(child.tenant_id, new_values.get(kind.reference))
     with transaction.atomic():
@@ -190,7 +191,7 @@ def _update(kind: ChildKind[Child], *, child: Child, user, changes: Any) -> Chil
     return child
 
 
-def _remove(kind: ChildKind[Child], *, child: Child, user) -> None:
+def _remove(kind: ChildKind[Child], *, child: Child, user: Actor) -> None:
     with transaction.atomic():
         run = lock_run(child.run)
         ensure_editable(run)
@@ -199,7 +200,7 @@ def _remove(kind: ChildKind[Child], *, child: Child, user) -> None:
         history.run_event(run, "run.updated", user)
 
 
-def _reload(child: Child, queryset) -> Child:
+def _reload(child: Child, queryset: "QuerySet[Child]") -> Child:
     """`child` as stored now, read under its run's lock.
 
     The caller found `child` before taking that lock: editing that copy would write back
@@ -214,25 +215,25 @@ def _reload(child: Child, queryset) -> Child:
 # --- the services ----------------------------------------------------------------------------
 
 
-def add_item(*, run: ProductionRun, user, draft: ItemDraft) -> ProductionRunItem:
+def add_item(*, run: ProductionRun, user: Actor, draft: ItemDraft) -> ProductionRunItem:
     return _add(ITEM, run=run, user=user, draft=draft)
 
 
-def update_item(*, item: ProductionRunItem, user, changes: ItemChanges) -> ProductionRunItem:
+def update_item(*, item: ProductionRunItem, user: Actor, changes: ItemChanges) -> ProductionRunItem:
     return _update(ITEM, child=item, user=user, changes=changes)
 
 
-def remove_item(*, item: ProductionRunItem, user) -> None:
+def remove_item(*, item: ProductionRunItem, user: Actor) -> None:
     _remove(ITEM, child=item, user=user)
 
 
-def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> ProductionRunMaterial:
+def add_material(*, run: ProductionRun, user: Actor, draft: MaterialDraft) -> ProductionRunMaterial:
     return _add(MATERIAL, run=run, user=user, draft=draft)
 
 
-def update_material(*, material: ProductionRunMaterial, user, changes: MaterialChanges) -> ProductionRunMaterial:
+def update_material(*, material: ProductionRunMaterial, user: Actor, changes: MaterialChanges) -> ProductionRunMaterial:
     return _update(MATERIAL, child=material, user=user, changes=changes)
 
 
-def remove_material(*, material: ProductionRunMaterial, user) -> None:
+def remove_material(*, material: ProductionRunMaterial, user: Actor) -> None:
     _remove(MATERIAL, child=material, user=user)

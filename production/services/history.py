@@ -1,8 +1,8 @@
 """What every run write leaves behind: a row of the run's history and an event in the outbox.
 
-The history (`ProductionRunEvent`) says who changed the run, when, and what: `changes` maps
+The history (`RunHistoryEntry`) says who changed the run, when, and what: `changes` maps
 each changed field to `[old, new]`. The event (`run.*`) carries the run as the API shows it
-after the change, recorded in the same transaction as the change.
+after the change (`production.payloads`), recorded in the same transaction as the change.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,9 +11,9 @@ from typing import Any
 from django.db import models
 
 from events.services import NewEvent, record_events
-from production.models import ProductionRun, ProductionRunEvent, ProductionRunItem, ProductionRunMaterial
-from production.serializers import ProductionRunSerializer
-from production.services.rules import run_items, run_materials
+from production import payloads
+from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryEntry
+from tenants.contracts import Actor, acting_user
 
 
 def plain(value: Any) -> Any:
@@ -23,12 +23,10 @@ def plain(value: Any) -> Any:
     return value
 
 
-def record(run: ProductionRun, action: str, user, **changes: Any) -> ProductionRunEvent:
+def record(run: ProductionRun, action: str, user: Actor, **changes: Any) -> RunHistoryEntry:
     """One history row for `run`: who (`user`, None for the system), now, and what changed."""
-    if user is not None and not user.is_authenticated:
-        user = None
-    return ProductionRunEvent.objects.create(
-        tenant_id=run.tenant_id, run=run, action=action, user=user, changes=changes
+    return RunHistoryEntry.objects.create(
+        tenant_id=run.tenant_id, run=run, action=action, user=acting_user(user), changes=changes
     )
 
 
@@ -52,50 +50,12 @@ def removed(row: models.Model, names: Iterable[str]) -> dict[str, list[Any]]:
 def run_event(
     run: ProductionRun,
     event_type: str,
-    user,
+    user: Actor,
     *,
     items: Sequence[ProductionRunItem] | None = None,
     materials: Sequence[ProductionRunMaterial] | None = None,
     events: Sequence[NewEvent] = (),
 ) -> None:
     """Record `event_type` for `run` (after any spool `events` of the same write), in one INSERT."""
-    payload = _run_payload(run, items, materials)
+    payload = payloads.run_payload(run, items=items, materials=materials)
     record_events(tenant=run.tenant_id, actor=user, events=[*events, NewEvent(event_type, run.pk, payload)])
-    # The run as the API shows it right after this write: the view answers with it instead of reading it again.
-    run.api_representation = payload
-
-
-def _run_payload(run, items=None, materials=None):
-    """The run as the API shows it (ProductionRunSerializer): an event's payload.
-
-    `items`/`materials` are the run's rows if the caller has them loaded (with their products,
-    spools and materials), else they are read here (two queries). They are the run's
-    prefetched children while it is serialized, so the totals come from them. The printer and
-    the creator come from the run as `lock_run` read them.
-    """
-    if items is None:
-        items = run_items(run)
-    if materials is None:
-        materials = run_materials(run)
-    before = getattr(run, "_prefetched_objects_cache", None)
-    run._prefetched_objects_cache = {
-        **(before or {}),
-        "items": _as_prefetched(ProductionRunItem, run, items),
-        "materials": _as_prefetched(ProductionRunMaterial, run, materials),
-    }
-    try:
-        return ProductionRunSerializer(run).data
-    finally:
-        # The caller's run reads its children afresh again, as it did before.
-        if before is None:
-            del run._prefetched_objects_cache
-        else:
-            run._prefetched_objects_cache = before
-
-
-def _as_prefetched(model, run, rows):
-    """`rows` as Django's prefetch stores a run's children: a queryset evaluated already, in Meta order."""
-    queryset = model.objects.filter(run_id=run.pk)
-    queryset._result_cache = sorted(rows, key=lambda row: (row.created_at, str(row.pk)))
-    queryset._prefetch_done = True
-    return queryset

@@ -10,7 +10,8 @@ from decimal import Decimal
 from core.changes import UNSET, Unset, sent
 from events.services import create_recorded, delete_recorded, update_recorded
 from production.models import Product
-from production.serializers import ProductSerializer
+from production.payloads import product_payload
+from tenants.contracts import Actor
 from tenants.models import Tenant
 
 
@@ -38,23 +39,19 @@ class ProductChanges:
     is_active: bool | Unset = UNSET
 
 
-def _represent_product(product):
-    return ProductSerializer(product).data
-
-
-def create_product(*, tenant: Tenant, user, fields: ProductFields) -> Product:
+def create_product(*, tenant: Tenant, user: Actor, fields: ProductFields) -> Product:
     """A new product; event `product.created`."""
     product = Product(tenant=tenant, **vars(fields))
-    return create_recorded(product, user=user, event_type="product.created", represent=_represent_product)
+    return create_recorded(product, user=user, event_type="product.created", represent=product_payload)
 
 
-def update_product(*, product: Product, user, changes: ProductChanges) -> Product:
+def update_product(*, product: Product, user: Actor, changes: ProductChanges) -> Product:
     """Change a product's fields; event `product.updated`."""
     return update_recorded(
-        product, user=user, event_type="product.updated", represent=_represent_product, fields=sent(changes)
+        product, user=user, event_type="product.updated", represent=product_payload, fields=sent(changes)
     )
 
 
-def delete_product(*, product: Product, user) -> None:
+def delete_product(*, product: Product, user: Actor) -> None:
     """Delete a product no run uses (else Django's ProtectedError: a 409 `protected`); event `product.deleted`."""
-    delete_recorded(product, user=user, event_type="product.deleted", represent=_represent_product)
+    delete_recorded(product, user=user, event_type="product.deleted", represent=product_payload)

@@ -16,7 +16,7 @@ from production.models import (
     ProductionRun,
     ProductionRunItem,
     ProductionRunMaterial,
-    RunEventAction,
+    RunHistoryAction,
 )
 from production.status_codes import InvalidTransition, RunAction, ensure_transition
 
@@ -54,7 +54,7 @@ def _ended_by(run: ProductionRun) -> dict[str, Any]:
     if run.completed_at is None:
         return {}
     ending = (
-        run.events.filter(action__in=[RunEventAction.COMPLETED, RunEventAction.FAILED])
+        run.history.filter(action__in=[RunHistoryAction.COMPLETED, RunHistoryAction.FAILED])
         .select_related("user")
         .order_by("-occurred_at")
         .first()

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from production.models import (
     ProductionRun,
     ProductionRunItem,
     ProductionRunMaterial,
-    RunEventAction,
+    RunHistoryAction,
     RunNumberCounter,
 )
 from production.services import history
@@ -45,7 +46,7 @@ from production.status_codes import (
     RunAction,
     action_setting,
 )
-from tenants.contracts import ensure_same_tenant
+from tenants.contracts import Actor, acting_user, ensure_same_tenant
 from tenants.models import Tenant
 
 
@@ -110,7 +111,9 @@ def next_run_number(*, tenant: Tenant, now: datetime.datetime) -> str:
     return f"{tenant.run_prefix}-{day:%Y%m%d}-{counter.last_number:03d}"
 
 
-def create_run(*, tenant: Tenant, user, draft: RunDraft, created_at: datetime.datetime | None = None) -> ProductionRun:
+def create_run(
+    *, tenant: Tenant, user: Actor, draft: RunDraft, created_at: datetime.datetime | None = None
+) -> ProductionRun:
     """A run with its items and materials, all in one transaction or nothing.
 
     `created_at` (default now) is for records of the past (the demo seed's history): the run is
@@ -127,13 +130,15 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft, created_at: datetime.da
         raise InvalidInput(f"A new run starts {INITIAL_STATUS}.", code=ErrorCode.INVALID)
     values = {name: getattr(draft, name) for name in RUN_FIELDS}
     with transaction.atomic():
-        run = ProductionRun(tenant=tenant, created_by=user, started_at=draft.started_at or timezone.now(), **values)
+        run = ProductionRun(
+            tenant=tenant, created_by=acting_user(user), started_at=draft.started_at or timezone.now(), **values
+        )
         items = [ProductionRunItem(tenant=tenant, run=run, **vars(item)) for item in draft.items]
         materials = [ProductionRunMaterial(tenant=tenant, run=run, **vars(material)) for material in draft.materials]
         for item in items:
             check_outcomes(item)
         check_total_units(items)
-        seen = set()
+        seen: set[UUID] = set()
         for material in materials:
             check_assignable(material, other_spool_ids=seen)
             check_weighings(material)
@@ -154,7 +159,7 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft, created_at: datetime.da
         ProductionRunMaterial.objects.bulk_create(materials)
         history.record(
             run,
-            RunEventAction.CREATED,
+            RunHistoryAction.CREATED,
             user,
             **history.created(run, ("run_number", "status", "started_at")),
             **{name: [None, history.plain(value)] for name, value in values.items() if value not in (None, "")},
@@ -168,7 +173,7 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft, created_at: datetime.da
     return run
 
 
-def update_run(*, run: ProductionRun, user, changes: RunChanges) -> ProductionRun:
+def update_run(*, run: ProductionRun, user: Actor, changes: RunChanges) -> ProductionRun:
     """PUT/PATCH of a run: locked runs take only notes and quality; `status` only as the table allows."""
     new_values = sent(changes)
     ensure_same_tenant(run.tenant_id, new_values.get("printer"), new_values.get("original_run"))
@@ -201,7 +206,7 @@ def update_run(*, run: ProductionRun, user, changes: RunChanges) -> ProductionRu
         run.status = new_status
         run.save()
         if differences:
-            event = RunEventAction.CANCELLED if action == RunAction.CANCEL else RunEventAction.UPDATED
+            event = RunHistoryAction.CANCELLED if action == RunAction.CANCEL else RunHistoryAction.UPDATED
             history.record(run, event, user, **differences)
             history.run_event(run, f"run.{event.value}", user)
     return run
@@ -215,7 +220,7 @@ def _holds_inventory(run: ProductionRun) -> bool:
     return InventoryTransaction.objects.for_tenant(run.tenant_id).unreversed_consumption_of(run).exists()
 
 
-def delete_run(*, run: ProductionRun, user) -> None:
+def delete_run(*, run: ProductionRun, user: Actor) -> None:
     """Soft delete: the run leaves the API but keeps its row, its run number and its history."""
     with transaction.atomic():
         run = lock_run(run)
@@ -224,13 +229,13 @@ def delete_run(*, run: ProductionRun, user) -> None:
         deleted_at = timezone.now()
         differences = history.diff(run, {"deleted_at": deleted_at})
         run.deleted_at = deleted_at
-        run.deleted_by = user
+        run.deleted_by = acting_user(user)
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-        history.record(run, RunEventAction.DELETED, user, **differences)
+        history.record(run, RunHistoryAction.DELETED, user, **differences)
         history.run_event(run, "run.deleted", user)
 
 
-def restore_run(*, run: ProductionRun, user) -> ProductionRun:
+def restore_run(*, run: ProductionRun, user: Actor) -> ProductionRun:
     """Undo a soft delete (admin only); a run that is not deleted is left as it is."""
     with transaction.atomic():
         run = lock_run(run)
@@ -240,6 +245,6 @@ def restore_run(*, run: ProductionRun, user) -> ProductionRun:
         run.deleted_at = None
         run.deleted_by = None
         run.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-        history.record(run, RunEventAction.RESTORED, user, **differences)
+        history.record(run, RunHistoryAction.RESTORED, user, **differences)
         history.run_event(run, "run.restored", user)
     return run

@@ -7,20 +7,25 @@ and records the history row and the `run.*` event in the same transaction.
 
 import datetime
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from core.changes import UNSET, Unset, sent
 from core.errors import ErrorCode, InvalidInput
+from events.services import NewEvent
 from inventory.models import ZERO, InventoryTransaction, TransactionType
 from inventory.services import Movement, record_movements
-from production.models import FailureReason, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunEventAction
+from production.models import FailureReason, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryAction
 from production.services import history
 from production.services.rules import check_outcomes, check_weighings, lock_run, run_items, run_materials, transition
 from production.status_codes import FIELDS_EDITABLE_WHEN_LOCKED, RunAction
+from tenants.contracts import Actor
 
 MATERIAL_ACTUAL_FIELDS = (
     "actual_model_g",
@@ -58,7 +63,7 @@ class MaterialActuals:
     spool_weight_after_g: Decimal | Unset | None = UNSET
 
 
-def _outcomes_and_actuals(data):
+def _outcomes_and_actuals(data: dict[str, Any]) -> tuple[tuple[ItemOutcome, ...], tuple[MaterialActuals, ...]]:
     items = tuple(ItemOutcome(**item) for item in data.pop("items", ()))
     materials = tuple(MaterialActuals(**material) for material in data.pop("materials", ()))
     return items, materials
@@ -77,10 +82,10 @@ class Completion:
     materials: tuple[MaterialActuals, ...] = ()
 
     @classmethod
-    def from_data(cls, data) -> "Completion":
-        data = dict(data)
-        items, materials = _outcomes_and_actuals(data)
-        return cls(**data, items=items, materials=materials)
+    def from_data(cls, data: Mapping[str, Any]) -> "Completion":
+        values = dict(data)
+        items, materials = _outcomes_and_actuals(values)
+        return cls(**values, items=items, materials=materials)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,26 +98,27 @@ class Failure:
     materials: tuple[MaterialActuals, ...] = ()
 
     @classmethod
-    def from_data(cls, data) -> "Failure":
-        data = dict(data)
-        _, materials = _outcomes_and_actuals(data)
-        return cls(**data, materials=materials)
+    def from_data(cls, data: Mapping[str, Any]) -> "Failure":
+        values = dict(data)
+        _, materials = _outcomes_and_actuals(values)
+        return cls(**values, materials=materials)
 
 
 # --- complete and fail ----------------------------------------------------------------------
 
 
-def _settle_outcomes(item):
+def _settle_outcomes(item: ProductionRunItem) -> None:
     """At completion an item's counts are final: a missing count is what the other leaves over."""
-    if item.successful_quantity is None and item.failed_quantity is None:
+    successful, failed = item.successful_quantity, item.failed_quantity
+    if successful is None and failed is None:
         item.successful_quantity, item.failed_quantity = item.quantity, 0
-    elif item.successful_quantity is None:
-        item.successful_quantity = max(item.quantity - item.failed_quantity, 0)
-    elif item.failed_quantity is None:
-        item.failed_quantity = max(item.quantity - item.successful_quantity, 0)
+    elif successful is None:
+        item.successful_quantity = max(item.quantity - (failed or 0), 0)
+    elif failed is None:
+        item.failed_quantity = max(item.quantity - successful, 0)
 
 
-def _apply_outcomes(items, outcomes):
+def _apply_outcomes(items: Sequence[ProductionRunItem], outcomes: Sequence[ItemOutcome]) -> None:
     by_id = {item.pk: item for item in items}
     for outcome in outcomes:
         item = by_id.get(outcome.id)
@@ -123,7 +129,7 @@ def _apply_outcomes(items, outcomes):
                 setattr(item, name, value)
 
 
-def _apply_actuals(materials, actuals):
+def _apply_actuals(materials: Sequence[ProductionRunMaterial], actuals: Sequence[MaterialActuals]) -> None:
     by_id = {material.pk: material for material in materials}
     for entry in actuals:
         material = by_id.get(entry.id)
@@ -136,7 +142,7 @@ def _apply_actuals(materials, actuals):
         check_weighings(material)
 
 
-def _end_moment(run, ended_at):
+def _end_moment(run: ProductionRun, ended_at: datetime.datetime | None) -> datetime.datetime:
     ended_at = ended_at or timezone.now()
     if ended_at < run.started_at:
         raise InvalidInput("completed_at may not precede started_at.", code=ErrorCode.INVALID_DATES)
@@ -149,12 +155,12 @@ def _end_moment(run, ended_at):
     return ended_at
 
 
-def _duration_hours(run):
-    seconds = Decimal((run.completed_at - run.started_at).total_seconds())
+def _duration_hours(run: ProductionRun, ended_at: datetime.datetime) -> Decimal:
+    seconds = Decimal((ended_at - run.started_at).total_seconds())
     return (seconds / 3600).quantize(HOURS)
 
 
-def _reported_grams(materials) -> dict:
+def _reported_grams(materials: Sequence[ProductionRunMaterial]) -> dict[UUID, Decimal]:
     """{material id: grams its printer already reported (`printer_use` rows)} for the run's `materials`, in one query.
 
     A printer reporting through the Spoolman-compatible API while the run is in progress books
@@ -175,7 +181,7 @@ def _reported_grams(materials) -> dict:
     return {row["production_run_material"]: -row["taken"] for row in rows}
 
 
-def _reported_as_actuals(materials, reported):
+def _reported_as_actuals(materials: Sequence[ProductionRunMaterial], reported: Mapping[UUID, Decimal]) -> None:
     """A material without actuals whose printer reported use: the reports are its actual use."""
     for material in materials:
         grams = reported.get(material.pk, ZERO)
@@ -183,7 +189,16 @@ def _reported_as_actuals(materials, reported):
             material.actual_model_g = grams
 
 
-def _consume(*, run, materials, user, type, verb, reported, events):
+def _consume(
+    *,
+    run: ProductionRun,
+    materials: Sequence[ProductionRunMaterial],
+    user: Actor,
+    type: str,
+    verb: str,
+    reported: Mapping[UUID, Decimal],
+    events: list[NewEvent],
+) -> None:
     """One row per material for its actual use less what its printer already reported (none when equal)."""
     movements = [
         Movement(
@@ -205,11 +220,11 @@ def _consume(*, run, materials, user, type, verb, reported, events):
         )
 
 
-def _used_grams(materials):
+def _used_grams(materials: Sequence[ProductionRunMaterial]) -> dict[str, Decimal | None]:
     return {str(material.pk): material.actual_total_g for material in materials}
 
 
-def complete_run(*, run: ProductionRun, user, completion: Completion) -> ProductionRun:
+def complete_run(*, run: ProductionRun, user: Actor, completion: Completion) -> ProductionRun:
     """Record what came off the printer and deduct each material from its spool, exactly once."""
     with transaction.atomic():
         run = lock_run(run)
@@ -239,7 +254,7 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
                 materials=missing,
             )
         run.completed_at = _end_moment(run, completion.completed_at)
-        spool_events = []
+        spool_events: list[NewEvent] = []
         _consume(
             run=run,
             materials=materials,
@@ -256,7 +271,7 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
         _finish(run, items, materials, status=target)
         history.record(
             run,
-            RunEventAction.COMPLETED,
+            RunHistoryAction.COMPLETED,
             user,
             **differences,
             completed_at=[None, run.completed_at],
@@ -267,7 +282,7 @@ def complete_run(*, run: ProductionRun, user, completion: Completion) -> Product
     return run
 
 
-def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
+def fail_run(*, run: ProductionRun, user: Actor, failure: Failure) -> ProductionRun:
     """The print failed: every item is lost and filament already used is written off as waste."""
     if failure.failure_reason not in FailureReason.values:
         raise InvalidInput(f"failure_reason must be one of {', '.join(FailureReason.values)}.", code=ErrorCode.INVALID)
@@ -282,7 +297,7 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
             item.successful_quantity, item.failed_quantity = 0, item.quantity
         run.completed_at = _end_moment(run, failure.completed_at)
         used = [material for material in materials if material.actual_total_g]
-        spool_events = []
+        spool_events: list[NewEvent] = []
         _consume(
             run=run,
             materials=used,
@@ -293,16 +308,16 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
             events=spool_events,
         )
         new_values = {"status": target, "failure_reason": failure.failure_reason}
-        if failure.notes is not UNSET:
+        if not isinstance(failure.notes, Unset):
             new_values["notes"] = failure.notes
         differences = history.diff(run, new_values)
         run.failure_reason = failure.failure_reason
-        if failure.notes is not UNSET:
+        if not isinstance(failure.notes, Unset):
             run.notes = failure.notes
         _finish(run, items, materials, status=target)
         history.record(
             run,
-            RunEventAction.FAILED,
+            RunHistoryAction.FAILED,
             user,
             **differences,
             completed_at=[None, run.completed_at],
@@ -312,15 +327,23 @@ def fail_run(*, run: ProductionRun, user, failure: Failure) -> ProductionRun:
     return run
 
 
-def _finish(run, items, materials, *, status):
+def _finish(
+    run: ProductionRun,
+    items: Sequence[ProductionRunItem],
+    materials: Sequence[ProductionRunMaterial],
+    *,
+    status: str,
+) -> None:
     ProductionRunItem.objects.bulk_update(items, ["successful_quantity", "failed_quantity"])
     ProductionRunMaterial.objects.bulk_update(materials, MATERIAL_ACTUAL_FIELDS)
     run.status = status
-    run.duration_hours = _duration_hours(run)
+    if run.completed_at is None:  # complete and fail set it (_end_moment) before they finish
+        raise ValueError(f"Run {run.run_number} cannot finish without its end.")
+    run.duration_hours = _duration_hours(run, run.completed_at)
     run.save()
 
 
-def cancel_run(*, run: ProductionRun, user) -> ProductionRun:
+def cancel_run(*, run: ProductionRun, user: Actor) -> ProductionRun:
     """An in-progress run is abandoned; no inventory moves."""
     with transaction.atomic():
         run = lock_run(run)
@@ -328,12 +351,12 @@ def cancel_run(*, run: ProductionRun, user) -> ProductionRun:
         differences = history.diff(run, {"status": target})
         run.status = target
         run.save(update_fields=["status", "updated_at"])
-        history.record(run, RunEventAction.CANCELLED, user, **differences)
+        history.record(run, RunHistoryAction.CANCELLED, user, **differences)
         history.run_event(run, "run.cancelled", user)
     return run
 
 
-def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
+def reopen_run(*, run: ProductionRun, user: Actor) -> ProductionRun:
     """Back to in_progress: each usage/waste row of the run is reversed by one `reversal` row."""
     with transaction.atomic():
         run = lock_run(run)
@@ -352,7 +375,7 @@ def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
             )
             for row in consumed
         ]
-        spool_events = []
+        spool_events: list[NewEvent] = []
         if movements:
             record_movements(movements=movements, user=user, event_type="spool.updated", events=spool_events)
         reopened = {"status": target, "completed_at": None, "duration_hours": None, "failure_reason": ""}
@@ -364,7 +387,7 @@ def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
         run.save()
         history.record(
             run,
-            RunEventAction.REOPENED,
+            RunHistoryAction.REOPENED,
             user,
             **differences,
             returned_g={str(movement.production_run_material_id): movement.change_g for movement in movements},

@@ -6,6 +6,7 @@ from unittest import mock
 import psycopg.errors
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import RestrictedError
 
 from core.api.exceptions import exception_handler
 from core.database import is_database_unavailable, is_lock_timeout
@@ -175,3 +176,14 @@ def test_a_run_number_clash_is_a_broken_invariant_not_a_client_error(tenant, mak
     )
 
     assert exception_handler(error, {}) is None
+
+
+def test_a_delete_restricted_by_a_referrer_is_a_409_naming_it(tenant, make_spool):
+    """RESTRICT (Django's RestrictedError, which names its rows `restricted_objects`) answers as PROTECT does."""
+    spool = make_spool(tenant)
+
+    response = exception_handler(RestrictedError("restricted", {spool}), {})
+
+    assert response.status_code == 409
+    assert response.data["code"] == "protected"
+    assert "spools" in response.data["detail"]

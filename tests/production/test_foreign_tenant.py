@@ -9,9 +9,9 @@ from inventory.models import InventoryTransaction, Spool
 from inventory.services import SpoolChanges, SpoolDraft, create_spool, update_spool
 from production.models import (
     ProductionRun,
-    ProductionRunEvent,
     ProductionRunItem,
     ProductionRunMaterial,
+    RunHistoryEntry,
     RunNumberCounter,
 )
 from production.services import (
@@ -36,7 +36,7 @@ def db_state():
         "runs": list(ProductionRun.all_objects.values_list("pk", "printer_id", "original_run_id", "updated_at")),
         "items": list(ProductionRunItem.objects.values_list("pk", "product_id", "quantity")),
         "materials": list(ProductionRunMaterial.objects.values_list("pk", "spool_id", "estimated_model_g")),
-        "events": ProductionRunEvent.objects.count(),
+        "events": RunHistoryEntry.objects.count(),
         "ledger": InventoryTransaction.objects.count(),
         "counters": list(RunNumberCounter.objects.values_list("pk", "last_number")),
         "spools": list(Spool.objects.values_list("pk", "material_id", "current_weight_g", "updated_at")),

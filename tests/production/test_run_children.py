@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import NotFound
 from events.models import Event
-from production.models import ProductionRunEvent, ProductionRunItem, ProductionRunMaterial
+from production.models import ProductionRunItem, ProductionRunMaterial, RunHistoryEntry
 from production.services import (
     Completion,
     ItemChanges,
@@ -62,7 +62,7 @@ def kind(request, tenant, make_product, make_spool):
 
 
 def history_of(run, action):
-    return list(ProductionRunEvent.objects.filter(run=run, action=action))
+    return list(RunHistoryEntry.objects.filter(run=run, action=action))
 
 
 def run_updates(run):

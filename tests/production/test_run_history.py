@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import InventoryTransaction
-from production.models import ProductionRun, ProductionRunEvent, RunEventAction
+from production.models import ProductionRun, RunHistoryAction, RunHistoryEntry
 from production.services import Completion, RunChanges, complete_run, delete_run, restore_run, update_run
 from tests.conftest import client_for
 
@@ -18,7 +18,7 @@ def history(client, run, **params):
 
 
 def actions(run):
-    return list(ProductionRunEvent.objects.filter(run=run).values_list("action", flat=True))
+    return list(RunHistoryEntry.objects.filter(run=run).values_list("action", flat=True))
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def run(api, tenant, make_product, make_spool):
 
 
 def test_creating_a_run_records_who_created_it_and_with_what(api, member, run):
-    (event,) = ProductionRunEvent.objects.filter(run=run)
+    (event,) = RunHistoryEntry.objects.filter(run=run)
 
     assert (event.action, event.user, event.tenant_id) == ("created", member, run.tenant_id)
     assert event.changes["run_number"] == [None, run.run_number]
@@ -46,7 +46,7 @@ def test_creating_a_run_records_who_created_it_and_with_what(api, member, run):
 def test_an_update_records_each_changed_field_old_and_new(api, member, run):
     api.patch(f"{RUNS}{run.pk}/", {"notes": "second", "slicer_software": "", "quality_rating": 4}, format="json")
 
-    event = ProductionRunEvent.objects.filter(run=run).first()
+    event = RunHistoryEntry.objects.filter(run=run).first()
     assert (event.action, event.user) == ("updated", member)
     # slicer_software was "" already: only what changed is recorded.
     assert event.changes == {"notes": ["first", "second"], "quality_rating": [None, 4]}
@@ -105,7 +105,7 @@ def test_delete_and_restore_record_their_user(tenant, make_run, make_member):
     delete_run(run=run, user=manager)
     restore_run(run=run, user=manager)
 
-    events = list(ProductionRunEvent.objects.filter(run=run))
+    events = list(RunHistoryEntry.objects.filter(run=run))
     assert [(event.action, event.user) for event in events[:2]] == [("restored", manager), ("deleted", manager)]
     assert events[0].changes["deleted_at"][1] is None
 
@@ -113,7 +113,7 @@ def test_delete_and_restore_record_their_user(tenant, make_run, make_member):
 def test_a_status_patch_to_cancelled_records_a_cancellation(api, member, run):
     api.patch(f"{RUNS}{run.pk}/", {"status": "cancelled"}, format="json")
 
-    event = ProductionRunEvent.objects.filter(run=run).first()
+    event = RunHistoryEntry.objects.filter(run=run).first()
     assert (event.action, event.user, event.changes) == ("cancelled", member, {"status": ["in_progress", "cancelled"]})
 
 
@@ -130,10 +130,10 @@ def test_a_refused_operation_records_nothing(api, run):
 def test_completion_records_usage_and_outcomes(api, run):
     api.post(f"{RUNS}{run.pk}/complete/", {"use_estimates": True}, format="json")
 
-    event = ProductionRunEvent.objects.filter(run=run).first()
+    event = RunHistoryEntry.objects.filter(run=run).first()
     (material,) = run.materials.all()
     (item,) = run.items.all()
-    assert event.action == RunEventAction.COMPLETED
+    assert event.action == RunHistoryAction.COMPLETED
     assert event.changes["status"] == ["in_progress", "completed"]
     assert Decimal(event.changes["used_g"][str(material.pk)]) == Decimal("10.00")
     assert event.changes["outcomes"] == {str(item.pk): [4, 0]}
@@ -199,7 +199,7 @@ def test_the_history_row_is_written_in_the_same_transaction_as_the_change(tenant
     def broken(**fields):
         raise RuntimeError("history unavailable")
 
-    monkeypatch.setattr(ProductionRunEvent.objects, "create", broken)
+    monkeypatch.setattr(RunHistoryEntry.objects, "create", broken)
     with pytest.raises(RuntimeError):
         complete_run(run=run, user=None, completion=Completion(use_estimates=True))
 

@@ -1,0 +1,18 @@
+"""Inventory's records as the API shows them: the one place that renders them.
+
+The services call these for their events' payloads; a service itself never renders.
+"""
+
+from typing import Any
+
+from inventory.models import Material, Spool
+from inventory.serializers import MaterialSerializer, SpoolSerializer
+
+
+def spool_payload(spool: Spool) -> dict[str, Any]:
+    """A spool as the API shows it (its material must be loaded): an event's payload."""
+    return SpoolSerializer(spool).data
+
+
+def material_payload(material: Material) -> dict[str, Any]:
+    return MaterialSerializer(material).data
