@@ -1,7 +1,19 @@
 """The event types: `<resource>.<what happened>`. A new type is a line here (no migration)."""
 
-RUN_TYPES = ("created", "updated", "completed", "failed", "cancelled", "reopened", "deleted", "restored")
-SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted")
+RUN_TYPES = (
+    "created",
+    "planned",
+    "started",
+    "updated",
+    "completed",
+    "failed",
+    "cancelled",
+    "reopened",
+    "deleted",
+    "restored",
+)
+SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted", "loaded", "unloaded")
+PRINTER_TYPES = ("slot_changed",)
 CATALOG_TYPES = ("created", "updated", "deleted")
 
 EVENT_TYPES = frozenset(
@@ -9,6 +21,7 @@ EVENT_TYPES = frozenset(
     + [f"spool.{what}" for what in SPOOL_TYPES]
     + [f"material.{what}" for what in CATALOG_TYPES]
     + [f"product.{what}" for what in CATALOG_TYPES]
+    + [f"printer.{what}" for what in PRINTER_TYPES]
 )
 
 RESOURCES = frozenset(event_type.split(".", 1)[0] for event_type in EVENT_TYPES)

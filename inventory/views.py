@@ -45,6 +45,9 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
 
+    def get_queryset(self):
+        return super().get_queryset().with_reservations()
+
     def perform_create(self, serializer):
         serializer.instance = services.create_material(
             tenant=self.request.tenant,
@@ -89,7 +92,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return [(label, self.request.build_absolute_uri(url)) for label, url in links]
 
     def get_queryset(self):
-        return super().get_queryset().with_material()
+        return super().get_queryset().for_floor()
 
     def get_serializer_class(self):
         return SpoolAdjustmentSerializer if self.action == "adjust" else SpoolSerializer

@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
-from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
+from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
 from inventory.services import InsufficientStock, Movement, lock_spools, record_movements
 from production.models import (
     MAX_UNITS_PER_RUN,
@@ -36,13 +36,17 @@ from production.models import (
     ProductionRunMaterial,
     RunEventAction,
     RunNumberCounter,
+    RunPriority,
 )
 from production.serializers import ProductionRunSerializer, ProductSerializer
 from production.status_codes import (
+    CREATABLE_STATUSES,
     FIELDS_EDITABLE_WHEN_LOCKED,
     HOLDS_INVENTORY,
     INITIAL_STATUS,
+    MATERIAL_ONLY_LINE_STATUSES,
     MAY_HOLD_INVENTORY,
+    QUEUED_STATUSES,
     InvalidTransition,
     RunAction,
     action_setting,
@@ -95,7 +99,7 @@ MATERIAL_ACTUAL_FIELDS = (
     "spool_weight_before_g",
     "spool_weight_after_g",
 )
-REASSESSED_FIELDS = frozenset({"spool", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"})
+REASSESSED_FIELDS = frozenset({"spool", "material", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"})
 HOURS = Decimal("0.01")
 MAX_DURATION_HOURS = 999_999
 MAX_DURATION = datetime.timedelta(hours=MAX_DURATION_HOURS)
@@ -128,8 +132,11 @@ class ItemDraft:
 
 @dataclass(frozen=True, kw_only=True)
 class MaterialDraft:
-    spool: Spool
+    """A filament line: its `spool`, or (on a planned run) only a catalogue `material` to take a spool of at start."""
+
     estimated_model_g: Decimal
+    spool: Spool | None = None
+    material: Material | None = None
     estimated_flushed_g: Decimal = ZERO
     estimated_tower_g: Decimal = ZERO
     spool_weight_before_g: Decimal | None = None
@@ -141,10 +148,13 @@ class MaterialDraft:
 
 @dataclass(frozen=True, kw_only=True)
 class RunDraft:
-    """A new run with its items and materials. `started_at` None means now; `status` can only be the initial one."""
+    """A new run with its items and materials: in progress (`started_at` None means now) or planned
+    (`status="planned"`: no start until `start/`)."""
 
     printer: Printer | None = None
     started_at: datetime.datetime | None = None
+    priority: str = RunPriority.NORMAL
+    planned_start: datetime.datetime | None = None
     estimated_print_time_hours: Decimal | None = None
     slicer_software: str = ""
     bed_temperature_c: int | None = None
@@ -172,6 +182,8 @@ class RunChanges:
 
     printer: Printer | Unset | None = UNSET
     started_at: datetime.datetime | Unset = UNSET
+    priority: str | Unset = UNSET
+    planned_start: datetime.datetime | Unset | None = UNSET
     estimated_print_time_hours: Decimal | Unset | None = UNSET
     slicer_software: str | Unset = UNSET
     bed_temperature_c: int | Unset | None = UNSET
@@ -199,7 +211,8 @@ class ItemChanges:
 class MaterialChanges:
     """A PUT/PATCH of a run material: only the fields not `UNSET` change."""
 
-    spool: Spool | Unset = UNSET
+    spool: Spool | Unset | None = UNSET
+    material: Material | Unset | None = UNSET
     estimated_model_g: Decimal | Unset = UNSET
     estimated_flushed_g: Decimal | Unset = UNSET
     estimated_tower_g: Decimal | Unset = UNSET
@@ -421,21 +434,45 @@ def _check_kinds(items, materials):
         if not required:
             continue
         for material in materials:
-            kind = material.spool.material.kind
+            kind = material.line_material.kind
             if kind != required:
                 raise InvalidInput(
-                    f"Product {item.product.sku} must be printed in {required}; spool {material.spool.code} is {kind}.",
+                    f"Product {item.product.sku} must be printed in {required}; {material.label} is {kind}.",
                     code=ErrorCode.MATERIAL_KIND_MISMATCH,
                 )
 
 
-def _check_assignable(material, *, other_spool_ids):
+def _check_line(material, run_status):
+    """A line names a spool, or (on a planned run) only a material; a spool of the line's material."""
+    if material.spool_id is None:
+        if material.material_id is None:
+            raise InvalidInput("A material line needs a spool or a catalogue material.", code=ErrorCode.INVALID)
+        if run_status not in MATERIAL_ONLY_LINE_STATUSES:
+            raise InvalidInput(
+                f"Only a planned run's line may name a material without a spool; this run is {run_status}.",
+                code=ErrorCode.INVALID,
+            )
+        return
+    if material.material_id is not None and material.spool.material_id != material.material_id:
+        raise InvalidInput(
+            f"Spool {material.spool.code} is {material.spool.material.name}, not the line's material "
+            f"{material.material.name}.",
+            code=ErrorCode.INVALID,
+        )
+
+
+def _check_assignable(material, *, other_spool_ids, run_status=INITIAL_STATUS):
+    """A line's spool may be used: active, not twice on the run, and (unless the run is only planned,
+    which may over-book: the queue shows the shortage) holding the line's estimate."""
+    _check_line(material, run_status)
     spool = material.spool
+    if spool is None:
+        return
     if not spool.is_active:
         raise InvalidInput(f"Spool {spool.code} is inactive.", code=ErrorCode.SPOOL_INACTIVE)
     if spool.pk in other_spool_ids:
         raise DuplicateSpool(f"Spool {spool.code} is already on this run.")
-    if spool.current_weight_g < material.estimated_total_g:
+    if run_status not in QUEUED_STATUSES and spool.current_weight_g < material.estimated_total_g:
         raise InsufficientStock(
             f"Spool {spool.code} holds {spool.current_weight_g} g; the run needs {material.estimated_total_g} g.",
             spool=spool.code,
@@ -448,7 +485,7 @@ def _check_weighings(material):
     before, after = material.spool_weight_before_g, material.spool_weight_after_g
     if before is not None and after is not None and after > before:
         raise InvalidInput(
-            f"Spool {material.spool.code}: the weight after ({after} g) exceeds the weight before ({before} g).",
+            f"{material.label}: the weight after ({after} g) exceeds the weight before ({before} g).",
             code=ErrorCode.INVALID_WEIGHING,
         )
 
@@ -463,7 +500,7 @@ def _run_items(run):
 
 
 def _run_materials(run):
-    return list(run.materials.select_related("spool__material"))
+    return list(run.materials.select_related("spool__material", "material"))
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -474,6 +511,19 @@ RUN_FIELDS = tuple(
 )
 
 
+def _start_moment(draft):
+    """When a new run started: None for a planned run (it has not), else the draft's moment or now."""
+    if draft.status not in CREATABLE_STATUSES:
+        raise InvalidInput(
+            f"A new run is {' or '.join(sorted(CREATABLE_STATUSES))}, not {draft.status}.", code=ErrorCode.INVALID
+        )
+    if draft.status in QUEUED_STATUSES:
+        if draft.started_at is not None:
+            raise InvalidInput("A planned run has no started_at: start/ sets it.", code=ErrorCode.INVALID)
+        return None
+    return draft.started_at or timezone.now()
+
+
 def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
     """A run with its items and materials, all in one transaction or nothing."""
     ensure_same_tenant(
@@ -482,12 +532,12 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
         draft.original_run,
         *(item.product for item in draft.items),
         *(material.spool for material in draft.materials),
+        *(material.material for material in draft.materials),
     )
-    if draft.status != INITIAL_STATUS:
-        raise InvalidInput(f"A new run starts {INITIAL_STATUS}.", code=ErrorCode.INVALID)
+    started_at = _start_moment(draft)
     fields = {name: getattr(draft, name) for name in RUN_FIELDS}
     with transaction.atomic():
-        run = ProductionRun(tenant=tenant, created_by=user, started_at=draft.started_at or timezone.now(), **fields)
+        run = ProductionRun(tenant=tenant, created_by=user, status=draft.status, started_at=started_at, **fields)
         items = [ProductionRunItem(tenant=tenant, run=run, **vars(item)) for item in draft.items]
         materials = [ProductionRunMaterial(tenant=tenant, run=run, **vars(material)) for material in draft.materials]
         for item in items:
@@ -495,14 +545,15 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
         _check_total_units(items)
         seen = set()
         for material in materials:
-            _check_assignable(material, other_spool_ids=seen)
+            _check_assignable(material, other_spool_ids=seen, run_status=run.status)
             _check_weighings(material)
-            material.cost_per_gram = material.spool.cost_per_gram
-            seen.add(material.spool.pk)
+            if material.spool is not None:
+                material.cost_per_gram = material.spool.cost_per_gram
+                seen.add(material.spool.pk)
         _check_kinds(items, materials)
         locked = _lock_named_spools(seen)
         for material in materials:  # the event's payload shows each spool's material: read with the lock
-            if not Spool._meta.get_field("material").is_cached(material.spool):
+            if material.spool is not None and not Spool._meta.get_field("material").is_cached(material.spool):
                 material.spool.material = locked[material.spool_id].material
         run.run_number = next_run_number(tenant=tenant, now=timezone.now())
         run.save()
@@ -516,11 +567,17 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
             **{name: [None, _plain(value)] for name, value in fields.items() if value not in (None, "")},
             items=[{"id": item.pk, "product": item.product_id, "quantity": item.quantity} for item in items],
             materials=[
-                {"id": material.pk, "spool": material.spool_id, "estimated_total_g": material.estimated_total_g}
+                {
+                    "id": material.pk,
+                    "spool": material.spool_id,
+                    "material": material.material_id,
+                    "estimated_total_g": material.estimated_total_g,
+                }
                 for material in materials
             ],
         )
-        _run_event(run, "run.created", user, items=items, materials=materials)
+        event_type = "run.planned" if run.status in QUEUED_STATUSES else "run.created"
+        _run_event(run, event_type, user, items=items, materials=materials)
     return run
 
 
@@ -546,8 +603,10 @@ def update_run(*, run: ProductionRun, user, changes: RunChanges) -> ProductionRu
                 f"Run {run.run_number} is {run.status}; only notes and quality can change "
                 f"(not {', '.join(sorted(set(changed) - FIELDS_EDITABLE_WHEN_LOCKED))}).",
             )
-        if "started_at" in changed and changed["started_at"] is None:
+        if "started_at" in changed and changed["started_at"] is None and new_status not in QUEUED_STATUSES:
             raise InvalidInput("A run's start cannot be removed.", code=ErrorCode.INVALID)
+        if new_status in QUEUED_STATUSES and changed.get("started_at") is not None:
+            raise InvalidInput("A planned run has no started_at: start/ sets it.", code=ErrorCode.INVALID)
         _check_original_run(run, changed.get("original_run"))
         # No dates check: completed_at is set only by complete/fail, and a run with one is
         # locked, so its started_at cannot change here.
@@ -943,7 +1002,7 @@ def remove_item(*, item: ProductionRunItem, user) -> None:
 
 
 def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> ProductionRunMaterial:
-    ensure_same_tenant(run.tenant_id, draft.spool)
+    ensure_same_tenant(run.tenant_id, draft.spool, draft.material)
     with transaction.atomic():
         run = _lock_run(run)
         _ensure_editable(run)
@@ -956,11 +1015,11 @@ def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> Productio
 
 def update_material(*, material: ProductionRunMaterial, user, changes: MaterialChanges) -> ProductionRunMaterial:
     fields = sent(changes)
-    ensure_same_tenant(material.tenant_id, fields.get("spool"))
+    ensure_same_tenant(material.tenant_id, fields.get("spool"), fields.get("material"))
     with transaction.atomic():
         run = _lock_run(material.run)
         _ensure_editable(run)
-        material = _reload_child(material, ProductionRunMaterial.objects.select_related("spool__material"))
+        material = _reload_child(material, ProductionRunMaterial.objects.select_related("spool__material", "material"))
         history = _diff(material, fields)
         # Stock and spool rules apply to a new assignment, not to recording actuals later.
         reassess = bool(set(history) & REASSESSED_FIELDS)
@@ -993,11 +1052,14 @@ def _lock_named_spools(spool_ids) -> dict:
 
 def _save_material(run, material, *, reassess):
     if reassess:
-        _lock_named_spools({material.spool_id})
+        if material.spool_id is not None:
+            _lock_named_spools({material.spool_id})
         others = [other for other in _run_materials(run) if other.pk != material.pk]
-        _check_assignable(material, other_spool_ids={other.spool_id for other in others})
+        _check_assignable(
+            material, other_spool_ids={other.spool_id for other in others if other.spool_id}, run_status=run.status
+        )
         _check_kinds(_run_items(run), [material])
-        material.cost_per_gram = material.spool.cost_per_gram
+        material.cost_per_gram = material.spool.cost_per_gram if material.spool_id is not None else None
     _check_weighings(material)
     material.save()
 
