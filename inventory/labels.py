@@ -56,6 +56,8 @@ class Label:
     weight: str
     initial_weight: str
     url: str
+    # Where the spool is loaded ("X1C slot 2"), read `SpoolQuerySet.with_slot()`; empty when nowhere or unknown.
+    loaded_in: str = ""
 
     @classmethod
     def of(cls, spool, url):
@@ -70,7 +72,13 @@ class Label:
             weight=f"{spool.current_weight_g} g",
             initial_weight=f"of {spool.initial_weight_g} g",
             url=url,
+            loaded_in=loaded_in(spool),
         )
+
+
+def loaded_in(spool):
+    slot = getattr(spool, "loaded_slot", None)
+    return "" if slot is None else f"{spool.loaded_printer_name} slot {slot}"
 
 
 def fit(text, size, width=TEXT_RIGHT - TEXT_LEFT):
@@ -88,6 +96,8 @@ def label_parts(label):
         Text(TEXT_LEFT, 28, 4.2, fit(label.weight, 4.2), bold=True),
         Text(TEXT_LEFT, 32.5, 2.6, fit(label.initial_weight, 2.6)),
     ]
+    if label.loaded_in:
+        texts.append(Text(TEXT_LEFT, 24, 2.4, fit(f"in {label.loaded_in}", 2.4)))
     return texts, qr_runs(label.url)
 
 

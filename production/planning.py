@@ -123,8 +123,8 @@ def _ensure_idle(printer, run=None):
         )
 
 
-def _lock_printer(printer):
-    (locked,) = lock_rows(Printer.objects.filter(pk=printer.pk))
+def _lock_printer(printer_id):
+    (locked,) = lock_rows(Printer.objects.filter(pk=printer_id))
     return locked
 
 
@@ -220,9 +220,11 @@ def _candidates(tenant_id, material_ids, printer, *, loaded_only):
 
 def _start_locked(*, run, printer, user, started_at, loaded_only):
     """Start the locked planned `run` on the locked, idle `printer`: feed its lines, lock their spools
-    and check them again, then write. Every refusal comes before the first write."""
+    and check them again, then write. Every refusal comes before the first write. A dispatch saw the
+    printer idle under its lock already (`loaded_only`); `start/` looks here."""
     target = _transition(run, RunAction.START)
-    _ensure_idle(printer, run)
+    if not loaded_only:
+        _ensure_idle(printer, run)
     started_at = started_at or timezone.now()
     items, lines = _run_items(run), _run_materials(run)
     needed_materials = {line.material_id for line in lines if line.spool_id is None}
@@ -281,14 +283,14 @@ def start_run(*, run: ProductionRun, user, start: Start) -> ProductionRun:
     if start.started_at is not None and start.started_at > timezone.now() + datetime.timedelta(minutes=5):
         raise InvalidInput("started_at may not be in the future.", code=ErrorCode.INVALID_DATES)
     with transaction.atomic():
-        printer = start.printer or run.printer
-        if printer is None:
+        printer_id = start.printer.pk if start.printer is not None else run.printer_id
+        if printer_id is None:
             run = _lock_run(run)
             _transition(run, RunAction.START)
             raise InvalidInput(
                 f"Run {run.run_number} has no printer: name one in the body.", code=ErrorCode.PRINTER_REQUIRED
             )
-        printer = _lock_printer(printer)
+        printer = _lock_printer(printer_id)
         run = _lock_run(run)
         if start.printer is None and run.printer_id != printer.pk:
             raise RecordBusy(f"Run {run.run_number}'s printer was changed by another request; try again.")
@@ -353,7 +355,7 @@ def dispatch(*, printer: Printer, user) -> ProductionRun:
     does not fit. A run another dispatch started meanwhile is passed over, never started twice.
     """
     with transaction.atomic():
-        printer = _lock_printer(printer)
+        printer = _lock_printer(printer.pk)
         _ensure_idle(printer)
         reasons = []
         for run, reason in fitting_window(printer):

@@ -156,3 +156,13 @@ def test_a_material_without_a_valid_colour_prints_a_blank_swatch(api, tenant, ma
     [swatch] = [rect for rect in tree.iter(f"{SVG}rect") if rect.get("class") == "swatch"]
     assert swatch.get("fill") == "#FFFFFF"
     assert pdf.status_code == 200
+
+
+def test_a_sheet_shows_where_each_spool_is_loaded(api, tenant, spool, make_spool, make_printer):
+    printer = make_printer(tenant, name="X1C", slot_count=4)
+    elsewhere = make_spool(tenant, code="PLA-001")
+    api.put(f"/api/v1/printers/{printer.pk}/slots/2/", {"spool": spool.code}, format="json")
+
+    tree = svg_tree(api.get(f"{SPOOLS}labels/", {"ids": f"{spool.code},{elsewhere.code}"}))
+
+    assert [text for text in texts(tree) if text.startswith("in ")] == ["in X1C slot 2"]
