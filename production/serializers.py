@@ -370,12 +370,6 @@ class QueueRunSerializer(ProductionRunSerializer):
         return data
 
 
-class NoFitSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    run_number = serializers.CharField()
-    reason = serializers.CharField()
-
-
 class RunEventSerializer(serializers.ModelSerializer):
     """One entry of a run's history: `changes` maps each changed field to `[old, new]`."""
 

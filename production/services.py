@@ -365,6 +365,12 @@ def _removed(record, names) -> dict[str, list]:
     return {name: [_plain(getattr(record, name)), None] for name in names}
 
 
+def _line_history(changes):
+    """A material line's changes as its history stores them: `material` there is the line's id, so the
+    line's catalogue material is `catalogue_material`."""
+    return {("catalogue_material" if name == "material" else name): value for name, value in changes.items()}
+
+
 ITEM_FIELDS = tuple(field.name for field in ItemChanges.__dataclass_fields__.values())
 MATERIAL_FIELDS = tuple(field.name for field in MaterialChanges.__dataclass_fields__.values())
 
@@ -1008,7 +1014,13 @@ def add_material(*, run: ProductionRun, user, draft: MaterialDraft) -> Productio
         _ensure_editable(run)
         material = ProductionRunMaterial(tenant_id=run.tenant_id, run=run, **vars(draft))
         _save_material(run, material, reassess=True)
-        _record(run, RunEventAction.MATERIAL_ADDED, user, material=material.pk, **_created(material, MATERIAL_FIELDS))
+        _record(
+            run,
+            RunEventAction.MATERIAL_ADDED,
+            user,
+            material=material.pk,
+            **_line_history(_created(material, MATERIAL_FIELDS)),
+        )
         _run_event(run, "run.updated", user)
     return material
 
@@ -1027,7 +1039,7 @@ def update_material(*, material: ProductionRunMaterial, user, changes: MaterialC
             setattr(material, name, value)
         _save_material(run, material, reassess=reassess)
         if history:
-            _record(run, RunEventAction.MATERIAL_CHANGED, user, material=material.pk, **history)
+            _record(run, RunEventAction.MATERIAL_CHANGED, user, material=material.pk, **_line_history(history))
             _run_event(run, "run.updated", user)
     return material
 
@@ -1068,7 +1080,13 @@ def remove_material(*, material: ProductionRunMaterial, user) -> None:
     with transaction.atomic():
         run = _lock_run(material.run)
         _ensure_editable(run)
-        _record(run, RunEventAction.MATERIAL_REMOVED, user, material=material.pk, **_removed(material, MATERIAL_FIELDS))
+        _record(
+            run,
+            RunEventAction.MATERIAL_REMOVED,
+            user,
+            material=material.pk,
+            **_line_history(_removed(material, MATERIAL_FIELDS)),
+        )
         material.delete()
         _run_event(run, "run.updated", user)
 
