@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from config.urls import urlpatterns as project_urlpatterns
 from inventory.models import Spool
 from production.models import Printer, ProductionRun, ProductionRunItem, ProductionRunMaterial
-from production.planning import dispatch, queued_runs
+from production.services.dispatch import dispatch, queued_runs
 from production.status_codes import PRINTING_STATUSES
 from tenants.scoping import active_tenant_id
 

@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Owns each request's tenant scope (entered by the API views, or all tenants for the admin)
     # until the response is rendered: tenant-owned models refuse queries outside a scope.
-    "tenants.scoping.TenantScopeMiddleware",
+    "tenants.middleware.TenantScopeMiddleware",
     # Last: it turns a login that django-axes refused into the lockout response.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

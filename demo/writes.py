@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 
 from inventory import services as inventory
 from production import services as production
-from production import slots
 from production.models import Printer
+from production.services import slots
 from tenants import services as tenancy
 
 

@@ -25,10 +25,10 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from core.changes import UNSET, Unset, sent
 from events import tasks, webhooks
 from events.models import Event, Webhook
 from events.types import EVENT_TYPES
-from tenants.contracts import UNSET, Unset, sent
 from tenants.scoping import all_tenants
 
 

@@ -1,13 +1,14 @@
 """Webhook deliveries: who gets which event (dispatch), and one signed POST per attempt (attempt).
 
-Both run in the background worker (events/tasks.py), never in a request:
+Both run in the background worker (events/tasks.py), never in a request. The tasks call this module
+and enqueue what it asks for; this module never imports the tasks:
 
 - `dispatch(tenant_id)` (enqueued after a write that recorded events commits) locks the tenant's
   active webhooks, reads the feed after each one's `last_event_id` (events/selectors.py, so an
   event is handed out only once its transaction and every older one have ended), creates one
-  `WebhookDelivery` per wanted event, moves the cursors on and, once that commits, enqueues one
-  `deliver` task per delivery. If events are still held back by a running transaction it
-  enqueues itself again a second later.
+  `WebhookDelivery` per wanted event and moves the cursors on; once that commits, its task
+  enqueues one `deliver` task per delivery, and, if events are still held back by a running
+  transaction, itself again a second later.
 - `attempt(delivery_id)` POSTs the event, signed, to the webhook's URL. A 2xx marks it delivered;
   anything else (another status, a timeout, a refused address) is retried with exponential
   backoff (30 s, 1 min, 2 min... at most 1 h apart) until `WEBHOOK_RETRY_HOURS` (24) after the
@@ -126,10 +127,19 @@ def event_body(event):
 # --- dispatch --------------------------------------------------------------------------------
 
 
-def dispatch(tenant_id):
-    """Create the deliveries of the tenant's new events for each active webhook (see the module)."""
-    from events import tasks
+@dataclass(frozen=True)
+class Dispatched:
+    """What `dispatch` committed: the deliveries created, and when to look again for held-back events."""
 
+    deliveries: list[WebhookDelivery]
+    recheck_at: datetime.datetime | None = None
+
+
+def dispatch(tenant_id):
+    """Create the deliveries of the tenant's new events for each active webhook (see the module).
+
+    It enqueues nothing: events/tasks.py, its caller, enqueues the deliveries and the recheck.
+    """
     with transaction.atomic():
         hooks = lock_rows(Webhook.objects.filter(tenant_id=tenant_id, is_active=True))
         deliveries = []
@@ -147,12 +157,8 @@ def dispatch(tenant_id):
                     break
         WebhookDelivery.objects.bulk_create(deliveries)
         Webhook.objects.bulk_update(hooks, ["last_event_id"])
-        ids = [str(delivery.pk) for delivery in deliveries]
-        transaction.on_commit(lambda: [tasks.deliver.enqueue(delivery_id) for delivery_id in ids])
-        if any(held_back(tenant=tenant_id, after=hook.last_event_id) for hook in hooks):
-            recheck = timezone.now() + HELD_BACK_RECHECK
-            transaction.on_commit(lambda: tasks.dispatch_events.using(run_after=recheck).enqueue(str(tenant_id)))
-    return deliveries
+        held = any(held_back(tenant=tenant_id, after=hook.last_event_id) for hook in hooks)
+    return Dispatched(deliveries, recheck_at=timezone.now() + HELD_BACK_RECHECK if held else None)
 
 
 def first_cursor(tenant):
@@ -179,13 +185,22 @@ def backoff(attempts):
     return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
 
 
-def attempt(delivery_id):
-    """One attempt of a pending delivery (see the module); returns the delivery, or None if it is gone."""
-    from events import tasks
+@dataclass(frozen=True)
+class Attempted:
+    """What `attempt` committed: the delivery (None if it is gone), and when its next attempt is due."""
 
+    delivery: WebhookDelivery | None
+    retry_at: datetime.datetime | None = None
+
+
+def attempt(delivery_id):
+    """One attempt of a pending delivery (see the module).
+
+    It enqueues nothing: events/tasks.py, its caller, enqueues the retry at `retry_at`.
+    """
     delivery = WebhookDelivery.objects.select_related("webhook", "event").filter(pk=delivery_id).first()
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return delivery
+        return Attempted(delivery)
     outcome = send(delivery)
     moment = now()
     delivery.attempts += 1
@@ -206,10 +221,7 @@ def attempt(delivery_id):
         updated = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
             **{name: getattr(delivery, name) for name in fields}, next_attempt_at=delivery.next_attempt_at
         )
-        if updated and delivery.next_attempt_at is not None:
-            when, pk = delivery.next_attempt_at, str(delivery.pk)
-            transaction.on_commit(lambda: tasks.deliver.using(run_after=when).enqueue(pk))
-    return delivery
+    return Attempted(delivery, retry_at=delivery.next_attempt_at if updated else None)
 
 
 def send(delivery):

@@ -17,13 +17,13 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from core.charts import PALETTE, Bar, bar_chart, safe_colour, stacked_bar_chart
+from inventory.charts import PALETTE, Bar, bar_chart, safe_colour, stacked_bar_chart
 from inventory.models import Material
 from inventory.selectors import low_stock_report
 from production.floor import QueueState
 from production.models import Printer
-from production.planning import queued_runs
 from production.selectors import DayRange, runs_by_status, usage_report, variance_report
+from production.services.dispatch import queued_runs
 from production.status_codes import RunStatus
 from tenants.models import Membership, Role, Tenant
 from tenants.scoping import all_tenants

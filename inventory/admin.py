@@ -8,13 +8,13 @@ from django.utils.html import format_html
 from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from core.charts import Series, line_chart, safe_colour
 from inventory import labels, selectors, services
+from inventory.charts import Series, line_chart, safe_colour
 from inventory.models import InventoryTransaction, Material, Spool, TransactionType
 from inventory.resources import LedgerResource, MaterialResource, SpoolResource
 from tenants.admin import CatalogServiceAdmin, ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
-PROGRESS_SCRIPT = "core/import-progress.js"
+PROGRESS_SCRIPT = "inventory/import-progress.js"
 
 
 def swatch(color_hex, label):

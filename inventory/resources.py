@@ -21,9 +21,9 @@ from import_export import fields, resources, widgets
 
 from core.api.exports import FORMULA_START, NUMBER
 from core.errors import DomainError
-from core.progress import Progress
 from inventory import services
 from inventory.models import InventoryTransaction, Material, Spool
+from inventory.progress import Progress
 from tenants.models import Tenant
 
 SPOOL_FIELDS = (
@@ -106,7 +106,7 @@ def refused(error):
 class SpreadsheetSafeResource(resources.ModelResource):
     """Exported text a spreadsheet would run as a formula gets a leading `'`, as the API's CSV does.
 
-    An import reports its rows to the admin's progress bar (`core.progress`) when the form sent a key.
+    An import reports its rows to the admin's progress bar (`inventory.progress`) when the form sent a key.
     """
 
     def before_import(self, dataset, **kwargs):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.changes import UNSET, Unset, sent
 from core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows, write_step
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
@@ -21,7 +22,7 @@ from inventory.models import (
     TransactionType,
 )
 from inventory.serializers import MaterialSerializer, SpoolSerializer
-from tenants.contracts import UNSET, Unset, ensure_same_tenant, sent
+from tenants.contracts import ensure_same_tenant
 from tenants.models import Tenant
 
 

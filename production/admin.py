@@ -11,7 +11,7 @@ from import_export.admin import ExportActionMixin
 
 from core.errors import DomainError
 from inventory.models import Spool
-from production import planning, services, slots
+from production import services
 from production.models import (
     Printer,
     PrinterSlot,
@@ -22,6 +22,7 @@ from production.models import (
     RunNumberCounter,
 )
 from production.resources import PrinterResource, ProductResource, RunResource
+from production.services import dispatch, slots
 from production.status_codes import TRANSITIONS, RunAction
 from tenants.admin import CatalogServiceAdmin, ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
@@ -45,7 +46,7 @@ class ProductAdmin(CatalogServiceAdmin, ExportActionMixin, TenantOwnedAdmin):
 
 
 class PrinterSlotInline(admin.TabularInline):
-    """The printer's loaded slots, editable: each change goes through `production.slots.load_slot`
+    """The printer's loaded slots, editable: each change goes through `production.services.slots.load_slot`
     (PrinterAdmin.save_formset), so it is checked and recorded as the API's `PUT slots/{slot}/` is."""
 
     model = PrinterSlot
@@ -207,7 +208,7 @@ class ProductionRunAdmin(ExportActionMixin, TenantOwnedAdmin):
             completion=services.Completion(use_estimates=True),
         ),
         service_action(
-            f"{TRANSITIONS[RunAction.START].label} on its printer", planning.start_run, start=planning.Start()
+            f"{TRANSITIONS[RunAction.START].label} on its printer", dispatch.start_run, start=dispatch.Start()
         ),
         service_action(TRANSITIONS[RunAction.CANCEL].label, services.cancel_run),
         service_action(f"{TRANSITIONS[RunAction.REOPEN].label} (reverses inventory)", services.reopen_run),

@@ -6,8 +6,8 @@ from django.db.models import OuterRef, Subquery, Sum
 
 from inventory.models import ZERO, Spool
 from production.models import Printer, PrinterSlot, ProductionRun, ProductionRunMaterial
-from production.planning import queued_runs
-from production.slots import slot_entry
+from production.services.dispatch import queued_runs
+from production.services.slots import slot_entry
 from production.status_codes import PRINTING_STATUSES
 
 

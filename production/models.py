@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -170,6 +171,39 @@ class RunNumberCounter(TenantOwnedModel):
         constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="run_counter_unique_tenant_day")]
 
 
+class Totals(Protocol):
+    """A row whose filament has an estimate and, once known, an actual use: a run, one of its materials."""
+
+    @property
+    def estimated_total_g(self) -> Decimal: ...
+
+    @property
+    def actual_total_g(self) -> Decimal | None: ...
+
+
+def variance_of(row: Totals) -> Decimal | None:
+    actual = row.actual_total_g
+    return None if actual is None else actual - row.estimated_total_g
+
+
+def percent_of(variance: Decimal | None, estimate: Decimal) -> Decimal | None:
+    if variance is None or not estimate:
+        return None
+    return (variance / estimate * HUNDRED).quantize(CENTS)
+
+
+class Variance:
+    """How far the actual use ran from the estimate: one definition for a run and for each of its materials."""
+
+    @property
+    def variance_g(self: Totals) -> Decimal | None:
+        return variance_of(self)
+
+    @property
+    def variance_percent(self: Totals) -> Decimal | None:
+        return percent_of(variance_of(self), self.estimated_total_g)
+
+
 class ProductionRunQuerySet(TenantQuerySet):
     def with_details(self):
         """Everything the run serializer reads, in a fixed number of queries."""
@@ -192,7 +226,7 @@ class ActiveRunManager(TenantScopedManager.from_queryset(ProductionRunQuerySet))
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
-class ProductionRun(TenantOwnedModel):
+class ProductionRun(Variance, TenantOwnedModel):
     run_number = models.CharField(max_length=32, editable=False)
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=INITIAL_STATUS)
     printer = models.ForeignKey(Printer, on_delete=models.PROTECT, null=True, blank=True, related_name="runs")
@@ -287,15 +321,6 @@ class ProductionRun(TenantOwnedModel):
         return sum(actuals, ZERO)
 
     @property
-    def variance_g(self):
-        actual = self.actual_total_g
-        return None if actual is None else actual - self.estimated_total_g
-
-    @property
-    def variance_percent(self):
-        return percent_of(self.variance_g, self.estimated_total_g)
-
-    @property
     def material_cost(self):
         costs = [m.actual_cost for m in self.children("materials")]
         if not costs or any(c is None for c in costs):
@@ -322,12 +347,6 @@ class ProductionRun(TenantOwnedModel):
         if len(items) == 1:
             return f"{items[0].product.name} x{items[0].quantity}"
         return f"{len(items)} products"
-
-
-def percent_of(variance, estimate):
-    if variance is None or not estimate:
-        return None
-    return (variance / estimate * HUNDRED).quantize(CENTS)
 
 
 class ProductionRunItem(TenantOwnedModel):
@@ -383,7 +402,7 @@ class RunMaterialQuerySet(TenantQuerySet):
         return self.filter(run__status__in=RESERVING_STATUSES, run__deleted_at__isnull=True).with_reserved()
 
 
-class ProductionRunMaterial(TenantOwnedModel):
+class ProductionRunMaterial(Variance, TenantOwnedModel):
     """One filament line of a run: its spool, or (while the run is planned) only a catalogue material
     that start or dispatch gives a spool of; the estimates, and the actuals once the run ends."""
 
@@ -458,15 +477,6 @@ class ProductionRunMaterial(TenantOwnedModel):
         if all(part is None for part in parts):
             return None
         return sum((part for part in parts if part is not None), ZERO)
-
-    @property
-    def variance_g(self):
-        actual = self.actual_total_g
-        return None if actual is None else actual - self.estimated_total_g
-
-    @property
-    def variance_percent(self):
-        return percent_of(self.variance_g, self.estimated_total_g)
 
     @property
     def actual_cost(self):

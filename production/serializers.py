@@ -78,7 +78,7 @@ class SlotSpoolSerializer(serializers.Serializer):
 
 
 class PrinterSlotSerializer(serializers.Serializer):
-    """One filament slot of a printer (production.slots.slot_entry) and the spool loaded in it, or null."""
+    """One filament slot of a printer (production.services.slots.slot_entry) and the spool loaded in it, or null."""
 
     printer = serializers.UUIDField(read_only=True)
     printer_name = serializers.CharField(read_only=True)

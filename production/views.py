@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from core.api.browsable import is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
-from production import floor, planning, services, slots
+from production import floor, services
 from production.filters import (
     PrinterFilter,
     ProductFilter,
@@ -46,6 +46,7 @@ from production.serializers import (
     SlotLoadSerializer,
     StartRunSerializer,
 )
+from production.services import dispatch, slots
 from production.status_codes import RunAction, allowed
 from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
@@ -102,7 +103,7 @@ class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         """Start the first queued run that fits this printer now: every line's spool loaded in one of its
         slots, or a loaded spool of the line's material that can feed it (then assigned to the line).
         409 `printer_busy` while it prints; 409 `no_run_fits` lists the first queued runs and why not."""
-        run = planning.dispatch(printer=self.get_object(), user=request.user)
+        run = dispatch.dispatch(printer=self.get_object(), user=request.user)
         return Response(run.api_representation)
 
     def perform_update(self, serializer):
@@ -354,7 +355,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
 
     def detail_response(self, run, status_code=status.HTTP_200_OK):
-        # A service that changed the run has serialized it for its event already (production.services._run_event).
+        # A service that changed the run has serialized it for its event already (production.services.history).
         data = getattr(run, "api_representation", None)
         if data is None:
             run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)
@@ -409,7 +410,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     def start(self, request, id=None):
         """Start a planned run (planned -> in_progress) on the body's printer or its own; a line naming only a
         material gets a spool of it (one loaded in the printer first). Refused when a line cannot be fed."""
-        return self.run_action(planning.start_run, StartRunSerializer, "start", planning.Start)
+        return self.run_action(dispatch.start_run, StartRunSerializer, "start", dispatch.Start)
 
     @extend_schema(
         request=CompleteRunSerializer,
@@ -624,13 +625,13 @@ class QueueViewSet(TenantScopedViewMixin, mixins.ListModelMixin, viewsets.Generi
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema's walk: no request tenant
             return ProductionRun.objects.none()
-        runs = planning.queued_runs(self.request.tenant).with_details()
+        runs = dispatch.queued_runs(self.request.tenant).with_details()
         printer = self.printer_filter()
         if printer is None:
             return runs
-        if planning.busy_with(printer) is not None:
+        if dispatch.busy_with(printer) is not None:
             return runs.none()
-        window = planning.fitting_window(printer)
+        window = dispatch.fitting_window(printer)
         return runs.filter(pk__in=[run.pk for run, reason in window if reason is None])
 
     def printer_filter(self):

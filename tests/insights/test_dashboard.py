@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from core.charts import Bar, Series, bar_chart, line_chart, safe_colour, stacked_bar_chart
+from inventory.charts import Bar, Series, bar_chart, line_chart, safe_colour, stacked_bar_chart
 from inventory.services import Adjustment, adjust_spool
 from production.services import Completion, Failure, MaterialActuals, complete_run, fail_run
 

@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
 
-from core import progress
 from events.models import Event
+from inventory import progress
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.resources import MaterialResource, SpoolResource
 from tests.support.clients import browser_for
@@ -210,7 +210,7 @@ def test_the_ledger_exports_and_stays_read_only(staff, tenant, pla, make_spool):
 
 
 def test_both_import_steps_load_the_progress_script(staff, tenant, pla):
-    script = 'src="/static/core/import-progress.js"'
+    script = 'src="/static/inventory/import-progress.js"'
 
     assert script in staff.get("/admin/inventory/spool/import/").content.decode()
     assert script in preview(staff, HEADER + "acme,NEW-1,PLA Basic,1000.00,,\n").content.decode()

@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 
 from config.urls import router, runs_router
 from events.views import ManagersOnly
+from tenants.middleware import request_scopes
 from tenants.mixins import TenantScopedViewMixin
 from tenants.models import Tenant, TenantOwnedModel
-from tenants.scoping import request_scopes
 
 REGISTRY = [(basename, viewset) for _, viewset, basename in router.registry + runs_router.registry]
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]

@@ -6,7 +6,7 @@ import pytest
 
 from production.models import ProductionRun
 from production.services import RunDraft, create_run
-from production.slots import SlotLoad, load_slot
+from production.services.slots import SlotLoad, load_slot
 from tests.conftest import client_for, postgres_only
 from tests.support.threads import run_together
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from events.models import Event
 from production.models import PrinterSlot
-from production.slots import SlotLoad, load_slot
+from production.services.slots import SlotLoad, load_slot
 
 pytestmark = pytest.mark.django_db
 

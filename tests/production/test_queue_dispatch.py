@@ -14,7 +14,7 @@ from django.utils import timezone
 from events.models import Event
 from production.models import ProductionRun
 from production.services import RunDraft, create_run
-from production.slots import SlotLoad, load_slot
+from production.services.slots import SlotLoad, load_slot
 from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.changes import UNSET, sent
 from core.errors import ErrorCode, InvalidInput
 from inventory.services import SpoolChanges, update_spool
 from production.services import (
@@ -19,7 +20,6 @@ from production.services import (
     fail_run,
     update_run,
 )
-from tenants.contracts import UNSET, sent
 
 
 def test_a_changes_input_names_only_the_fields_sent():

@@ -1,6 +1,6 @@
 """The farm floor in tests: spools loaded in printer slots through the service."""
 
-from production.slots import SlotLoad, load_slot
+from production.services.slots import SlotLoad, load_slot
 
 
 def load_first_spool(run, slot=0):

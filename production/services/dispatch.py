@@ -32,7 +32,7 @@ from production.models import (
     ProductionRunMaterial,
     RunEventAction,
 )
-from production.services import _lock_run, _record, _run_event, _run_items, _run_materials, _transition
+from production.services.rules import lock_run, run_items, run_materials, transition
 from production.status_codes import PRINTING_STATUSES, QUEUED_STATUSES, RunAction
 from tenants.contracts import ensure_same_tenant
 
@@ -222,11 +222,11 @@ def _start_locked(*, run, printer, user, started_at, loaded_only):
     """Start the locked planned `run` on the locked, idle `printer`: feed its lines, lock their spools
     and check them again, then write. Every refusal comes before the first write. A dispatch saw the
     printer idle under its lock already (`loaded_only`); `start/` looks here."""
-    target = _transition(run, RunAction.START)
+    target = transition(run, RunAction.START)
     if not loaded_only:
         _ensure_idle(printer, run)
     started_at = started_at or timezone.now()
-    items, lines = _run_items(run), _run_materials(run)
+    items, lines = run_items(run), run_materials(run)
     needed_materials = {line.material_id for line in lines if line.spool_id is None}
     candidates = _candidates(run.tenant_id, needed_materials, printer, loaded_only=loaded_only)
     spools = [line.spool for line in lines if line.spool_id] + [s for group in candidates.values() for s in group]
@@ -259,14 +259,14 @@ def _start_locked(*, run, printer, user, started_at, loaded_only):
         history["printer"] = [run.printer_id, printer.pk]
     run.status, run.started_at, run.printer = target, started_at, printer
     run.save(update_fields=["status", "started_at", "printer", "updated_at"])
-    _record(
+    history.record(
         run,
         RunEventAction.STARTED,
         user,
         **history,
         assigned={str(line.pk): line.spool_id for line in assigned},
     )
-    _run_event(run, "run.started", user, items=items, materials=lines)
+    history.run_event(run, "run.started", user, items=items, materials=lines)
     return run
 
 
@@ -285,13 +285,13 @@ def start_run(*, run: ProductionRun, user, start: Start) -> ProductionRun:
     with transaction.atomic():
         printer_id = start.printer.pk if start.printer is not None else run.printer_id
         if printer_id is None:
-            run = _lock_run(run)
-            _transition(run, RunAction.START)
+            run = lock_run(run)
+            transition(run, RunAction.START)
             raise InvalidInput(
                 f"Run {run.run_number} has no printer: name one in the body.", code=ErrorCode.PRINTER_REQUIRED
             )
         printer = _lock_printer(printer_id)
-        run = _lock_run(run)
+        run = lock_run(run)
         if start.printer is None and run.printer_id != printer.pk:
             raise RecordBusy(f"Run {run.run_number}'s printer was changed by another request; try again.")
         return _start_locked(run=run, printer=printer, user=user, started_at=start.started_at, loaded_only=False)
@@ -360,7 +360,7 @@ def dispatch(*, printer: Printer, user) -> ProductionRun:
         reasons = []
         for run, reason in fitting_window(printer):
             if reason is None:
-                locked = _lock_run(run)
+                locked = lock_run(run)
                 if locked.status not in QUEUED_STATUSES or locked.deleted_at is not None:
                     reasons.append((run, "It was started or changed by another request."))
                     continue

@@ -1,5 +1,7 @@
 """Charts as inline SVG, drawn on the server: no script, no library, nothing from another host.
 
+Inventory draws a spool's weight over time in its admin; insights, a floor above, its dashboard.
+
 Each function returns markup safe to put in a template (every text is escaped). Hovering a
 bar or a point shows its figure (an SVG `<title>`), which needs no script either.
 """
