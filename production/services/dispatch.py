@@ -32,6 +32,7 @@ from production.models import (
     ProductionRunMaterial,
     RunEventAction,
 )
+from production.services import history
 from production.services.rules import lock_run, run_items, run_materials, transition
 from production.status_codes import PRINTING_STATUSES, QUEUED_STATUSES, RunAction
 from tenants.contracts import ensure_same_tenant
@@ -254,16 +255,16 @@ def _start_locked(*, run, printer, user, started_at, loaded_only):
             assigned.append(line)
     if assigned:
         ProductionRunMaterial.objects.bulk_update(assigned, ["spool", "cost_per_gram"])
-    history = {"status": [run.status, target], "started_at": [None, started_at]}
+    changes = {"status": [run.status, target], "started_at": [None, started_at]}
     if run.printer_id != printer.pk:
-        history["printer"] = [run.printer_id, printer.pk]
+        changes["printer"] = [run.printer_id, printer.pk]
     run.status, run.started_at, run.printer = target, started_at, printer
     run.save(update_fields=["status", "started_at", "printer", "updated_at"])
     history.record(
         run,
         RunEventAction.STARTED,
         user,
-        **history,
+        **changes,
         assigned={str(line.pk): line.spool_id for line in assigned},
     )
     history.run_event(run, "run.started", user, items=items, materials=lines)
