@@ -199,6 +199,18 @@ def spool_low_stock_threshold():
     )
 
 
+# What `SpoolQuerySet.for_floor` reads with a spool beside its columns (its API representation's
+# `reserved_g`, `available_g` and `loaded_in`).
+SPOOL_FLOOR_ANNOTATIONS = ("reserved_g", "loaded_printer_id", "loaded_printer_name", "loaded_slot")
+
+
+def as_new_on_the_floor(spool):
+    """A spool just bought: in no plan and in no slot (what `for_floor` would read for it)."""
+    spool.reserved_g = ZERO
+    spool.loaded_printer_id = spool.loaded_printer_name = spool.loaded_slot = None
+    return spool
+
+
 class SpoolQuerySet(TenantQuerySet):
     def with_material(self):
         return self.select_related("material")

@@ -15,11 +15,13 @@ from events.services import NewEvent, create_recorded, delete_recorded, record_e
 from inventory.models import (
     ADJUSTMENT_TYPES,
     DEFAULT_LOW_STOCK_PERCENT,
+    SPOOL_FLOOR_ANNOTATIONS,
     ZERO,
     InventoryTransaction,
     Material,
     Spool,
     TransactionType,
+    as_new_on_the_floor,
 )
 from inventory.serializers import MaterialSerializer, SpoolSerializer
 from tenants.contracts import ensure_same_tenant
@@ -263,7 +265,7 @@ def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -
     ensure_same_tenant(tenant, draft.material)
     fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
     with transaction.atomic():
-        spool = Spool.objects.create(tenant=tenant, **fields)
+        spool = as_new_on_the_floor(Spool.objects.create(tenant=tenant, **fields))
         events = []
         record_movement(
             spool=spool,
@@ -297,6 +299,10 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
     with transaction.atomic():
         read, spool = spool, lock_spools({spool.pk})[spool.pk]
         _keep_material(spool, read)
+        # What runs reserve on it and where it is loaded do not change with its own fields: as read.
+        for name in SPOOL_FLOOR_ANNOTATIONS:
+            if hasattr(read, name) and not hasattr(spool, name):
+                setattr(spool, name, getattr(read, name))
         if "initial_weight_g" in fields:
             if fields["initial_weight_g"] != spool.initial_weight_g:
                 raise InvalidInput(
@@ -392,6 +398,8 @@ def _represent_material(material):
 def create_material(*, tenant: Tenant, user, fields: MaterialFields) -> Material:
     """A new material; event `material.created`."""
     material = Material(tenant=tenant, **vars(fields))
+    # A new material has no spools and no plan yet: nothing reserved, nothing available.
+    material.reserved_g = material.available_g = ZERO
     return create_recorded(material, user=user, event_type="material.created", represent=_represent_material)
 
 

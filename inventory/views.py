@@ -11,7 +11,7 @@ from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
 from inventory import labels, services
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
-from inventory.models import ZERO, InventoryTransaction, Material, Spool
+from inventory.models import InventoryTransaction, Material, Spool
 from inventory.serializers import (
     InventoryTransactionSerializer,
     MaterialSerializer,
@@ -22,8 +22,6 @@ from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
 
 LABEL_RENDERERS = [SVGRenderer, PDFRenderer]
-# What `SpoolQuerySet.for_floor` adds to a spool read for the API.
-FLOOR_ANNOTATIONS = ("reserved_g", "loaded_printer_id", "loaded_printer_name", "loaded_slot")
 # A sheet holds 24 labels; ten sheets is more than a printer run, and bounds the work of one request.
 MAX_LABELS = 240
 LABEL_FORMAT = OpenApiParameter(
@@ -51,14 +49,11 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return super().get_queryset().with_reservations()
 
     def perform_create(self, serializer):
-        material = services.create_material(
+        serializer.instance = services.create_material(
             tenant=self.request.tenant,
             user=self.request.user,
             fields=services.MaterialFields(**serializer.validated_data),
         )
-        # A new material has no spools and no plan yet: nothing reserved, nothing available.
-        material.reserved_g = material.available_g = ZERO
-        serializer.instance = material
 
     def perform_update(self, serializer):
         serializer.instance = services.update_material(
@@ -160,23 +155,16 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return self.file_response(document, "spool-labels")
 
     def perform_create(self, serializer):
-        spool = services.create_spool(
+        serializer.instance = services.create_spool(
             tenant=self.request.tenant, user=self.request.user, draft=services.SpoolDraft(**serializer.validated_data)
         )
-        # A new spool is in no plan and no slot yet.
-        spool.reserved_g = ZERO
-        spool.loaded_printer_id = spool.loaded_printer_name = spool.loaded_slot = None
-        serializer.instance = spool
 
     def perform_update(self, serializer):
-        read = serializer.instance
-        spool = services.update_spool(
-            spool=read, user=self.request.user, changes=services.SpoolChanges(**serializer.validated_data)
+        serializer.instance = services.update_spool(
+            spool=serializer.instance,
+            user=self.request.user,
+            changes=services.SpoolChanges(**serializer.validated_data),
         )
-        # Its own fields changed; what runs reserve on it and where it is loaded did not (read with it).
-        for name in FLOOR_ANNOTATIONS:
-            setattr(spool, name, getattr(read, name))
-        serializer.instance = spool
 
     def perform_destroy(self, instance):
         services.delete_spool(spool=instance, user=self.request.user)

@@ -342,3 +342,24 @@ def test_low_stock_judges_available_grams(api, plan, make_spool, tenant):
     (entry,) = api.get("/api/v1/reports/low-stock/").json()["results"]
     (low,) = entry["spools"]
     assert (low["code"], low["available_g"], low["reserved_g"]) == (spool.code, "150.00", "850.00")
+
+
+def test_another_tenants_material_on_a_line_is_400_and_not_named(api, product, make_material, other_tenant):
+    theirs = make_material(other_tenant, name="Their secret PLA")
+    body = planned_body(product, materials=[{"material": str(theirs.pk), "estimated_model_g": "10.00"}])
+
+    response = api.post(RUNS, body, format="json")
+
+    assert response.status_code == 400
+    assert "material" in str(response.json()["materials"])
+    assert "Their secret PLA" not in response.content.decode()
+    assert not ProductionRun.objects.exists()
+
+
+def test_the_queue_is_a_browsable_page(member_browser, plan):
+    run = plan()
+
+    response = member_browser.get("/api/v1/queue/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert run.run_number in response.content.decode()
