@@ -225,7 +225,7 @@ class SpoolQuerySet(TenantQuerySet):
         nowhere). Subqueries, not a join: the spool row can still be locked `FOR UPDATE` with them."""
         slots = self.model._meta.get_field("printer_slots").related_model.objects.filter(spool=OuterRef("pk"))
         return self.annotate(
-            loaded_printer_id=Subquery(slots.values("printer_id")[:1]),
+            loaded_printer_id=Subquery(slots.values("printer_id")[:1], output_field=models.UUIDField()),
             loaded_printer_name=Subquery(slots.values("printer__name")[:1]),
             loaded_slot=Subquery(slots.values("slot")[:1]),
         )
