@@ -1,6 +1,8 @@
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
@@ -181,7 +183,14 @@ class Material(NumberedModel):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.kind})"
+        # The admin's choices (autocomplete, filters) name it as the API's choice lists do.
+        return self.choice_label()
+
+    def choice_label(self):
+        """How choice lists and report legends name it: names repeat (two "PLA Basic"), so with its
+        number, kind, colour and brand: `#3 PLA Basic (PLA) · Red · Acme`."""
+        number = f"#{self.number} " if self.number is not None else ""
+        return " · ".join(part for part in (f"{number}{self.name} ({self.kind})", self.color_name, self.brand) if part)
 
     def low_stock_threshold_for(self, initial_weight_g):
         """The weight below which a spool of this material with `initial_weight_g` is low on stock."""
@@ -209,6 +218,23 @@ def as_new_on_the_floor(spool):
     spool.reserved_g = ZERO
     spool.loaded_printer_id = spool.loaded_printer_name = spool.loaded_slot = None
     return spool
+
+
+# What an RFID identity's characters may be once normalized (`normalize_rfid_uid`): hex, as printers report it.
+RFID_UID_PATTERN = r"^[0-9A-F]{8,64}$"
+
+
+def normalize_rfid_uid(value: str) -> str:
+    """An RFID identity as stored and compared: upper case, without the `:`, `-` or spaces people type."""
+    return value.replace(":", "").replace("-", "").replace(" ", "").upper()
+
+
+def validate_rfid_uid(value):
+    if not re.match(RFID_UID_PATTERN, value) or not value.strip("0"):
+        raise ValidationError(
+            "An RFID identity is 8 to 64 hexadecimal digits (e.g. a Bambu Lab spool's tray UUID), not all zeros.",
+            code="invalid_rfid_uid",
+        )
 
 
 class SpoolQuerySet(TenantQuerySet):
@@ -269,6 +295,18 @@ class Spool(NumberedModel):
     supplier = models.CharField(max_length=100, blank=True)
     location = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # The spool's RFID tag identity (a Bambu Lab spool's `tray_uuid`): a printer that reports it in a tray
+    # has this spool loaded there (bambu/). Optional; unique per tenant when set.
+    rfid_uid = models.CharField(
+        "RFID UID",
+        max_length=64,
+        blank=True,
+        # In the table too: rows written outside Django (a raw INSERT, a restore) get no tag, not an error.
+        default="",
+        db_default="",
+        validators=[validate_rfid_uid],
+        help_text="The spool's RFID tag identity (Bambu Lab: the tray UUID), hexadecimal; optional.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -281,6 +319,12 @@ class Spool(NumberedModel):
                 fields=["tenant", "code"], name="spool_unique_tenant_code", violation_error_code=CLIENT_UNIQUE
             ),
             models.UniqueConstraint(fields=["tenant", "number"], name="spool_unique_tenant_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "rfid_uid"],
+                condition=~Q(rfid_uid=""),
+                name="spool_unique_tenant_rfid_uid",
+                violation_error_code=CLIENT_UNIQUE,
+            ),
             models.CheckConstraint(condition=Q(initial_weight_g__gt=0), name="spool_initial_weight_positive"),
             models.CheckConstraint(condition=Q(current_weight_g__gte=0), name="spool_current_weight_not_negative"),
             models.CheckConstraint(
@@ -297,12 +341,26 @@ class Spool(NumberedModel):
     def __str__(self):
         return self.code
 
+    def clean_fields(self, exclude=None):
+        # The admin's form and the CSV import validate the stored form: "04:a3:..." is "04A3...".
+        self.rfid_uid = normalize_rfid_uid(self.rfid_uid or "")
+        super().clean_fields(exclude=exclude)
+
     # The browsable API's choices (tenants.serializers.TenantRelatedField) name a spool by its code,
     # material and colour, and what it holds now.
     choice_related = ("material",)
 
     def choice_label(self):
         return f"{self.code} - {self.material.name} {self.material.color_name} ({self.current_weight_g} g)"
+
+    def choice_data(self):
+        """What the plan form's script needs to mark a spool that does not fit: its kind and its free grams
+        (what it holds less what planned runs reserve, where a queryset gives `available_g`)."""
+        available = getattr(self, "available_g", None)
+        return {
+            "kind": self.material.kind,
+            "available-g": str(self.current_weight_g if available is None else available),
+        }
 
     @property
     def available_g(self):

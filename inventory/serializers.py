@@ -3,7 +3,14 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 
 from core.api.representation import PlannedRepresentation
-from inventory.models import ADJUSTMENT_TYPES, InventoryTransaction, Material, Spool
+from inventory.models import (
+    ADJUSTMENT_TYPES,
+    InventoryTransaction,
+    Material,
+    Spool,
+    normalize_rfid_uid,
+    validate_rfid_uid,
+)
 from tenants.serializers import TenantOwnedSerializer
 
 
@@ -71,6 +78,13 @@ class MaterialSerializer(TenantOwnedSerializer):
         ]
 
 
+class RfidUidField(serializers.CharField):
+    """A spool's RFID identity, normalized before the model's validator reads it ("04:a3:..." is "04A3...")."""
+
+    def to_internal_value(self, data):
+        return normalize_rfid_uid(super().to_internal_value(data))
+
+
 class SpoolSerializer(TenantOwnedSerializer):
     material_name = serializers.CharField(source="material.name", read_only=True)
     material_kind = serializers.CharField(source="material.kind", read_only=True)
@@ -83,10 +97,18 @@ class SpoolSerializer(TenantOwnedSerializer):
     reserved_g = reservation_grams()
     available_g = reservation_grams()
     loaded_in = LoadedInField()
+    rfid_uid = RfidUidField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        validators=[validate_rfid_uid],
+        help_text="The spool's RFID tag identity (Bambu Lab: the tray UUID), hexadecimal; optional, unique per tenant. "
+        "A printer reporting it in an AMS tray has this spool loaded there.",
+    )
 
     class Meta:
         model = Spool
-        tenant_unique = ("code",)
+        tenant_unique = ("code", "rfid_uid")
         fields = [
             "id",
             "number",
@@ -109,6 +131,7 @@ class SpoolSerializer(TenantOwnedSerializer):
             "location",
             "is_active",
             "loaded_in",
+            "rfid_uid",
             "created_at",
             "updated_at",
         ]
@@ -135,6 +158,15 @@ class SpoolAdjustmentSerializer(serializers.Serializer):
         if (attrs.get("new_weight_g") is None) == (attrs.get("delta_g") is None):
             raise serializers.ValidationError("Give exactly one of new_weight_g and delta_g.", code="invalid")
         return attrs
+
+
+class SpoolWeighInSerializer(serializers.Serializer):
+    gross_weight_g = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        help_text="What the scale shows: the spool on its reel. The spool's empty_spool_weight_g is subtracted.",
+    )
 
 
 class InventoryTransactionSerializer(PlannedRepresentation, serializers.ModelSerializer):

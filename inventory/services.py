@@ -22,6 +22,7 @@ from inventory.models import (
     Spool,
     TransactionType,
     as_new_on_the_floor,
+    normalize_rfid_uid,
 )
 from inventory.serializers import MaterialSerializer, SpoolSerializer
 from tenants.contracts import ensure_same_tenant
@@ -224,6 +225,7 @@ class SpoolDraft:
     supplier: str = ""
     location: str = ""
     is_active: bool = True
+    rfid_uid: str = ""
     id: uuid.UUID | None = None
 
 
@@ -244,6 +246,7 @@ class SpoolChanges:
     supplier: str | Unset = UNSET
     location: str | Unset = UNSET
     is_active: bool | Unset = UNSET
+    rfid_uid: str | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -264,6 +267,7 @@ def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
     fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
+    fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
     with transaction.atomic():
         spool = as_new_on_the_floor(Spool.objects.create(tenant=tenant, **fields))
         events = []
@@ -296,6 +300,8 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
     """
     fields = sent(changes)
     ensure_same_tenant(spool.tenant_id, fields.get("material"))
+    if "rfid_uid" in fields:
+        fields["rfid_uid"] = normalize_rfid_uid(fields["rfid_uid"] or "")
     with transaction.atomic():
         read, spool = spool, lock_spools({spool.pk})[spool.pk]
         _keep_material(spool, read)
@@ -334,6 +340,46 @@ def adjust_spool(*, spool: Spool, user, adjustment: Adjustment) -> InventoryTran
         change_g=adjustment.delta_g,
         description=adjustment.reason,
         occurred_at=adjustment.occurred_at,
+        event_type="spool.adjusted",
+    )
+
+
+# The reason a weigh-in's ledger row carries (`weigh_in`).
+WEIGH_IN = "weigh-in"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeighIn:
+    """What the scale says: the spool on its reel (`gross_weight_g`); the empty reel is subtracted."""
+
+    gross_weight_g: Decimal
+    occurred_at: datetime.datetime | None = None
+
+
+def weigh_in(*, spool: Spool, user, weighing: WeighIn) -> InventoryTransaction:
+    """A floor operator's weighing, as Spoolman's `measure`: the spool now holds the gross weight minus its
+    empty reel (`empty_spool_weight_g`), booked as one `adjustment` row with the reason `weigh-in`;
+    event `spool.adjusted`. A spool without an empty weight, or a gross weight below it, is a 400."""
+    if spool.empty_spool_weight_g is None:
+        raise InvalidInput(
+            f"Spool {spool.code} has no empty spool weight, so the scale's gross weight cannot be converted; "
+            "set its empty_spool_weight_g first.",
+            code=ErrorCode.NO_EMPTY_WEIGHT,
+        )
+    net = weighing.gross_weight_g - spool.empty_spool_weight_g
+    if net < ZERO:
+        raise InvalidInput(
+            f"A gross weight of {weighing.gross_weight_g} g is less than spool {spool.code}'s empty reel "
+            f"({spool.empty_spool_weight_g} g).",
+            code=ErrorCode.BELOW_ZERO,
+        )
+    return record_movement(
+        spool=spool,
+        type=TransactionType.ADJUSTMENT,
+        user=user,
+        new_weight_g=net,
+        description=WEIGH_IN,
+        occurred_at=weighing.occurred_at,
         event_type="spool.adjusted",
     )
 

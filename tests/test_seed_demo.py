@@ -104,6 +104,20 @@ class TestSeededDemo:
         dispatched = client.post(f"/api/v1/printers/{idle.pk}/dispatch/", HTTP_X_TENANT="demo")
         assert dispatched.status_code == 200, dispatched.content
 
+    def test_runs_are_created_and_numbered_on_their_own_days(self, demo):
+        runs = list(ProductionRun.objects.for_tenant(demo))
+        day_of = {run.pk: timezone.localtime(run.created_at, demo.zone).date() for run in runs}
+
+        assert all(run.run_number.split("-")[1] == f"{day_of[run.pk]:%Y%m%d}" for run in runs)
+        # A run started when it was created; a planned one has not started yet.
+        assert all(run.created_at == run.started_at for run in runs if run.status != RunStatus.PLANNED)
+        assert len(set(day_of.values())) > 30  # spread over the history, not all today
+        # Each day's runs are numbered 001, 002... in the order they were created.
+        by_day = {}
+        for run in sorted(runs, key=lambda run: run.created_at):
+            by_day.setdefault(day_of[run.pk], []).append(int(run.run_number.rsplit("-", 1)[1]))
+        assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in by_day.values())
+
     def test_finished_runs_carry_believable_outcomes(self, demo):
         runs = ProductionRun.objects.for_tenant(demo).with_details()
         completed = [run for run in runs if run.status == RunStatus.COMPLETED]
