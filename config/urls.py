@@ -111,3 +111,6 @@ urlpatterns = [
     # The Spoolman-compatible API for printers (spoolman/api.py); its websockets are in config/asgi.py.
     path("", include("spoolman.urls")),
 ]
+
+# A 400 Django answers itself (a body over DATA_UPLOAD_MAX_MEMORY_SIZE) is JSON on /api/.
+handler400 = "core.api.exceptions.bad_request"

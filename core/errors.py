@@ -22,7 +22,16 @@ class ErrorCode(StrEnum):
 
     # 400: the request is malformed for this operation.
     INVALID = "invalid", 400, "The input is not valid for this operation."
-    PARSE_ERROR = "parse_error", 400, "The body is not valid JSON, or nests arrays/objects deeper than 32 levels."
+    PARSE_ERROR = (
+        "parse_error",
+        400,
+        "The body is not valid JSON, nests arrays/objects deeper than 32 levels, or holds a lone surrogate.",
+    )
+    BODY_TOO_LARGE = (
+        "body_too_large",
+        400,
+        "The body is larger than the server accepts (`DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MB by default).",
+    )
     TENANT_REQUIRED = (
         "tenant_required",
         400,

@@ -16,13 +16,11 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 
-from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
+from core.api.exceptions import API_PREFIX, DATABASE_RETRY_AFTER_SECONDS
 from core.database import is_lock_timeout
 from core.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
-
-API_PREFIX = "/api/"
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from rest_framework import serializers
 
 from events.models import Event, Webhook, WebhookDelivery
@@ -50,6 +52,12 @@ class WebhookSerializer(TenantOwnedSerializer):
     def validate_url(self, value):
         if not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("Use an http:// or https:// URL.", code="invalid")
+        try:
+            port = urlsplit(value).port
+        except ValueError:  # beyond 65535 (URLField takes any five digits)
+            port = 0
+        if port == 0:
+            raise serializers.ValidationError("The port must be a number from 1 to 65535.", code="invalid")
         return value
 
     def validate_event_types(self, value):

@@ -81,17 +81,58 @@ def new_secret():
 # --- addresses -------------------------------------------------------------------------------
 
 
-def is_public(address):
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 forms that carry an IPv4 address a packet can end up at: the IPv4 is checked as well.
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 in the last 32 bits
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a site's own translator, never public
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 (deprecated): ::a.b.c.d
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 (SIIT): ::ffff:0:a.b.c.d
+
+
+def embedded_ipv4(ip):
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped, -compatible and -translated, NAT64, 6to4, Teredo."""
+    if ip.version != 6:
+        return []
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if any(ip in network for network in (NAT64_WELL_KNOWN, IPV4_COMPATIBLE, IPV4_TRANSLATED)):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:  # 2002::/16: the IPv4 in bits 16-47
+        return [ip.sixtofour]
+    if ip.teredo is not None:  # 2001::/32: the server, and the client (the last 32 bits inverted)
+        return list(ip.teredo)
+    return []
+
+
+def is_public_ip(ip):
     return ip.is_global and not ip.is_multicast
+
+
+def is_public(address):
+    """Whether an address, and every IPv4 address an IPv6 form of it embeds, is a public unicast one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6:
+        if ip in NAT64_LOCAL_USE:
+            return False
+        if ip.ipv4_mapped is not None:  # the IPv4 address itself, in IPv6 notation: only it counts
+            return is_public_ip(ip.ipv4_mapped)
+    return is_public_ip(ip) and all(is_public_ip(inner) for inner in embedded_ipv4(ip))
+
+
+def url_port(url):
+    """The URL's port (its scheme's by default); a 400 for one outside 1-65535."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise InvalidInput("The URL's port must be a number from 1 to 65535.", code=ErrorCode.INVALID)
+    return port or (443 if parts.scheme == "https" else 80)
 
 
 def resolve(url):
     """The addresses the URL's host resolves to, checked: a 400 for none, or a non-public one when not allowed."""
-    parts = urlsplit(url)
-    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    host, port = urlsplit(url).hostname, url_port(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):

@@ -51,14 +51,19 @@ def next_number(*, tenant_id, kind) -> int:
     Numbers are never handed out twice, not even after a delete: a printer that remembers
     spool 7 must never find another spool under that number.
     """
+    return take_numbers(tenant_id=tenant_id, kind=kind, count=1)
+
+
+def take_numbers(*, tenant_id, kind, count) -> int:
+    """The first of the tenant's next `count` numbers for `kind` (an import numbers its rows at once)."""
     from core.locking import lock_rows
 
     counters = NumberCounter.objects.filter(tenant_id=tenant_id, kind=kind)
     counters.get_or_create(tenant_id=tenant_id, kind=kind)
     (counter,) = lock_rows(counters)
-    counter.last_number += 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return counter.last_number
+    return counter.last_number - count + 1
 
 
 class NumberedModel(TenantOwnedModel):

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import fields as fields_of
 
 from django.core.exceptions import ValidationError
-from import_export import fields, resources, widgets
+from import_export import fields, instance_loaders, resources, widgets
 
 from core.api.exports import FORMULA_START, NUMBER
 from core.errors import DomainError
@@ -26,6 +26,10 @@ from inventory import services
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.progress import Progress
 from tenants.models import Tenant
+
+# New spools are written in batches of this many rows (`services.create_spools`: a fixed number of
+# statements a batch), so a file of 10,000 spools is 20 batches, not 200,000 statements.
+IMPORT_BATCH_SIZE = 500
 
 SPOOL_FIELDS = (
     "code",
@@ -146,6 +150,35 @@ class SpreadsheetSafeResource(resources.ModelResource):
         return value
 
 
+class SpoolInstanceLoader(instance_loaders.ModelInstanceLoader):
+    """The file's existing spools, read once (by tenant and code, a chunk of codes a query), not a query a row.
+
+    A code that a row of the file already creates is that row's error: the batch would write it twice.
+    """
+
+    CHUNK = 1000
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        self.existing, self.new_keys = {}, set()
+        rows = dataset.dict if dataset is not None else []
+        slugs = {row.get("tenant") for row in rows if row.get("tenant")}
+        codes = sorted({str(row.get("code")) for row in rows if row.get("code")})
+        for start in range(0, len(codes), self.CHUNK):
+            spools = self.get_queryset().filter(tenant__slug__in=slugs, code__in=codes[start : start + self.CHUNK])
+            self.existing.update({(spool.tenant_id, spool.code): spool for spool in spools})
+
+    def get_instance(self, row):
+        tenant = self.resource.fields["tenant"].clean(row)
+        key = (tenant.pk, self.resource.fields["code"].clean(row))
+        if key in self.existing:
+            return self.existing[key]
+        if key in self.new_keys:
+            raise ValidationError({"code": f"An earlier row of the file creates spool {key[1]!r} already."})
+        self.new_keys.add(key)
+        return None
+
+
 class SpoolResource(SpreadsheetSafeResource):
     tenant = fields.Field(attribute="tenant", column_name="tenant", widget=TenantWidget())
     material = fields.Field(attribute="material", column_name="material", widget=MaterialWidget())
@@ -156,9 +189,13 @@ class SpoolResource(SpreadsheetSafeResource):
         fields = ("tenant", *SPOOL_FIELDS, "current_weight_g")
         export_order = ("tenant", "code", "material", "initial_weight_g", "current_weight_g")
         import_id_fields = ("tenant", "code")
+        instance_loader_class = SpoolInstanceLoader
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+        # Rows are validated one by one, and saved a batch at a time (`bulk_create`, `bulk_update`).
+        use_bulk = True
+        batch_size = IMPORT_BATCH_SIZE
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
@@ -166,14 +203,52 @@ class SpoolResource(SpreadsheetSafeResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """The fields' own validators; the table's constraints are the database's and the services' (checking
-        each in Python costs a query per constraint and row, and a spool is matched by its tenant and code)."""
+        each in Python costs a query per constraint and row, and a spool is matched by its tenant and code).
+        The tenant and the material were read from the database by their widgets: not looked up again."""
         errors = dict(import_validation_errors or {})
         try:
-            instance.full_clean(exclude=errors.keys(), validate_unique=False, validate_constraints=False)
+            exclude = [*errors.keys(), "tenant", "material"]
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """A batch of new spools through `services.create_spools`: their purchase rows and events, per tenant."""
+        if not self.create_instances:
+            return
+        try:
+            by_tenant = {}
+            for instance in self.create_instances:
+                by_tenant.setdefault(instance.tenant_id, []).append(instance)
+            for instances in by_tenant.values():
+                drafts = [
+                    services.SpoolDraft(**{name: getattr(instance, name) for name in SPOOL_FIELDS}, id=instance.pk)
+                    for instance in instances
+                ]
+                created = services.create_spools(
+                    tenant=instances[0].tenant, user=getattr(self, "user", None), drafts=drafts
+                )
+                for instance, spool in zip(instances, created, strict=True):
+                    instance.number, instance.current_weight_g = spool.number, spool.current_weight_g
+                    instance.ledger_version, instance._state.adding = spool.ledger_version, False
+        except DomainError as error:
+            self.handle_import_error(result, refused(error), raise_errors)
+        except Exception as error:  # as django-import-export's own bulk_create: the import's error, not a row's
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            self.create_instances.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Changed spools one by one through `services.update_spool` (each under its row lock)."""
+        try:
+            for instance in self.update_instances:
+                self.do_instance_save(instance, is_create=False)
+        except Exception as error:
+            self.handle_import_error(result, error, raise_errors)
+        finally:
+            self.update_instances.clear()
 
     def do_instance_save(self, instance, is_create):
         """Through the services: a purchase row for a new spool, the changed fields of another."""

@@ -145,6 +145,21 @@ class SpoolSerializer(TenantOwnedSerializer):
         return fields
 
 
+# A sheet holds 24 labels; ten sheets is more than a printer run, and bounds the work of one request.
+MAX_LABELS = 240
+
+
+class LabelSheetSerializer(serializers.Serializer):
+    """`POST spools/labels/`: the spools of a sheet, for more than a URL's `?ids=` can name."""
+
+    ids = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        allow_empty=False,
+        max_length=MAX_LABELS,
+        help_text=f"Spool ids, codes or numbers, printed in this order; at most {MAX_LABELS}.",
+    )
+
+
 class SpoolAdjustmentSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[(t.value, t.label) for t in ADJUSTMENT_TYPES])
     # Null is the same as leaving it out: the browsable API pre-fills its raw form with both as null.

@@ -23,6 +23,7 @@ from inventory.models import (
     TransactionType,
     as_new_on_the_floor,
     normalize_rfid_uid,
+    take_numbers,
 )
 from inventory.serializers import MaterialSerializer, SpoolSerializer
 from tenants.contracts import ensure_same_tenant
@@ -263,13 +264,18 @@ class Adjustment:
     occurred_at: datetime.datetime | None = None
 
 
+def _new_spool_fields(draft: SpoolDraft) -> dict:
+    """A new spool's columns from its draft: its id only when the draft names one, its RFID identity normalized."""
+    fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
+    fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
+    return fields
+
+
 def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -> Spool:
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
-    fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
-    fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
     with transaction.atomic():
-        spool = as_new_on_the_floor(Spool.objects.create(tenant=tenant, **fields))
+        spool = as_new_on_the_floor(Spool.objects.create(tenant=tenant, **_new_spool_fields(draft)))
         events = []
         record_movement(
             spool=spool,
@@ -284,6 +290,48 @@ def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -
             tenant=tenant, actor=user, events=[NewEvent("spool.created", spool.pk, spool_payload(spool)), *events]
         )
     return spool
+
+
+def create_spools(*, tenant: Tenant, user, drafts: list[SpoolDraft], occurred_at=None) -> list[Spool]:
+    """Many new spools (an import's batch), each with its `purchase` row and `spool.created` event, or none.
+
+    What `create_spool` does for one, in a fixed number of statements whatever the count: the
+    numbers, the spools, their purchase rows and weights (`record_movements`), the events.
+    """
+    if not drafts:
+        return []
+    for draft in drafts:
+        ensure_same_tenant(tenant, draft.material)
+    with transaction.atomic():
+        first = take_numbers(tenant_id=tenant.pk, kind=Spool.number_kind, count=len(drafts))
+        spools = [
+            Spool(tenant=tenant, number=first + offset, **_new_spool_fields(draft))
+            for offset, draft in enumerate(drafts)
+        ]
+        Spool.objects.bulk_create(spools)
+        events = []
+        rows = record_movements(
+            movements=[
+                Movement(
+                    spool_id=spool.pk,
+                    type=TransactionType.PURCHASE,
+                    change_g=spool.initial_weight_g,
+                    description="Initial weight on purchase",
+                )
+                for spool in spools
+            ],
+            user=user,
+            occurred_at=occurred_at,
+            events=events,
+        )
+        for spool, row in zip(spools, rows, strict=True):
+            spool.current_weight_g, spool.ledger_version = row.weight_after_g, row.sequence
+        record_events(
+            tenant=tenant,
+            actor=user,
+            events=[*(NewEvent("spool.created", spool.pk, spool_payload(spool)) for spool in spools), *events],
+        )
+    return spools
 
 
 def _keep_material(locked, read):

@@ -15,7 +15,9 @@ from inventory import labels, services
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
 from inventory.models import InventoryTransaction, Material, Spool
 from inventory.serializers import (
+    MAX_LABELS,
     InventoryTransactionSerializer,
+    LabelSheetSerializer,
     MaterialSerializer,
     SpoolAdjustmentSerializer,
     SpoolSerializer,
@@ -25,8 +27,6 @@ from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
 
 LABEL_RENDERERS = [SVGRenderer, PDFRenderer]
-# A sheet holds 24 labels; ten sheets is more than a printer run, and bounds the work of one request.
-MAX_LABELS = 240
 LABEL_FORMAT = OpenApiParameter(
     "format",
     OpenApiTypes.STR,
@@ -80,6 +80,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
     manager_actions = ("destroy", "adjust")
+    read_actions = ("labels",)  # its POST names the spools of a sheet and changes nothing
     # The body each action takes, so the browsable API shows its form.
     action_serializers = {"adjust": SpoolAdjustmentSerializer, "measure": SpoolWeighInSerializer}
 
@@ -190,27 +191,45 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return self.file_response(document, f"spool-{spool.pk}-label")
 
     @extend_schema(
+        methods=["GET"],
         parameters=[
             LABEL_FORMAT,
             OpenApiParameter(
                 "ids",
                 OpenApiTypes.STR,
                 OpenApiParameter.QUERY,
-                description="Comma-separated spool ids or codes, printed in this order; without it, the spools the "
-                f"list's filters select, in their order. At most {MAX_LABELS} labels.",
+                description="Comma-separated spool ids, codes or numbers, printed in this order; without it, the "
+                f"spools the list's filters select, in their order. At most {MAX_LABELS} labels (a URL holds about "
+                "100 ids: POST them for more).",
             ),
         ],
         # 404: a `format` other than svg or pdf (DRF's answer to an unknown format).
         responses={**LABEL_RESPONSES, **errors(ErrorCode.INVALID, ErrorCode.NOT_FOUND)},
         filters=True,  # the list's filters select the spools when `ids` is not given
     )
-    @action(detail=False, methods=["get"], renderer_classes=LABEL_RENDERERS)
+    @extend_schema(
+        methods=["POST"],
+        parameters=[LABEL_FORMAT],
+        request=LabelSheetSerializer,
+        responses={**LABEL_RESPONSES, **errors(ErrorCode.INVALID, ErrorCode.NOT_FOUND)},
+    )
+    @action(detail=False, methods=["get", "post"], renderer_classes=LABEL_RENDERERS)
     def labels(self, request):
-        """A printable A4 sheet of labels (3 x 8 a page) for several spools."""
+        """A printable A4 sheet of labels (3 x 8 a page) for several spools.
+
+        `POST` `{"ids": [...]}` is the same as `GET ?ids=`, for more spools than a URL can name; it
+        changes nothing, and viewers may send it too."""
         spools = self.filter_queryset(self.get_queryset())
-        raw_ids = request.query_params.get("ids")
-        if raw_ids is not None:
-            wanted = list(dict.fromkeys(part.strip() for part in raw_ids.split(",") if part.strip()))
+        if request.method == "POST":
+            body = LabelSheetSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            wanted = list(dict.fromkeys(str(value).strip() for value in body.validated_data["ids"]))
+        else:
+            raw_ids = request.query_params.get("ids")
+            wanted = (
+                None if raw_ids is None else list(dict.fromkeys(p.strip() for p in raw_ids.split(",") if p.strip()))
+            )
+        if wanted is not None:
             if not wanted or len(wanted) > MAX_LABELS:
                 raise ValidationError({"ids": [f"Give 1 to {MAX_LABELS} spool ids or codes, comma-separated."]})
             found = natural_keys.resolve(spools, wanted)

@@ -2,6 +2,7 @@ from rest_framework import serializers
 from rest_framework.utils import html
 
 from core.api.browsable import FormRowsListSerializer
+from core.api.fields import DateTimeField
 from core.fields import FREE_TEXT_MAX_LENGTH
 from inventory.models import Spool
 from production.models import (
@@ -299,7 +300,7 @@ class MaterialActualsSerializer(serializers.Serializer):
 
 class CompleteRunSerializer(serializers.Serializer):
     # Null means "now", like leaving it out: the browsable API pre-fills its raw form with null.
-    completed_at = serializers.DateTimeField(
+    completed_at = DateTimeField(
         required=False,
         allow_null=True,
         help_text="Defaults to now; not before started_at. " + NAIVE_TIME,
@@ -316,7 +317,7 @@ class CompleteRunSerializer(serializers.Serializer):
 
 class FailRunSerializer(serializers.Serializer):
     failure_reason = serializers.ChoiceField(choices=FailureReason.choices)
-    completed_at = serializers.DateTimeField(
+    completed_at = DateTimeField(
         required=False,
         allow_null=True,
         help_text="When the print stopped; defaults to now. " + NAIVE_TIME,

@@ -56,7 +56,7 @@ def error(status, message):
 
 def source_of(request) -> str:
     """Which client sent a report, from its User-Agent (Moonraker, OctoPrint and aiohttp/HA say so)."""
-    agent = request.headers.get("User-Agent", "")
+    agent = request.headers.get("User-Agent", "").replace("\x00", "")  # stored with the use: no NUL
     lowered = agent.lower()
     for name in ("moonraker", "octoprint", "home assistant", "homeassistant"):
         if name in lowered:
@@ -81,6 +81,9 @@ def endpoint(*methods, write=False):
                 response = error(405, "Method Not Allowed")
                 response["Allow"] = ", ".join(methods)
                 return response
+            refused = nul_parameter(request)
+            if refused is not None:
+                return error(400, f"The query parameter {refused!r} holds a NUL character, which no value can hold.")
             try:
                 integration = services.authenticate(key)
                 if integration is None:
@@ -104,6 +107,18 @@ def endpoint(*methods, write=False):
         return wrapper
 
     return decorate
+
+
+def nul_parameter(request):
+    """The first query parameter whose name or value holds a NUL character, else None.
+
+    No stored text holds one, and PostgreSQL refuses one in a query parameter (a DataError,
+    which would be answered 503 and retried forever): every filter is refused here, at once.
+    """
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name
+    return None
 
 
 def write_in_transaction(view, request, **kwargs):

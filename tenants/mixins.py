@@ -5,8 +5,10 @@ from rest_framework.permissions import IsAuthenticated
 from core.api.browsable import ActionFormPagesMixin
 from core.api.exports import CSVExportMixin
 from core.api.writes import TransactionalWritesMixin
+from core.routers import business_read_alias, replica_reads
 from tenants.permissions import TenantRolePermission
 from tenants.resolution import enter_tenant, resolve_membership
+from tenants.row_security import tenant_row_security
 from tenants.scoping import tenant_scope
 from tenants.time_zones import tenant_time_zone
 
@@ -57,10 +59,16 @@ class TenantScopedViewMixin(ActionFormPagesMixin, CSVExportMixin, TransactionalW
         return super().get_queryset().for_tenant(self.request.tenant)
 
     def csv_scope(self):
-        # A CSV export streams after the middleware has closed the request's scope (and time zone).
+        # A CSV export streams after the middleware has closed the request's scopes and committed its
+        # row-security transaction: the body enters them all again, the database's wall included (its
+        # own read-only transaction as the application role with the tenant set), on the database a
+        # GET reads from.
+        tenant = self.request.tenant
         stack = ExitStack()
-        stack.enter_context(tenant_scope(self.request.tenant))
-        stack.enter_context(tenant_time_zone(self.request.tenant))
+        stack.enter_context(replica_reads())
+        stack.enter_context(tenant_scope(tenant))
+        stack.enter_context(tenant_row_security(tenant, using=business_read_alias()))
+        stack.enter_context(tenant_time_zone(tenant))
         return stack
 
     def perform_create(self, serializer):

@@ -1,3 +1,4 @@
+import functools
 import uuid
 import zoneinfo
 
@@ -14,8 +15,20 @@ validate_run_prefix = RegexValidator(
 )
 
 
+# Files of the zoneinfo folder that name no place's time zone: `localtime` links to the server's own
+# zone (/etc/localtime: a tenant must not follow the server's setting), and `Factory` is tzdata's
+# placeholder whose abbreviation is "-00".
+NOT_ZONE_NAMES = frozenset({"localtime", "Factory"})
+
+
+@functools.cache
+def iana_time_zones():
+    """The IANA zone names this system's zoneinfo holds (read once: it walks the folder)."""
+    return frozenset(zoneinfo.available_timezones() - NOT_ZONE_NAMES)
+
+
 def validate_timezone(value):
-    if value not in zoneinfo.available_timezones():
+    if value not in iana_time_zones():
         raise ValidationError(
             "%(value)s is not an IANA time zone name.", code="invalid_timezone", params={"value": value}
         )

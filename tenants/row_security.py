@@ -20,6 +20,18 @@ hold to the policies (no `FORCE ROW LEVEL SECURITY`): migrations, management com
 the staff admin and code in `all_tenants()`. That is the documented path that may see
 every tenant's rows; it never runs for a tenant's API request.
 
+Memberships carry a `tenant_id` too, and are read once before the tenant is known: to
+resolve it. Their table has the tenant policy and a second one, for reads only, that shows a
+user their own rows:
+
+    user_id = NULLIF(current_setting('app.user_id', true), '')::integer
+
+`own_rows(user)` runs each query of a block as `APP_ROLE` with `app.user_id` set (the
+session path of tenants/resolution.py, the tenant switcher), and the token path sets it
+from the token's digest. Both send the switch, the query and the restoring of the role in
+one message: no round trip more than before. Neither sees another user's membership, nor
+any tenant-owned row.
+
 SQLite has no row-level security: it keeps the application-level wall only, and gets
 no request transaction (its IMMEDIATE transactions would make every read a writer).
 """
@@ -35,6 +47,8 @@ from core.locking import write_start_sql, write_started
 APP_ROLE = "printfarm_app"
 TENANT_SETTING = "app.tenant_id"
 POLICY_NAME = "tenant_isolation"
+USER_SETTING = "app.user_id"
+OWN_ROWS_POLICY_NAME = "own_rows"
 # The policy's condition: NULL, so no row, when the setting is unset or reset to ''.
 TENANT_CONDITION = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
 
@@ -43,6 +57,30 @@ ENTER_SQL = f"SELECT set_config('role', %s, true), set_config('{TENANT_SETTING}'
 ENTER_LITERAL_SQL = f"SELECT set_config('role', '{APP_ROLE}', true), set_config('{TENANT_SETTING}', '{{tenant}}', true)"
 # `role = none` is `RESET ROLE`: back to the connecting user.
 RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{TENANT_SETTING}', '', true)"
+
+# Around each query that reads through the own-rows policy, in the same message as the query:
+# before it, the role in force is kept in a setting and the role and user are set; after it, restored.
+PREVIOUS_ROLE_SETTING = "app.previous_role"
+KEEP_ROLE_SQL = f"SELECT set_config('{PREVIOUS_ROLE_SETTING}', current_setting('role'), true)"
+OWN_ROWS_BEFORE_SQL = (
+    f"{KEEP_ROLE_SQL}; SELECT set_config('{USER_SETTING}', %s, true), set_config('role', '{APP_ROLE}', true)"
+)
+# The token path's: the user is the one the token's digest names ('' if none).
+TOKEN_OWN_ROWS_BEFORE_SQL = (
+    f"{KEEP_ROLE_SQL}; SELECT set_config('{USER_SETTING}', "
+    "COALESCE((SELECT user_id::text FROM {tokens} WHERE digest = %s), ''), true), "
+    f"set_config('role', '{APP_ROLE}', true)"
+)
+OWN_ROWS_AFTER_SQL = (
+    f"SELECT set_config('role', current_setting('{PREVIOUS_ROLE_SETTING}'), true), "
+    f"set_config('{USER_SETTING}', '', true)"
+)
+STATEMENTS_BEFORE = 2  # the query's rows are the third result of the message
+
+
+def own_rows_condition(user_id_type):
+    """The own-rows policy's condition, `user_id_type` the column's SQL type."""
+    return f"user_id = NULLIF(current_setting('{USER_SETTING}', true), '')::{user_id_type}"
 
 
 def has_row_security(using=DEFAULT_DB_ALIAS):
@@ -79,3 +117,30 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(RESET_SQL)
+
+
+@contextmanager
+def own_rows(user, using=DEFAULT_DB_ALIAS):
+    """The reads inside run as `APP_ROLE` with `app.user_id` set: the user's own memberships, no tenant's rows.
+
+    For reading memberships before the tenant is known (or, inside a tenant's request, the
+    user's memberships of other tenants: the tenant switcher). Each query inside is sent in
+    one message with the statements that switch to the role and set the user before it and
+    restore the role after it (`OWN_ROWS_BEFORE_SQL`, `OWN_ROWS_AFTER_SQL`): no round trip
+    more, and the role and settings around it are as they were, inside a tenant's request
+    too. For the ORM's reads of memberships (their SQL has no literal `%`). PostgreSQL only.
+    """
+    if not has_row_security(using):
+        yield
+        return
+
+    def through_own_rows(execute, sql, params, many, context):
+        result = execute(
+            f"{OWN_ROWS_BEFORE_SQL}; {sql}; {OWN_ROWS_AFTER_SQL}", [str(user.pk), *(params or ())], many, context
+        )
+        for _statement in range(STATEMENTS_BEFORE):
+            context["cursor"].nextset()  # to the query's rows
+        return result
+
+    with connections[using].execute_wrapper(through_own_rows):
+        yield

@@ -140,6 +140,7 @@ class DateTimeFieldSchema(OpenApiSerializerFieldExtension):
     help text, where it has one, says it itself."""
 
     target_class = serializers.DateTimeField
+    match_subclasses = True  # the project's (core.api.fields) too
 
     def map_serializer_field(self, auto_schema, direction):
         return {**build_basic_type(OpenApiTypes.DATETIME), "description": TIME_ZONE_NOTES[direction]}

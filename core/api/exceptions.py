@@ -1,8 +1,12 @@
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -16,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 # How long a client should wait before retrying while the database is away.
 DATABASE_RETRY_AFTER_SECONDS = 5
+API_PREFIX = "/api/"
 
 
 def exception_handler(exc, context):
@@ -70,3 +75,19 @@ def error_code(exc, status_code):
 
 def is_plain_detail(data):
     return isinstance(data, dict) and set(data) == {"detail"} and isinstance(data["detail"], str)
+
+
+def bad_request(request, exception):
+    """Django's 400 (`handler400`: a SuspiciousOperation, such as a body over the size limit), in JSON on `/api/`.
+
+    Django reads the body outside DRF's exception handling (a parser, a middleware), so the
+    error it raises there is answered by this view rather than by `exception_handler`.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        code = ErrorCode.BODY_TOO_LARGE
+        detail = f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the most this API accepts."
+    else:
+        code, detail = ErrorCode.INVALID, "The request is malformed."
+    return JsonResponse({"detail": detail, "code": code.value}, status=code.status)

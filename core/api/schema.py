@@ -228,7 +228,7 @@ class AutoSchema(openapi.AutoSchema):
             codes[403].append("permission_denied")  # CSRF of a session write
         has_body = self.method in BODY_METHODS and "requestBody" in operation
         if has_body:
-            codes[400].append("parse_error")
+            codes[400] += ["parse_error", "body_too_large"]
             codes[415].append("unsupported_media_type")
         is_list = self.method == "GET" and self._is_list_view()
         has_path_parameters = any(parameter["in"] == "path" for parameter in operation.get("parameters", []))

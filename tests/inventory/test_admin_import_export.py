@@ -10,12 +10,14 @@ import pytest
 import tablib
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from events.models import Event
 from inventory import progress
 from inventory.models import InventoryTransaction, Material, Spool
-from inventory.resources import MaterialResource, SpoolResource
+from inventory.resources import IMPORT_BATCH_SIZE, MaterialResource, SpoolResource
 from tests.support.clients import browser_for
 from tests.support.ledger import assert_ledger_balances
 
@@ -317,3 +319,57 @@ def test_imports_record_their_events_with_the_importing_user(staff_user, tenant,
         ("material.created", "PETG Blue"),
         ("material.updated", "PLA Basic Renamed"),
     ]
+
+
+def spool_rows(count, *, material="PLA Basic", start=0):
+    return tablib.Dataset(
+        *[["acme", f"BULK-{n:05d}", material, "1000.00", "24.99", "Rack 1"] for n in range(start, start + count)],
+        headers=HEADER.strip().split(","),
+    )
+
+
+def test_ten_thousand_spools_import_in_batches_of_a_fixed_number_of_queries(staff_user, tenant, pla):
+    """Once 21 statements a row (an admin import of 10,000 rows outlasted the worker's 60 s): now a
+    fixed number a batch of 500, every spool still with its purchase row and its event."""
+    with CaptureQueriesContext(connection) as one_batch:
+        SpoolResource().import_data(spool_rows(IMPORT_BATCH_SIZE, start=10_000), dry_run=False, user=staff_user)
+    # A batch: its numbers, spools, lock, purchase rows, weights and events, whatever its size, and the
+    # file's own lookups (its tenants, materials, existing spools).
+    assert len(one_batch) <= 60  # SQLite splits a bulk insert into statements of at most 999 parameters
+    with CaptureQueriesContext(connection) as queries:
+        result = SpoolResource().import_data(spool_rows(10_000), dry_run=False, user=staff_user)
+
+    assert not result.has_errors() and not result.has_validation_errors(), result.base_errors
+    imported = Spool.objects.filter(tenant=tenant, code__lt="BULK-10000")
+    assert imported.count() == 10_000
+    assert sorted(imported.values_list("number", flat=True)) == list(range(501, 10_501))
+    assert InventoryTransaction.objects.filter(spool__in=imported, type="purchase").count() == 10_000
+    assert Event.objects.filter(tenant=tenant, type="spool.created", actor=staff_user).count() == 10_500
+    assert_ledger_balances()
+    assert len(queries) <= 10_000 // IMPORT_BATCH_SIZE * len(one_batch)
+
+
+def test_a_file_that_names_a_new_code_twice_is_a_row_error(staff_user, tenant, pla):
+    """Not a batch's integrity error: the preview shows the row (and offers no confirmation)."""
+    dataset = spool_rows(3)
+    dataset.append(["acme", "BULK-00001", "PLA Basic", "500.00", "9.99", "Rack 2"])
+
+    result = SpoolResource().import_data(dataset, dry_run=False, user=staff_user)
+
+    assert result.has_validation_errors()
+    [invalid] = result.invalid_rows
+    assert invalid.number == 4 and "BULK-00001" in str(invalid.error)
+    assert Spool.objects.get(code="BULK-00001").initial_weight_g == Decimal("1000.00")  # the first row's
+
+
+def test_a_batch_mixes_new_and_changed_spools(staff_user, tenant, pla, make_spool):
+    changed = make_spool(tenant, pla, code="BULK-00001", location="Old shelf")
+    dataset = spool_rows(3)
+
+    result = SpoolResource().import_data(dataset, dry_run=False, user=staff_user)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    changed.refresh_from_db()
+    assert changed.location == "Rack 1" and changed.current_weight_g == Decimal("1000.00")
+    assert Spool.objects.filter(tenant=tenant).count() == 3
+    assert_ledger_balances()

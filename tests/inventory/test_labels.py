@@ -243,3 +243,41 @@ def test_the_admins_print_labels_prints_distinct_labels(tenant, make_spool, make
     assert text.count("PLA-BLK-001") == 1 and text.count("PLA-BLK-002") == 1
     labels = [line for line in text.splitlines() if line.startswith("PLA-BLK-00")]
     assert len(set(labels)) == 2
+
+
+def test_a_sheet_of_more_spools_than_a_url_holds_is_posted(viewer_api, tenant, make_spool):
+    """240 UUIDs (9 kB) exceed a server's request line (gunicorn: 4 kB, a 414): the body has no such limit."""
+    spools = [make_spool(tenant, code=f"SP-{n:03d}") for n in range(240)]
+
+    response = viewer_api.post(
+        f"{SPOOLS}labels/?format=pdf", {"ids": [str(spool.pk) for spool in spools]}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.content.startswith(b"%PDF")
+    assert b"/Count 10" in response.content  # ten pages of 24
+    assert all(f"(SP-{n:03d}) Tj".encode() in response.content for n in range(240))
+
+
+def test_a_posted_sheet_takes_codes_and_numbers_in_order(api, tenant, spool, make_spool):
+    second = make_spool(tenant, code="PLA-001")
+
+    tree = svg_tree(api.post(f"{SPOOLS}labels/", {"ids": ["PLA-001", spool.number]}, format="json"))
+
+    assert [text for text in texts(tree) if text in {"PLA-001", "PETG-007"}] == ["PLA-001", "PETG-007"]
+    assert second.code == "PLA-001"
+
+
+@pytest.mark.parametrize("body", [{"ids": []}, {"ids": ["X"] * 241}, {}, {"ids": "PLA-001"}])
+def test_a_posted_sheet_without_ids_or_with_too_many_is_a_400(api, body):
+    response = api.post(f"{SPOOLS}labels/", body, format="json")
+
+    assert response.status_code == 400
+    assert "ids" in response.json()
+
+
+def test_a_posted_sheet_naming_an_unknown_spool_is_a_400(api, spool):
+    response = api.post(f"{SPOOLS}labels/", {"ids": [str(spool.pk), "NOPE"]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["ids"] == ["No spool of this tenant has the id or code 'NOPE'."]

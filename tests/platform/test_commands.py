@@ -52,6 +52,9 @@ def test_create_tenant_is_idempotent(db):
         (("--prefix", "AC-1"), "run_prefix"),
         (("--prefix", "ACME", "--timezone", "Mars/Base"), "timezone"),
         (("--prefix", "ACME", "--timezone", ""), "timezone"),
+        # Files of the zoneinfo folder, not IANA names: the server's own zone and placeholders.
+        (("--prefix", "ACME", "--timezone", "localtime"), "timezone"),
+        (("--prefix", "ACME", "--timezone", "Factory"), "timezone"),
     ],
 )
 def test_create_tenant_rejects_bad_input_without_writing(db, args, message):

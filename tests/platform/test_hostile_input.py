@@ -50,3 +50,28 @@ def test_non_utf8_token_is_401(db, header):
         response = getattr(client, method)(path, {"username": "x", "password": "y"} if method == "post" else None)
         assert response.status_code == 401, (method, path)
         assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
+
+
+def too_large_body(settings):
+    return '{"name": "' + "a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + '"}'
+
+
+@pytest.mark.parametrize("path", ["/api/v1/printers/", "/api/v1/auth/token/"])
+def test_a_body_over_the_size_limit_is_a_json_400(api, settings, path):
+    response = api.post(path, too_large_body(settings), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "body_too_large"
+    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in response.json()["detail"]
+
+
+def test_a_body_over_the_size_limit_outside_the_api_keeps_djangos_page(db, settings):
+    from django.test import Client
+
+    response = Client().post(
+        "/api-auth/login/", too_large_body(settings), content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
