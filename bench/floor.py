@@ -1,4 +1,5 @@
-"""The run list's and run detail's floor: the same SQL as the API's views, in bare Django views.
+"""The floors of the run list and detail, the queue and dispatch: the same SQL as the API's views, in
+bare Django views.
 
 Like ../shared/bench/floor.py for the spools: `.values()` rows turned into JSON with
 `JsonResponse`, routed through the project's middleware (which resolves the token's tenant
@@ -6,13 +7,24 @@ and opens the request's row-security transaction, as for the API), with no DRF, 
 serializer, no filter set and no totals. The same statements as the API's: the page of
 runs with printer and creator, a count, the items with their products, the materials with
 their spools and materials. `make bench` reports the API's CPU per request over this one's.
+
+The queue's floor reads what the queue does (production.floor.QueueState: the planned runs' order,
+the reserving lines, their spools, the materials' stock, the busy printers; then the page of
+planned runs in dispatch order with their children) and leaves the arithmetic to the API. The
+dispatch's floor calls the dispatch service itself from a bare view: its statements (locks, reads,
+writes, the event) are the work; the API adds only DRF's request, permissions and the answer.
 """
 
+from django.db.models import Sum
 from django.http import JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import urlpatterns as project_urlpatterns
-from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial
+from inventory.models import Spool
+from production.models import Printer, ProductionRun, ProductionRunItem, ProductionRunMaterial
+from production.services.dispatch import dispatch, queued_runs
+from production.status_codes import PRINTING_STATUSES
 from tenants.scoping import active_tenant_id
 
 RUN_FIELDS = (
@@ -52,8 +64,54 @@ def run_detail(request, pk):
     return JsonResponse(with_children(ProductionRun.objects.filter(pk=pk).values(*RUN_FIELDS))[0])
 
 
+def queue(request):
+    tenant_id = active_tenant_id()
+    order = list(queued_runs(tenant_id).values_list("pk", flat=True))
+    lines = list(
+        ProductionRunMaterial.objects.filter(tenant_id=tenant_id)
+        .reserving()
+        .values("pk", "run_id", "spool_id", "material_id", "spool__material_id", "reserved_g")
+    )
+    spools = list(
+        Spool.objects.filter(
+            tenant_id=tenant_id, pk__in={line["spool_id"] for line in lines if line["spool_id"]}
+        ).values("pk", "current_weight_g", "is_active", "material_id")
+    )
+    materials = {line["material_id"] or line["spool__material_id"] for line in lines}
+    stock = list(
+        Spool.objects.filter(tenant_id=tenant_id, material__in=materials, is_active=True)
+        .order_by()
+        .values("material")
+        .annotate(total=Sum("current_weight_g"))
+    )
+    busy = list(
+        ProductionRun.objects.filter(
+            tenant_id=tenant_id, status__in=PRINTING_STATUSES, printer__isnull=False
+        ).values_list("printer_id", flat=True)
+    )
+    runs = queued_runs(tenant_id)
+    page = with_children(runs.values(*RUN_FIELDS, "priority", "planned_start")[:20])
+    return JsonResponse(
+        {
+            "count": runs.count(),
+            "next": None,
+            "previous": None,
+            "results": page,
+            "known": [len(order), len(spools), len(stock), len(busy)],
+        }
+    )
+
+
+@csrf_exempt
+def dispatch_run(request, pk):
+    run = dispatch(printer=Printer.objects.get(pk=pk), user=None)
+    return JsonResponse({"id": run.pk, "run_number": run.run_number, "status": run.status})
+
+
 urlpatterns = [
     *project_urlpatterns,
     path("floor/production-runs/", run_list),
     path("floor/production-runs/<uuid:pk>/", run_detail),
+    path("floor/queue/", queue),
+    path("floor/printers/<uuid:pk>/dispatch/", dispatch_run),
 ]

@@ -21,8 +21,18 @@ from production.models import ProductionRun, RunStatus
 RUNS = "/api/v1/production-runs/"
 FLOOR_LIST = "floor: the run list's SQL, page of 20 (bench/floor.py)"
 FLOOR_DETAIL = "floor: a run's SQL (bench/floor.py)"
+FLOOR_QUEUE = "floor: the queue's SQL, page of 20 (bench/floor.py)"
+FLOOR_DISPATCH = "floor: the dispatch service in a bare view (bench/floor.py)"
+QUEUE = "GET /api/v1/queue/"
+DISPATCH = "POST /api/v1/printers/{id}/dispatch/"
+QUEUED_RUNS = 60  # planned runs waiting: a busy farm's day or two
 # The API's rows that have a floor: (API row, floor row).
-FLOOR_PAIRS = [(f"GET {RUNS}?page_size=20", FLOOR_LIST), (f"GET {RUNS}{{id}}/", FLOOR_DETAIL)]
+FLOOR_PAIRS = [
+    (f"GET {RUNS}?page_size=20", FLOOR_LIST),
+    (f"GET {RUNS}{{id}}/", FLOOR_DETAIL),
+    (QUEUE, FLOOR_QUEUE),
+    (DISPATCH, FLOOR_DISPATCH),
+]
 
 
 def run(args):
@@ -109,6 +119,15 @@ def measure_endpoints(data, repeat):
         for _ in range(repeat + 3)  # the timed calls, the warm-up calls and the captured call
     ]
 
+    dispatchers = set_up_floor(data, products, calls=2 * (repeat + 3))
+
+    def dispatch_next(prefix):
+        def send():
+            printer = dispatchers.pop()
+            return client.post(f"{prefix}{printer.pk}/dispatch/")
+
+        return send
+
     def complete_next():
         run = to_complete.pop()
         return client.post(f"{RUNS}{run.pk}/complete/", {"use_estimates": True, "quality_rating": 4}, format="json")
@@ -126,6 +145,8 @@ def measure_endpoints(data, repeat):
         ("GET /api/v1/inventory-transactions/", lambda: client.get("/api/v1/inventory-transactions/"), 200),
         (f"POST {RUNS} (3 items, 2 materials)", lambda: client.post(RUNS, new_run, format="json"), 201),
         (f"POST {RUNS}{{id}}/complete/", complete_next, 200),
+        (QUEUE, lambda: client.get("/api/v1/queue/"), 200),
+        (DISPATCH, dispatch_next("/api/v1/printers/"), 200),
     ]
     timings = [
         measure.time_request(name, send, repeat=repeat, expected_status=status) for name, send, status in requests
@@ -137,11 +158,48 @@ def measure_endpoints(data, repeat):
             for name, send in [
                 (FLOOR_LIST, lambda: client.get("/floor/production-runs/")),
                 (FLOOR_DETAIL, lambda: client.get(f"/floor/production-runs/{completed.pk}/")),
+                (FLOOR_QUEUE, lambda: client.get("/floor/queue/")),
+                (FLOOR_DISPATCH, dispatch_next("/floor/printers/")),
             ]
         ]
     timings += floors
     peak_bytes = measure.traced_peak_bytes(lambda: client.get(RUNS, {"page_size": 100}))
     return timings, peak_bytes
+
+
+def set_up_floor(data, products, *, calls):
+    """The queue the queue and dispatch rows read: `QUEUED_RUNS` planned runs, half naming only a material,
+    and `calls` idle printers, each with a spool of that material loaded, so every dispatch starts a run."""
+    material = data.materials[0]
+    printers = []
+    for n in range(calls):
+        printer = writes.add_printer(tenant=data.tenant, fields={"name": f"BENCH-AMS-{n}", "slot_count": 4})
+        spool = writes.buy_spool(
+            tenant=data.tenant,
+            user=data.user,
+            data={"code": f"BENCH-LOADED-{n}", "material": material, "initial_weight_g": Decimal("1000.00")},
+        )
+        writes.load_spool(printer=printer, slot=0, spool=spool)
+        printers.append(printer)
+    waiting = writes.buy_spool(
+        tenant=data.tenant,
+        user=data.user,
+        data={"code": "BENCH-UNLOADED", "material": material, "initial_weight_g": Decimal("1000.00")},
+    )
+    for n in range(max(QUEUED_RUNS, calls)):
+        line = {"material": material, "estimated_model_g": Decimal("40.00")}
+        if n % 2:  # a spool no bench printer holds: the run waits for it
+            line = {"spool": waiting, "estimated_model_g": Decimal("40.00")}
+        writes.plan_run(
+            tenant=data.tenant,
+            user=data.user,
+            data={
+                "priority": ("urgent", "high", "normal", "low")[n % 4],
+                "items": [{"product": products[n % len(products)], "quantity": 2}],
+                "materials": [line],
+            },
+        )
+    return printers
 
 
 def mib(n_bytes):

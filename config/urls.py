@@ -18,9 +18,11 @@ from production.report_views import (
     VarianceReportView,
 )
 from production.views import (
+    PrinterSlotViewSet,
     PrinterViewSet,
     ProductionRunViewSet,
     ProductViewSet,
+    QueueViewSet,
     RunHistoryViewSet,
     RunItemViewSet,
     RunMaterialViewSet,
@@ -55,6 +57,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("queue", QueueViewSet, basename="queue")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")
 runs_router.register("items", RunItemViewSet, basename="run-item")
@@ -65,6 +68,7 @@ webhooks_router = routers.NestedSimpleRouter(router, "webhooks", lookup="webhook
 webhooks_router.register("deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 printers_router = routers.NestedSimpleRouter(router, "printers", lookup="printer")
 printers_router.register("integration-keys", IntegrationKeyViewSet, basename="printer-integration-key")
+printers_router.register("slots", PrinterSlotViewSet, basename="printer-slot")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

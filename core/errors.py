@@ -116,6 +116,12 @@ class ErrorCode(StrEnum):
         400,
         "The webhook URL's host name does not resolve to any address.",
     )
+    SLOT_LOADED = (
+        "slot_loaded",
+        400,
+        "A printer's `slot_count` would leave a loaded slot outside it (adds `slots`): unload it first.",
+    )
+    PRINTER_REQUIRED = "printer_required", 400, "Starting a run needs a printer: on the run or in the body."
     # 401, 403: who is asking.
     NOT_AUTHENTICATED = (
         "not_authenticated",
@@ -148,6 +154,21 @@ class ErrorCode(StrEnum):
         "A spool holds less than the run needs (adds `spool`, `available_g`, `required_g`).",
     )
     DUPLICATE_SPOOL = "duplicate_spool", 409, "The spool is already on this run."
+    PRINTER_BUSY = (
+        "printer_busy",
+        409,
+        "The printer already has an in-progress run (adds `printer`, `current_run`).",
+    )
+    SPOOL_REQUIRED = (
+        "spool_required",
+        409,
+        "A material line names only a catalogue material and no spool of it can feed it (adds `line`).",
+    )
+    NO_RUN_FITS = (
+        "no_run_fits",
+        409,
+        "No queued run fits the printer now (adds `runs`: the first queued runs and why each does not fit).",
+    )
     RUN_HAS_INVENTORY = "run_has_inventory", 409, "The run has moved inventory: reopen it before deleting it."
     # Raised for admin's actions only: through the API a deleted run is a 404.
     RUN_DELETED = "run_deleted", 409, "The run is soft-deleted: restore it first."

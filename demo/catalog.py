@@ -31,6 +31,18 @@ class PrinterPlan:
     slicer: str
     grams_per_hour: float
     colours: int = 1
+    slot_count: int = 1  # an AMS unit: 4
+
+
+@dataclass(frozen=True)
+class FloorPlan:
+    """What the farm floor shows once the history is written: an idle printer with loaded slots to
+    dispatch to (when `idle_printer` is given), and planned runs waiting in the queue."""
+
+    idle_printer: PrinterPlan | None
+    # (priority, hours until its planned start or None, how its line names its filament): "spool" a loaded
+    # spool of the idle printer, "material" only the catalogue material, "over" more than the stock holds.
+    queue: tuple
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class TenantPlan:
     gap_hours: tuple  # idle time of a printer between two runs
     outcomes: tuple  # a deck of outcomes, reshuffled when used up: every status shows up
     adjustments: tuple = ()  # (days ago, type, fewest g, most g, reason)
+    floor: FloorPlan = FloorPlan(idle_printer=None, queue=(("normal", None, "material"), ("low", None, "material")))
 
 
 def filament(name, brand, kind, color_name, color_hex, density, notes=""):
@@ -95,7 +108,22 @@ DEMO = TenantPlan(
     ),
     printers=(
         PrinterPlan("Prusa MK4 #1", "Original Prusa MK4S", "PrusaSlicer 2.8", grams_per_hour=14),
-        PrinterPlan("Bambu X1C", "Bambu Lab X1 Carbon + AMS", "Bambu Studio 1.10", grams_per_hour=22, colours=2),
+        PrinterPlan(
+            "Bambu X1C", "Bambu Lab X1 Carbon + AMS", "Bambu Studio 1.10", grams_per_hour=22, colours=2, slot_count=4
+        ),
+    ),
+    floor=FloorPlan(
+        idle_printer=PrinterPlan(
+            "Bambu P1S", "Bambu Lab P1S + AMS", "Bambu Studio 1.10", grams_per_hour=20, slot_count=4
+        ),
+        queue=(
+            ("urgent", 2, "spool"),
+            ("high", None, "material"),
+            ("normal", 6, "spool"),
+            ("normal", 30, "material"),
+            ("normal", None, "over"),
+            ("low", None, "material"),
+        ),
     ),
     materials={
         "pla-white": filament("PLA Basic", "Bambu Lab", "PLA", "Jade White", "#FFFFFF", "1.24"),

@@ -92,7 +92,12 @@ class FarmSimulation:
             for product in plan.products
         }
         self.printers = [
-            PrinterState(writes.add_printer(tenant=self.tenant, fields={"name": p.name, "model": p.model}), p)
+            PrinterState(
+                writes.add_printer(
+                    tenant=self.tenant, fields={"name": p.name, "model": p.model, "slot_count": p.slot_count}
+                ),
+                p,
+            )
             for p in plan.printers
         ]
         start = self.now - timedelta(days=HISTORY_DAYS)
@@ -112,6 +117,7 @@ class FarmSimulation:
             event.action(event.at)
         for state in self.printers:
             self.finish_history(state)
+        self.set_up_floor()
         if self.progress is not None:
             self.progress(1.0)
         return self.tenant
@@ -351,6 +357,72 @@ class FarmSimulation:
         if state.idle_since is not None:
             start = max(start, state.idle_since + timedelta(minutes=20))
         self.start_run(min(start, self.now - timedelta(minutes=1)), state, still_printing=True)
+
+    # --- the floor now ---------------------------------------------------------------------
+
+    def set_up_floor(self):
+        """Each printing printer has its run's spools loaded; an idle AMS printer (if the plan has one) holds
+        the fullest other spools; the queue gets its planned runs (some ready on the idle printer, some
+        naming only a material, one over-booking its spool)."""
+        runs = ProductionRun.objects.for_tenant(self.tenant).filter(status=RunStatus.IN_PROGRESS)
+        loaded = set()
+        for run in runs.select_related("printer").prefetch_related("materials__spool"):
+            for slot, line in enumerate(list(run.materials.all())[: run.printer.slot_count]):
+                writes.load_spool(printer=run.printer, slot=slot, spool=line.spool, user=self.owner)
+                loaded.add(line.spool_id)
+        floor = self.plan.floor
+        idle_spools = []
+        if floor.idle_printer is not None:
+            plan = floor.idle_printer
+            printer = writes.add_printer(
+                tenant=self.tenant, fields={"name": plan.name, "model": plan.model, "slot_count": plan.slot_count}
+            )
+            spools = Spool.objects.for_tenant(self.tenant).filter(is_active=True).exclude(pk__in=loaded)
+            for slot, spool in enumerate(
+                spools.with_material().order_by("-current_weight_g", "code")[: plan.slot_count]
+            ):
+                writes.load_spool(printer=printer, slot=slot, spool=spool, user=self.owner)
+                idle_spools.append(spool)
+        for priority, hours, filament in floor.queue:
+            self.plan_queued(priority, hours, filament, idle_spools)
+
+    def plan_queued(self, priority, hours, filament, idle_spools):
+        jobs = [job for job in self.plan.jobs if job.colours == 1]
+        usable = [spool for spool in idle_spools if spool.material.kind in {job.kind for job in jobs}]
+        if filament == "spool" and not usable:
+            filament = "material"
+        if filament == "spool":
+            spool = usable[self.tenant_runs_planned().count() % len(usable)]
+            jobs = [job for job in jobs if job.kind == spool.material.kind]
+        job = self.rng.choices(jobs, weights=[job.weight for job in jobs])[0]
+        items = [(self.products[sku], self.rng.randint(fewest, most)) for sku, fewest, most in job.items]
+        model_g = grams(sum(product.unit_weight_g * quantity for product, quantity in items))
+        kind_materials = [material for material in self.materials.values() if material.kind == job.kind]
+        if filament == "spool":
+            line = {"spool": spool, "estimated_model_g": min(model_g, grams(spool.current_weight_g / 2))}
+        elif filament == "over" and (spool := self.lightest_spool(job.kind)) is not None:
+            line = {"spool": spool, "estimated_model_g": spool.current_weight_g + grams(150)}
+        else:
+            line = {"material": self.rng.choice(kind_materials), "estimated_model_g": model_g}
+        writes.plan_run(
+            tenant=self.tenant,
+            user=self.rng.choice(self.writers),
+            data={
+                "priority": priority,
+                "planned_start": None if hours is None else self.now + timedelta(hours=hours),
+                "slicer_software": "Bambu Studio 1.10",
+                "notes": f"Order #{self.rng.randint(2000, 2999)}",
+                "items": [{"product": product, "quantity": quantity} for product, quantity in items],
+                "materials": [line],
+            },
+        )
+
+    def lightest_spool(self, kind):
+        stock = Spool.objects.for_tenant(self.tenant).filter(material__kind=kind, is_active=True)
+        return stock.order_by("current_weight_g", "code").first()
+
+    def tenant_runs_planned(self):
+        return ProductionRun.objects.for_tenant(self.tenant).filter(status=RunStatus.PLANNED)
 
 
 def seed_farm(plan, *, seed, now, progress=None):

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from inventory import services as inventory
 from production import services as production
 from production.models import Printer
+from production.services import slots
 from tenants import services as tenancy
 
 
@@ -53,6 +54,18 @@ def correct_spool(*, spool, user, type, reason, occurred_at=None, new_weight_g=N
         type=type, reason=reason, new_weight_g=new_weight_g, delta_g=delta_g, occurred_at=occurred_at
     )
     return inventory.adjust_spool(spool=spool, user=user, adjustment=adjustment)
+
+
+def load_spool(*, printer, slot, spool, user=None):
+    """Put `spool` in slot `slot` of `printer` (the API's PUT printers/{id}/slots/{slot}/)."""
+    return slots.load_slot(printer=printer, user=user, load=slots.SlotLoad(slot=slot, spool=spool))
+
+
+def plan_run(*, tenant, user, data):
+    """A planned run waiting in the queue; `data` as for `start_run`, without a start."""
+    return production.create_run(
+        tenant=tenant, user=user, draft=production.RunDraft.from_data({**data, "status": "planned"})
+    )
 
 
 def start_run(*, tenant, user, data):

@@ -1,10 +1,22 @@
 """The event types: `<resource>.<what happened>`. A new type is a line here (no migration)."""
 
-RUN_TYPES = ("created", "updated", "completed", "failed", "cancelled", "reopened", "deleted", "restored")
-SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted")
+RUN_TYPES = (
+    "created",
+    "planned",
+    "started",
+    "updated",
+    "completed",
+    "failed",
+    "cancelled",
+    "reopened",
+    "deleted",
+    "restored",
+)
+SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted", "loaded", "unloaded")
 CATALOG_TYPES = ("created", "updated", "deleted")
-# A connected printer's own state changed (bambu/: its `gcode_state`, with the old and new one).
-PRINTER_TYPES = ("status_changed",)
+# A printer's slot got or lost a spool (production.services.slots); a connected printer's own state
+# changed (bambu/: its `gcode_state`, with the old and new one).
+PRINTER_TYPES = ("slot_changed", "status_changed")
 
 EVENT_TYPES = frozenset(
     [f"run.{what}" for what in RUN_TYPES]

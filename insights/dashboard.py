@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,14 +20,19 @@ from django.urls import reverse
 from inventory.charts import PALETTE, Bar, bar_chart, safe_colour, stacked_bar_chart
 from inventory.models import Material
 from inventory.selectors import low_stock_report
+from production.floor import QueueState
+from production.models import Printer
 from production.selectors import DayRange, runs_by_status, usage_report, variance_report
+from production.services.dispatch import queued_runs
 from production.status_codes import RunStatus
 from tenants.models import Membership, Role, Tenant
 from tenants.scoping import all_tenants
 
 USAGE_DAYS = 60
 VARIANCE_DAYS = 30
+QUEUE_SHOWN = 15
 STATUS_COLOURS = {
+    RunStatus.PLANNED: "#a16207",
     RunStatus.IN_PROGRESS: "#2563eb",
     RunStatus.COMPLETED: "#15803d",
     RunStatus.FAILED: "#b91c1c",
@@ -82,6 +88,19 @@ def variance_chart(tenant, days):
     return bar_chart(bars, label=label, unit=" g"), rows
 
 
+def floor_view(tenant):
+    """The queue's first runs (dispatch order, with readiness) and every printer's state and loaded slots."""
+    state = QueueState(tenant)
+    queue = [
+        {"run": run, "ready": state.ready(run)}
+        for run in queued_runs(tenant).select_related("printer").prefetch_related("items__product")[:QUEUE_SHOWN]
+    ]
+    printers = list(
+        Printer.objects.for_tenant(tenant).with_current_run().annotate(loaded=Count("slots")).order_by("name")
+    )
+    return {"queue": queue, "queued": queued_runs(tenant).count(), "printers": printers}
+
+
 def dashboard(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -98,6 +117,7 @@ def dashboard(request):
         usage_svg, used_g = usage_chart(tenant, DayRange.last_days(tenant, USAGE_DAYS))
         variance_svg, variance_rows = variance_chart(tenant, DayRange.last_days(tenant, VARIANCE_DAYS))
         low_stock = low_stock_report(tenant=tenant)
+        floor = floor_view(tenant)
     staff = request.user.is_active and request.user.is_staff
     context = {
         **(admin.site.each_context(request) if staff else {"site_header": admin.site.site_header}),
@@ -115,6 +135,7 @@ def dashboard(request):
         "variance_days": VARIANCE_DAYS,
         "low_stock": low_stock,
         "low_spools": sum(len(entry.spools) for entry in low_stock),
+        **floor,
         "spool_admin_url": reverse("admin:inventory_spool_changelist") if staff else None,
         "staff": staff,
     }

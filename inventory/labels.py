@@ -97,6 +97,8 @@ class Label:
     initial_weight: str
     url: str
     rfid_uid: str = ""
+    # Where the spool is loaded ("X1C slot 2"); empty when nowhere or unknown.
+    loaded_in: str = ""
 
     @classmethod
     def of(cls, spool, url):
@@ -113,7 +115,14 @@ class Label:
             initial_weight=f"of {spool.initial_weight_g} g",
             url=url,
             rfid_uid=spool.rfid_uid,
+            loaded_in=loaded_in(spool),
         )
+
+
+def loaded_in(spool):
+    """Where the spool is loaded ("X1C slot 2"), from `SpoolQuerySet.with_slot()`; empty when nowhere or unknown."""
+    slot = getattr(spool, "loaded_slot", None)
+    return "" if slot is None else f"{spool.loaded_printer_name} slot {slot}"
 
 
 def text_width(text, size, *, bold=False):
@@ -199,6 +208,8 @@ def label_parts(label, *, pdf=False):
     if label.rfid_uid:
         # The tag's identity, to match a spool to its tag by eye; cut like every text to the QR code's edge.
         texts.append(Text(TEXT_LEFT, 35.5, 2.0, fit(f"RFID {label.rfid_uid}", 2.0)))
+    if label.loaded_in:
+        texts.append(Text(TEXT_LEFT, 24.6, 2.2, fit(f"in {label.loaded_in}", 2.2)))
     return texts, qr_runs(label.url)
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
@@ -92,6 +92,40 @@ class NumberedModel(TenantOwnedModel):
         super().save(*args, **kwargs)
 
 
+def reserving_lines(model):
+    """The run material lines that reserve grams now, each with its `reserved_g` (SPEC 8.2).
+
+    Reached through `model`'s reverse relation `run_materials` (production's lines): inventory
+    is a floor below production and names its models only by relation.
+    """
+    return model._meta.get_field("run_materials").related_model.objects.reserving()
+
+
+def summed(lines, field):
+    """The sum of `lines`' `reserved_g` per `field` (= the outer row), 0 when none: a subquery."""
+    total = lines.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(total=Sum("reserved_g"))
+    return Coalesce(Subquery(total.values("total"), output_field=models.DecimalField(**GRAMS)), ZERO)
+
+
+class MaterialQuerySet(TenantQuerySet):
+    def with_reservations(self):
+        """`reserved_g`: what planned and in-progress runs hold on this material (lines naming only the
+        material, and lines on its active spools); `available_g`: its active spools' grams less that."""
+        lines = reserving_lines(self.model)
+        stock = (
+            Spool.objects.filter(material=OuterRef("pk"), is_active=True)
+            .order_by()
+            .values("material")
+            .annotate(total=Sum("current_weight_g"))
+            .values("total")
+        )
+        return self.annotate(
+            reserved_g=summed(lines.filter(spool__isnull=True), "material")
+            + summed(lines.filter(spool__is_active=True), "spool__material"),
+            available_g=Coalesce(Subquery(stock, output_field=models.DecimalField(**GRAMS)), ZERO) - F("reserved_g"),
+        )
+
+
 class Material(NumberedModel):
     number_kind = "material"
 
@@ -131,6 +165,8 @@ class Material(NumberedModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_manager(MaterialQuerySet)
 
     class Meta:
         ordering = ["name", "id"]
@@ -177,6 +213,18 @@ def spool_low_stock_threshold():
     )
 
 
+# What `SpoolQuerySet.for_floor` reads with a spool beside its columns (its API representation's
+# `reserved_g`, `available_g` and `loaded_in`).
+SPOOL_FLOOR_ANNOTATIONS = ("reserved_g", "loaded_printer_id", "loaded_printer_name", "loaded_slot")
+
+
+def as_new_on_the_floor(spool):
+    """A spool just bought: in no plan and in no slot (what `for_floor` would read for it)."""
+    spool.reserved_g = ZERO
+    spool.loaded_printer_id = spool.loaded_printer_name = spool.loaded_slot = None
+    return spool
+
+
 # What an RFID identity's characters may be once normalized (`normalize_rfid_uid`): hex, as printers report it.
 RFID_UID_PATTERN = r"^[0-9A-F]{8,64}$"
 
@@ -197,6 +245,33 @@ def validate_rfid_uid(value):
 class SpoolQuerySet(TenantQuerySet):
     def with_material(self):
         return self.select_related("material")
+
+    def with_reservations(self):
+        """`reserved_g`: the grams planned and in-progress runs hold on the spool, in SQL (one subquery,
+        no extra query); `Spool.available_g` is the current weight less that (negative when over-booked)."""
+        return self.annotate(reserved_g=summed(reserving_lines(self.model), "spool"))
+
+    def with_slot(self):
+        """`loaded_printer_id`, `loaded_printer_name`, `loaded_slot`: where the spool is loaded (null when
+        nowhere). Subqueries, not a join: the spool row can still be locked `FOR UPDATE` with them."""
+        slots = self.model._meta.get_field("printer_slots").related_model.objects.filter(spool=OuterRef("pk"))
+        return self.annotate(
+            loaded_printer_id=Subquery(slots.values("printer_id")[:1], output_field=models.UUIDField()),
+            loaded_printer_name=Subquery(slots.values("printer__name")[:1]),
+            loaded_slot=Subquery(slots.values("slot")[:1]),
+        )
+
+    def available_below(self, threshold):
+        """Spools whose available grams (current less reserved) are below `threshold` (an expression)."""
+        return (
+            self.with_reservations()
+            .alias(available=F("current_weight_g") - F("reserved_g"))
+            .filter(available__lt=threshold)
+        )
+
+    def for_floor(self):
+        """What the spool endpoints show: material, reservations and slot."""
+        return self.with_material().with_reservations().with_slot()
 
     def low_stock(self):
         """Spools below their material's threshold (`Material.low_stock_threshold_for`)."""
@@ -291,6 +366,11 @@ class Spool(NumberedModel):
             "kind": self.material.kind,
             "available-g": str(self.current_weight_g if available is None else available),
         }
+
+    @property
+    def available_g(self):
+        """Current weight less what runs reserve (read `with_reservations()`; AttributeError without it)."""
+        return self.current_weight_g - self.reserved_g
 
     @property
     def remaining_percent(self):

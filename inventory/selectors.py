@@ -19,6 +19,8 @@ class LowSpool:
     id: object
     code: str
     current_weight_g: Decimal
+    reserved_g: Decimal
+    available_g: Decimal
     initial_weight_g: Decimal
     remaining_percent: Decimal
     low_stock_threshold_g: Decimal
@@ -38,7 +40,9 @@ class LowStockMaterial:
 
 
 def low_stock_report(*, tenant: Tenant, now: datetime.datetime | None = None) -> list[LowStockMaterial]:
-    """Active spools below their material's threshold, grouped by material, in one query.
+    """Active spools whose available grams (current weight less what planned and in-progress runs
+    reserve: `SpoolQuerySet.with_reservations`) are below their material's threshold, grouped by
+    material, in one query.
 
     Per material: `stock_g`, what its active spools hold (low or not: they are used up in
     turn); `consumed_last_30_days_g`, its usage and waste rows of the last 30 days (24 h
@@ -56,14 +60,14 @@ def low_stock_report(*, tenant: Tenant, now: datetime.datetime | None = None) ->
         .annotate(total=Sum(-F("weight_change_g")))
     )
     spools = (
-        active.low_stock()
+        active.available_below(spool_low_stock_threshold())
         .select_related("material")
         .annotate(
             threshold_g=spool_low_stock_threshold(),
             material_stock_g=Subquery(stock.values("total"), output_field=DecimalField()),
             material_consumed_g=Subquery(consumed.values("total"), output_field=DecimalField()),
         )
-        .order_by("material__name", "material_id", "current_weight_g", "code")
+        .order_by("material__name", "material_id", "available", "code")
     )
     report: dict[object, LowStockMaterial] = {}
     for spool in spools:
@@ -83,6 +87,8 @@ def low_stock_report(*, tenant: Tenant, now: datetime.datetime | None = None) ->
             id=spool.pk,
             code=spool.code,
             current_weight_g=spool.current_weight_g,
+            reserved_g=spool.reserved_g.quantize(CENTS),
+            available_g=spool.available_g.quantize(CENTS),
             initial_weight_g=spool.initial_weight_g,
             remaining_percent=spool.remaining_percent,
             low_stock_threshold_g=spool.threshold_g.quantize(CENTS),

@@ -1,4 +1,6 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from core.api.representation import PlannedRepresentation
 from inventory.models import (
@@ -12,7 +14,48 @@ from inventory.models import (
 from tenants.serializers import TenantOwnedSerializer
 
 
+def reservation_grams():
+    # Read from the queryset's annotations (`with_reservations`); a spool or material written and
+    # shown without them (an event's payload of a ledger write) leaves them out rather than guess.
+    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "printer": {"type": "string", "format": "uuid"},
+            "printer_name": {"type": "string"},
+            "slot": {"type": "integer"},
+        },
+    }
+)
+class LoadedInField(serializers.Field):
+    """Where the spool is loaded (`{printer, printer_name, slot}`) or null, from `SpoolQuerySet.with_slot`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        if not hasattr(instance, "loaded_slot"):
+            raise SkipField
+        return instance
+
+    def to_representation(self, spool):
+        if spool.loaded_slot is None:
+            return None
+        return {
+            "printer": spool.loaded_printer_id,
+            "printer_name": spool.loaded_printer_name,
+            "slot": spool.loaded_slot,
+        }
+
+
 class MaterialSerializer(TenantOwnedSerializer):
+    reserved_g = reservation_grams()
+    available_g = reservation_grams()
+
     class Meta:
         model = Material
         fields = [
@@ -28,6 +71,8 @@ class MaterialSerializer(TenantOwnedSerializer):
             "notes",
             "low_stock_threshold_percent",
             "low_stock_threshold_g",
+            "reserved_g",
+            "available_g",
             "created_at",
             "updated_at",
         ]
@@ -49,6 +94,9 @@ class SpoolSerializer(TenantOwnedSerializer):
     # and a DecimalField quantizes with max_digits as its precision, which would fail on large ones.
     remaining_percent = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
     cost_per_gram = serializers.DecimalField(max_digits=None, decimal_places=4, read_only=True, allow_null=True)
+    reserved_g = reservation_grams()
+    available_g = reservation_grams()
+    loaded_in = LoadedInField()
     rfid_uid = RfidUidField(
         max_length=64,
         required=False,
@@ -72,6 +120,8 @@ class SpoolSerializer(TenantOwnedSerializer):
             "color_hex",
             "initial_weight_g",
             "current_weight_g",
+            "reserved_g",
+            "available_g",
             "remaining_percent",
             "empty_spool_weight_g",
             "purchase_price",
@@ -80,6 +130,7 @@ class SpoolSerializer(TenantOwnedSerializer):
             "supplier",
             "location",
             "is_active",
+            "loaded_in",
             "rfid_uid",
             "created_at",
             "updated_at",

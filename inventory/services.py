@@ -17,11 +17,13 @@ from events.services import NewEvent, create_recorded, delete_recorded, record_e
 from inventory.models import (
     ADJUSTMENT_TYPES,
     DEFAULT_LOW_STOCK_PERCENT,
+    SPOOL_FLOOR_ANNOTATIONS,
     ZERO,
     InventoryTransaction,
     Material,
     Spool,
     TransactionType,
+    as_new_on_the_floor,
     normalize_rfid_uid,
     take_numbers,
 )
@@ -299,7 +301,7 @@ def create_spool(
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
     with transaction.atomic():
-        spool = Spool.objects.create(tenant=tenant, **_new_spool_fields(draft))
+        spool = as_new_on_the_floor(Spool.objects.create(tenant=tenant, **_new_spool_fields(draft)))
         events: list[NewEvent] = []
         record_movement(
             spool=spool,
@@ -379,6 +381,10 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user: Actor = None) -> 
     with transaction.atomic():
         read, spool = spool, lock_spools({spool.pk})[spool.pk]
         _keep_material(spool, read)
+        # What runs reserve on it and where it is loaded do not change with its own fields: as read.
+        for name in SPOOL_FLOOR_ANNOTATIONS:
+            if hasattr(read, name) and not hasattr(spool, name):
+                setattr(spool, name, getattr(read, name))
         if "initial_weight_g" in fields:
             if fields["initial_weight_g"] != spool.initial_weight_g:
                 raise InvalidInput(
@@ -510,6 +516,8 @@ class MaterialFieldChanges:
 def create_material(*, tenant: Tenant, user: Actor, fields: MaterialFields) -> Material:
     """A new material; event `material.created`."""
     material = Material(tenant=tenant, **vars(fields))
+    # A new material has no spools and no plan yet: nothing reserved, nothing available.
+    material.reserved_g = material.available_g = ZERO
     return create_recorded(material, user=user, event_type="material.created", represent=material_payload)
 
 

@@ -48,6 +48,9 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
 
+    def get_queryset(self):
+        return super().get_queryset().with_reservations()
+
     def perform_create(self, serializer):
         serializer.instance = services.create_material(
             tenant=self.request.tenant,
@@ -167,7 +170,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return links
 
     def get_queryset(self):
-        return super().get_queryset().with_material()
+        return super().get_queryset().for_floor()
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, SpoolSerializer)

@@ -10,9 +10,11 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportActionMixin
 
 from core.errors import DomainError
+from inventory.models import Spool
 from production import services
 from production.models import (
     Printer,
+    PrinterSlot,
     Product,
     ProductionRun,
     ProductionRunItem,
@@ -20,6 +22,7 @@ from production.models import (
     RunNumberCounter,
 )
 from production.resources import PrinterResource, ProductResource, RunResource
+from production.services import dispatch, slots
 from production.status_codes import TRANSITIONS, RunAction
 from tenants.admin import CatalogServiceAdmin, ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
@@ -42,12 +45,59 @@ class ProductAdmin(CatalogServiceAdmin, ExportActionMixin, TenantOwnedAdmin):
         services.delete_product(product=product, user=user)
 
 
+class PrinterSlotInline(admin.TabularInline):
+    """The printer's loaded slots, editable: each change goes through `production.services.slots.load_slot`
+    (PrinterAdmin.save_formset), so it is checked and recorded as the API's `PUT slots/{slot}/` is."""
+
+    model = PrinterSlot
+    fields = ["slot", "spool", "loaded_at", "loaded_by"]
+    readonly_fields = ["loaded_at", "loaded_by"]
+    extra = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self.parent_printer = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "spool":
+            # Only the printer's own tenant's active spools (a new printer has none to offer yet).
+            printer = getattr(self, "parent_printer", None)
+            spools = Spool.objects.filter(is_active=True).select_related("material")
+            kwargs["queryset"] = spools.filter(tenant_id=printer.tenant_id) if printer else spools.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(Printer)
 class PrinterAdmin(ExportActionMixin, TenantOwnedAdmin):
     resource_classes = [PrinterResource]
-    list_display = ["name", "model", "is_active", "tenant"]
+    list_display = ["name", "model", "slot_count", "is_active", "tenant"]
     list_filter = ["tenant", "is_active"]
     search_fields = ["name", "model"]
+    inlines = [PrinterSlotInline]
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PrinterSlot:
+            return super().save_formset(request, form, formset, change)
+        printer = form.instance
+        # The admin's change message reads what a formset saved; the service wrote it instead.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for slot_form in formset.forms:
+            if not slot_form.has_changed() and not formset._should_delete_form(slot_form):
+                continue
+            before = slot_form.initial.get("slot") if slot_form.instance.pk else None
+            loads = []
+            if formset._should_delete_form(slot_form):
+                loads.append(slots.SlotLoad(slot=before, spool=None))
+            elif slot_form.cleaned_data.get("spool") is not None:
+                if before is not None and before != slot_form.cleaned_data["slot"]:
+                    loads.append(slots.SlotLoad(slot=before, spool=None))
+                loads.append(slots.SlotLoad(slot=slot_form.cleaned_data["slot"], spool=slot_form.cleaned_data["spool"]))
+            for load in loads:
+                try:
+                    slots.load_slot(printer=printer, user=request.user, load=load)
+                except DomainError as error:
+                    self.message_user(request, f"Slot {load.slot}: {error.detail}", messages.ERROR)
+        return None
 
 
 class RunItemInline(ReadOnlyInline):
@@ -130,7 +180,7 @@ class ProductionRunAdmin(ExportActionMixin, TenantOwnedAdmin):
         "item_count",
         "tenant",
     ]
-    list_filter = [DeletedFilter, "tenant", "status", "printer", "started_at"]
+    list_filter = [DeletedFilter, "tenant", "status", "priority", "printer", "started_at"]
     search_fields = ["run_number", "notes"]
     date_hierarchy = "started_at"
     autocomplete_fields = ["tenant", "printer", "original_run"]
@@ -156,6 +206,9 @@ class ProductionRunAdmin(ExportActionMixin, TenantOwnedAdmin):
             f"{TRANSITIONS[RunAction.COMPLETE].label} with estimates where actuals are missing",
             services.complete_run,
             completion=services.Completion(use_estimates=True),
+        ),
+        service_action(
+            f"{TRANSITIONS[RunAction.START].label} on its printer", dispatch.start_run, start=dispatch.Start()
         ),
         service_action(TRANSITIONS[RunAction.CANCEL].label, services.cancel_run),
         service_action(f"{TRANSITIONS[RunAction.REOPEN].label} (reverses inventory)", services.reopen_run),

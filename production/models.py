@@ -5,14 +5,20 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
-from inventory.models import GRAMS, ZERO, MaterialKind, Spool
-from production.status_codes import INITIAL_STATUS, LOCKED_STATUSES, RunStatus
+from inventory.models import GRAMS, ZERO, InventoryTransaction, Material, MaterialKind, Spool, TransactionType
+from production.status_codes import (
+    INITIAL_STATUS,
+    LOCKED_STATUSES,
+    PRINTING_STATUSES,
+    RESERVING_STATUSES,
+    RunStatus,
+)
 from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 from tenants.scoping import TenantScopedManager
 
@@ -22,6 +28,8 @@ MAX_UNITS_PER_RUN = 1000
 # The most rows one request body may list: checked before any lookup, so a huge body is cheap to refuse.
 MAX_ITEMS_PER_BODY = 100
 MAX_MATERIALS_PER_BODY = 20
+# A printer's filament slots: 1 for a plain extruder, 4 per AMS unit, up to 8 units.
+MAX_SLOTS = 32
 
 
 class Product(TenantOwnedModel):
@@ -63,6 +71,18 @@ class Product(TenantOwnedModel):
         return {"kind": self.material_kind}
 
 
+class PrinterQuerySet(TenantQuerySet):
+    def with_current_run(self):
+        """`current_run`: the id of the printer's in-progress run (null when idle), one subquery."""
+        runs = ProductionRun.objects.filter(printer=OuterRef("pk"), status__in=PRINTING_STATUSES).order_by("pk")
+        return self.annotate(current_run=Subquery(runs.values("pk")[:1]))
+
+
+class PrinterState(models.TextChoices):
+    IDLE = "idle", "Idle"
+    PRINTING = "printing", "Printing"
+
+
 class Printer(TenantOwnedModel):
     natural_key_field = "name"
 
@@ -70,19 +90,72 @@ class Printer(TenantOwnedModel):
     model = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
     notes = FreeTextField()
+    slot_count = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SLOTS)],
+        help_text=f"Filament slots (1 to {MAX_SLOTS}): 1 for a plain extruder, 4 per AMS unit.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_manager(PrinterQuerySet)
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "name"], name="printer_unique_tenant_name", violation_error_code=CLIENT_UNIQUE
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_count__gte=1, slot_count__lte=MAX_SLOTS), name="printer_slot_count_1_to_32"
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def state(self):
+        """`printing` while it has an in-progress run (read `with_current_run()`), else `idle`."""
+        return PrinterState.PRINTING if getattr(self, "current_run", None) is not None else PrinterState.IDLE
+
+
+class PrinterSlot(TenantOwnedModel):
+    """A spool loaded in one filament slot of a printer. An empty slot has no row.
+
+    A spool sits in at most one slot of its tenant, and a slot holds at most one spool: loading a
+    spool elsewhere moves its row (production.services.slots).
+    """
+
+    printer = models.ForeignKey(Printer, on_delete=models.CASCADE, related_name="slots")
+    slot = models.PositiveSmallIntegerField(validators=[MaxValueValidator(MAX_SLOTS - 1)])
+    spool = models.ForeignKey(Spool, on_delete=models.CASCADE, related_name="printer_slots")
+    loaded_at = models.DateTimeField(default=timezone.now)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["printer", "slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "printer", "slot"], name="printer_slot_unique_tenant_slot"),
+            models.UniqueConstraint(fields=["tenant", "spool"], name="printer_slot_unique_tenant_spool"),
+            models.CheckConstraint(condition=Q(slot__lt=MAX_SLOTS), name="printer_slot_below_max"),
+        ]
+
+    def __str__(self):
+        return f"{self.printer} slot {self.slot}: {self.spool}"
+
+
+class RunPriority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+# Dispatch order: the higher rank first (a Case over `priority` in production.selectors).
+PRIORITY_RANK = {RunPriority.URGENT: 3, RunPriority.HIGH: 2, RunPriority.NORMAL: 1, RunPriority.LOW: 0}
 
 
 class FailureReason(models.TextChoices):
@@ -144,7 +217,9 @@ class ProductionRunQuerySet(TenantQuerySet):
         """Everything the run serializer reads, in a fixed number of queries."""
         return self.select_related("printer", "created_by", "original_run").prefetch_related(
             models.Prefetch("items", queryset=ProductionRunItem.objects.select_related("product")),
-            models.Prefetch("materials", queryset=ProductionRunMaterial.objects.select_related("spool__material")),
+            models.Prefetch(
+                "materials", queryset=ProductionRunMaterial.objects.select_related("spool__material", "material")
+            ),
         )
 
 
@@ -163,7 +238,10 @@ class ProductionRun(Variance, TenantOwnedModel):
     run_number = models.CharField(max_length=32, editable=False)
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=INITIAL_STATUS)
     printer = models.ForeignKey(Printer, on_delete=models.PROTECT, null=True, blank=True, related_name="runs")
-    started_at = models.DateTimeField(default=timezone.now)
+    # Null while the run is planned (see the constraint): it starts when `start/` or a dispatch says so.
+    started_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
+    priority = models.CharField(max_length=8, choices=RunPriority.choices, default=RunPriority.NORMAL)
+    planned_start = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     duration_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True, editable=False)
     estimated_print_time_hours = models.DecimalField(
@@ -204,6 +282,12 @@ class ProductionRun(Variance, TenantOwnedModel):
             models.CheckConstraint(
                 condition=Q(completed_at__isnull=True) | Q(completed_at__gte=F("started_at")),
                 name="run_completed_after_start",
+            ),
+            # A planned run has not started; one that printed has. A run cancelled while planned never started.
+            models.CheckConstraint(
+                condition=(~Q(status=RunStatus.PLANNED) | Q(started_at__isnull=True))
+                & (Q(status__in=[RunStatus.PLANNED, RunStatus.CANCELLED]) | Q(started_at__isnull=False)),
+                name="run_started_unless_planned",
             ),
         ]
         indexes = [
@@ -298,9 +382,48 @@ class ProductionRunItem(TenantOwnedModel):
         return f"{self.product} x{self.quantity}"
 
 
+class RunMaterialQuerySet(TenantQuerySet):
+    def with_reserved(self):
+        """Each line annotated with `reserved_g`: its estimate less what its printer already reported
+        against it (`printer_use` rows), never below 0 (SPEC 8.2), whatever its run's status."""
+        reported = (
+            InventoryTransaction.objects.filter(
+                production_run_material=OuterRef("pk"), type=TransactionType.PRINTER_USE
+            )
+            .order_by()
+            .values("production_run_material")
+            .annotate(total=Sum("weight_change_g"))  # negative: what was taken
+            .values("total")
+        )
+        estimate = F("estimated_model_g") + F("estimated_flushed_g") + F("estimated_tower_g")
+        return self.annotate(
+            reserved_g=Greatest(
+                estimate + Coalesce(Subquery(reported, output_field=models.DecimalField(**GRAMS)), ZERO),
+                ZERO,
+                output_field=models.DecimalField(**GRAMS),
+            )
+        )
+
+    def reserving(self):
+        """The lines that hold grams now: those of planned and in-progress runs that are not deleted,
+        with their `reserved_g`. Spools and materials sum them (inventory.models.SpoolQuerySet)."""
+        return self.filter(run__status__in=RESERVING_STATUSES, run__deleted_at__isnull=True).with_reserved()
+
+
 class ProductionRunMaterial(Variance, TenantOwnedModel):
+    """One filament line of a run: its spool, or (while the run is planned) only a catalogue material
+    that start or dispatch gives a spool of; the estimates, and the actuals once the run ends."""
+
     run = models.ForeignKey(ProductionRun, on_delete=models.CASCADE, related_name="materials")
-    spool = models.ForeignKey(Spool, on_delete=models.PROTECT, related_name="run_materials")
+    spool = models.ForeignKey(Spool, on_delete=models.PROTECT, related_name="run_materials", null=True, blank=True)
+    material = models.ForeignKey(
+        Material,
+        on_delete=models.PROTECT,
+        related_name="run_materials",
+        null=True,
+        blank=True,
+        help_text="A planned line may name only this; it is given a spool of it at start.",
+    )
     estimated_model_g = models.DecimalField(**GRAMS, validators=[MinValueValidator(ZERO)])
     estimated_flushed_g = models.DecimalField(**GRAMS, default=ZERO, validators=[MinValueValidator(ZERO)])
     estimated_tower_g = models.DecimalField(**GRAMS, default=ZERO, validators=[MinValueValidator(ZERO)])
@@ -313,6 +436,8 @@ class ProductionRunMaterial(Variance, TenantOwnedModel):
     cost_per_gram = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = scoped_manager(RunMaterialQuerySet)
+
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
@@ -323,11 +448,29 @@ class ProductionRunMaterial(Variance, TenantOwnedModel):
                 condition=Q(estimated_model_g__gte=0, estimated_flushed_g__gte=0, estimated_tower_g__gte=0),
                 name="run_material_estimates_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(spool__isnull=False) | Q(material__isnull=False), name="run_material_spool_or_material"
+            ),
         ]
-        indexes = [models.Index(fields=["tenant", "spool"], name="run_material_tenant_spool")]
+        indexes = [
+            models.Index(fields=["tenant", "spool"], name="run_material_tenant_spool"),
+            models.Index(fields=["tenant", "material"], name="run_material_tenant_material"),
+        ]
 
     def __str__(self):
-        return f"{self.spool} on {self.run_id}"
+        return f"{self.spool or self.material} on {self.run_id}"
+
+    @property
+    def line_material(self):
+        """The catalogue material the line prints: its spool's, else the one it names."""
+        return self.spool.material if self.spool_id is not None else self.material
+
+    @property
+    def label(self):
+        """How messages name the line: its spool's code, else its material."""
+        if self.spool_id is not None:
+            return self.spool.code
+        return f"{self.material.name} (material {self.material.number})"
 
     @property
     def estimated_total_g(self):
@@ -353,6 +496,7 @@ class ProductionRunMaterial(Variance, TenantOwnedModel):
 
 class RunHistoryAction(models.TextChoices):
     CREATED = "created"
+    STARTED = "started"
     UPDATED = "updated"
     COMPLETED = "completed"
     FAILED = "failed"

@@ -141,8 +141,12 @@ class LowSpoolSerializer(serializers.Serializer):
     location = serializers.CharField(read_only=True)
     initial_weight_g = decimal2()
     current_weight_g = decimal2()
+    reserved_g = decimal2(help_text="What planned and in-progress runs reserve on it.")
+    available_g = decimal2(help_text="current_weight_g - reserved_g: what the low-stock rule judges.")
     remaining_percent = decimal2()
-    low_stock_threshold_g = decimal2(help_text="Below this weight the spool is low (its material's rule).")
+    low_stock_threshold_g = decimal2(
+        help_text="Below this many available grams the spool is low (its material's rule)."
+    )
 
 
 class LowStockMaterialSerializer(serializers.Serializer):

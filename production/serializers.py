@@ -1,23 +1,24 @@
-from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.utils import html
 
 from core.api.browsable import FormRowsListSerializer
 from core.api.fields import DateTimeField
 from core.fields import FREE_TEXT_MAX_LENGTH
+from inventory.models import Spool
 from production.models import (
     MAX_ITEMS_PER_BODY,
     MAX_MATERIALS_PER_BODY,
     FailureReason,
     Printer,
+    PrinterState,
     Product,
     ProductionRun,
     ProductionRunItem,
     ProductionRunMaterial,
     RunHistoryEntry,
 )
-from production.status_codes import INITIAL_STATUS
-from tenants.serializers import TenantListSerializer, TenantOwnedSerializer
+from production.status_codes import CREATABLE_STATUSES, INITIAL_STATUS, QUEUED_STATUSES, RunStatus
+from tenants.serializers import TenantListSerializer, TenantOwnedSerializer, TenantRelatedField
 
 
 def grams(**kwargs):
@@ -44,10 +45,56 @@ class ProductSerializer(TenantOwnedSerializer):
 
 
 class PrinterSerializer(TenantOwnedSerializer):
+    state = serializers.ChoiceField(choices=PrinterState.choices, read_only=True)
+    # From `Printer.objects.with_current_run()`; a printer just created has none.
+    current_run = serializers.UUIDField(read_only=True, allow_null=True, default=None)
+
     class Meta:
         model = Printer
         tenant_unique = ("name",)
-        fields = ["id", "name", "model", "is_active", "notes", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "model",
+            "is_active",
+            "notes",
+            "slot_count",
+            "state",
+            "current_run",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class SlotSpoolSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    number = serializers.IntegerField()
+    material = serializers.UUIDField()
+    material_name = serializers.CharField()
+    material_kind = serializers.CharField()
+    color_hex = serializers.CharField()
+    current_weight_g = serializers.DecimalField(max_digits=None, decimal_places=2)
+    available_g = serializers.DecimalField(max_digits=None, decimal_places=2)
+
+
+class PrinterSlotSerializer(serializers.Serializer):
+    """One filament slot of a printer (production.services.slots.slot_entry) and the spool loaded in it, or null."""
+
+    printer = serializers.UUIDField(read_only=True)
+    printer_name = serializers.CharField(read_only=True)
+    slot = serializers.IntegerField(read_only=True, help_text="0-based; AMS unit u tray t is slot u*4+t.")
+    spool = SlotSpoolSerializer(read_only=True, allow_null=True)
+    loaded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    loaded_by = serializers.CharField(read_only=True, allow_null=True)
+
+
+class SlotLoadSerializer(serializers.Serializer):
+    spool = TenantRelatedField(
+        queryset=Spool.objects,
+        allow_null=True,
+        help_text="The spool to load (id, code or number); null unloads the slot. A spool loaded elsewhere moves.",
+    )
 
 
 class RunItemSerializer(TenantOwnedSerializer):
@@ -71,11 +118,12 @@ class RunItemSerializer(TenantOwnedSerializer):
 
 
 class RunMaterialSerializer(TenantOwnedSerializer):
-    spool_code = serializers.CharField(source="spool.code", read_only=True)
-    material_name = serializers.CharField(source="spool.material.name", read_only=True)
-    material_kind = serializers.CharField(source="spool.material.kind", read_only=True)
-    color_name = serializers.CharField(source="spool.material.color_name", read_only=True)
-    color_hex = serializers.CharField(source="spool.material.color_hex", read_only=True)
+    # A planned line may name only a catalogue `material` (id or number): then it has no spool yet.
+    spool_code = serializers.CharField(source="spool.code", read_only=True, allow_null=True, default=None)
+    material_name = serializers.CharField(source="line_material.name", read_only=True)
+    material_kind = serializers.CharField(source="line_material.kind", read_only=True)
+    color_name = serializers.CharField(source="line_material.color_name", read_only=True)
+    color_hex = serializers.CharField(source="line_material.color_hex", read_only=True)
     estimated_total_g = grams()
     actual_total_g = grams()
     variance_g = grams()
@@ -88,6 +136,7 @@ class RunMaterialSerializer(TenantOwnedSerializer):
             "id",
             "spool",
             "spool_code",
+            "material",
             "material_name",
             "material_kind",
             "color_name",
@@ -126,6 +175,11 @@ class ProductionRunSerializer(TenantOwnedSerializer):
         style={"row_fields": ["spool", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"]},
     )
     is_reprint = serializers.BooleanField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=RunStatus.choices,
+        required=False,
+        help_text=f"On create: {INITIAL_STATUS} (the default) or planned (queued; start/ or dispatch starts it).",
+    )
     printer_name = serializers.CharField(source="printer.name", read_only=True, allow_null=True, default=None)
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True, default=None)
     estimated_total_g = grams()
@@ -144,6 +198,8 @@ class ProductionRunSerializer(TenantOwnedSerializer):
             "id",
             "run_number",
             "status",
+            "priority",
+            "planned_start",
             "printer",
             "printer_name",
             "started_at",
@@ -185,15 +241,16 @@ class ProductionRunSerializer(TenantOwnedSerializer):
         return fields
 
     def validate_started_at(self, value):
-        if value is None:
-            if self.instance is not None:
-                raise serializers.ValidationError("A run's start cannot be removed.", code="null")
-            return timezone.now()
+        # On create, null means "now" for an in-progress run and "not yet" for a planned one (the service).
+        if value is None and self.instance is not None and self.instance.status not in QUEUED_STATUSES:
+            raise serializers.ValidationError("A run's start cannot be removed.", code="null")
         return value
 
     def validate_status(self, value):
-        if self.instance is None and value != INITIAL_STATUS:
-            raise serializers.ValidationError(f"A new run starts {INITIAL_STATUS}.")
+        if self.instance is None and value not in CREATABLE_STATUSES:
+            raise serializers.ValidationError(
+                f"A new run is {INITIAL_STATUS} (the default) or {RunStatus.PLANNED}, not {value}."
+            )
         return value
 
     def validate(self, attrs):
@@ -267,6 +324,51 @@ class FailRunSerializer(serializers.Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=FREE_TEXT_MAX_LENGTH)
     materials = MaterialActualsSerializer(many=True, required=False, max_length=MAX_MATERIALS_PER_BODY)
+
+
+class StartRunSerializer(serializers.Serializer):
+    printer = TenantRelatedField(
+        queryset=Printer.objects,
+        required=False,
+        allow_null=True,
+        help_text="The printer to start on (id or name); defaults to the run's own.",
+    )
+    started_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Defaults to now. " + NAIVE_TIME)
+
+
+class QueueMaterialSerializer(RunMaterialSerializer):
+    shortage_g = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=2,
+        read_only=True,
+        help_text="Grams the line lacks, its spool (or material) shared with the runs ahead in the queue "
+        "and the in-progress runs; 0 when fed.",
+    )
+
+    class Meta(RunMaterialSerializer.Meta):
+        fields = [*RunMaterialSerializer.Meta.fields, "shortage_g"]
+
+
+class QueueRunSerializer(ProductionRunSerializer):
+    """A planned run as the queue shows it: the run detail, `ready`, and each line's `shortage_g`,
+    from the queue's state (production.floor.QueueState) in the context's `queue`."""
+
+    materials = QueueMaterialSerializer(many=True, read_only=True)
+    items = RunItemSerializer(many=True, read_only=True)
+    ready = serializers.BooleanField(
+        read_only=True, help_text="Every line can be fed now and its printer (if any) is idle: start/ would succeed."
+    )
+
+    class Meta(ProductionRunSerializer.Meta):
+        fields = [*ProductionRunSerializer.Meta.fields, "ready"]
+
+    def to_representation(self, run):
+        data = super().to_representation(run)
+        queue = self.context["queue"]
+        data["ready"] = queue.ready(run)
+        for line in data["materials"]:
+            line["shortage_g"] = f"{queue.shortage(line['id']):.2f}"
+        return data
 
 
 class RunHistoryEntrySerializer(serializers.ModelSerializer):

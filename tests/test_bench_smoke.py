@@ -39,7 +39,8 @@ def test_quick_bench_prints_a_results_table_and_writes_it(tmp_path):
     assert HEADER in completed.stdout
     assert output.read_text().strip() == completed.stdout.strip()
     rows = table_rows(completed.stdout)
-    assert len(rows) == 10  # eight endpoints and the run list's and run detail's floor
+    # ten endpoints and the floors of the run list, the run detail, the queue and dispatch
+    assert len(rows) == 14
     assert (
         rows["floor: the run list's SQL, page of 20 (bench/floor.py)"]
         == rows["GET /api/v1/production-runs/?page_size=20"]
@@ -49,3 +50,6 @@ def test_quick_bench_prints_a_results_table_and_writes_it(tmp_path):
     # Prefetching keeps a list page at a fixed number of queries, whatever its size.
     assert rows["GET /api/v1/production-runs/?page_size=20"] == rows["GET /api/v1/production-runs/?page_size=100"]
     assert "tracemalloc peak" in completed.stdout
+    # The queue's floor reads what the queue reads; dispatch's floor is the same service.
+    assert rows["floor: the queue's SQL, page of 20 (bench/floor.py)"] == rows["GET /api/v1/queue/"]
+    assert "POST /api/v1/printers/{id}/dispatch/" in rows

@@ -216,7 +216,7 @@ def test_run_ordering_offers_the_contract_fields(schema):
 def test_run_filters_have_their_types(schema):
     query = parameters(operation(schema, RUNS, "get"), "query")
 
-    assert query["status"]["schema"]["items"]["enum"] == ["cancelled", "completed", "failed", "in_progress"]
+    assert query["status"]["schema"]["items"]["enum"] == ["cancelled", "completed", "failed", "in_progress", "planned"]
     assert "comma" in query["status"]["description"]
     # Each takes an id or the row's natural key, so the type is a plain string, described.
     for name, key in (("product", "sku"), ("spool", "code"), ("printer", "name")):
@@ -241,7 +241,7 @@ def test_nested_run_id_is_a_uuid(schema):
 def test_path_parameters_are_named_as_the_readme_names_them(schema):
     names = {name for path, _, op in operations(schema) for name in parameters(op, "path")}
 
-    assert names == {"id", "run_id", "webhook_id", "printer_id"}
+    assert names == {"id", "run_id", "webhook_id", "printer_id", "slot"}
     assert not [path for path in schema["paths"] if "_pk}" in path]
 
 
@@ -541,6 +541,7 @@ CSV_LISTS = [
     RUNS + "{run_id}/materials/",
     RUNS + "{run_id}/history/",
     "/api/v1/printers/{printer_id}/integration-keys/",
+    "/api/v1/queue/",
 ]
 
 

@@ -67,7 +67,7 @@ class TestSeededDemo:
     def test_demo_tenant_has_a_farm_to_browse(self, demo):
         spools = Spool.objects.for_tenant(demo)
 
-        assert Printer.objects.for_tenant(demo).count() == 2
+        assert Printer.objects.for_tenant(demo).count() == 3  # one idle with its AMS loaded, to dispatch to
         assert spools.count() == 12
         assert {material.kind for material in Material.objects.for_tenant(demo)} >= {"PLA", "PETG", "TPU"}
         assert not Product.objects.for_tenant(demo).filter(unit_weight_g__isnull=True).exists()
@@ -80,18 +80,37 @@ class TestSeededDemo:
     def test_runs_are_backdated_over_sixty_days(self, demo):
         now = timezone.now()
         runs = ProductionRun.objects.for_tenant(demo)
-        started = sorted(run.started_at for run in runs)
+        started = sorted(run.started_at for run in runs.filter(started_at__isnull=False))  # planned: not yet
 
         assert started[0] < now - timedelta(days=50)
         assert started[-1] < now
         assert all(run.completed_at <= now for run in runs.filter(completed_at__isnull=False))
+
+    def test_the_floor_is_live_a_queue_loaded_slots_and_an_ams_printer(self, demo):
+        queue = ProductionRun.objects.for_tenant(demo).filter(status=RunStatus.PLANNED)
+        printers = Printer.objects.for_tenant(demo)
+        assert queue.count() >= 5
+        assert {run.priority for run in queue} >= {"urgent", "high", "normal", "low"}
+        assert queue.filter(materials__spool__isnull=True).exists()  # lines naming only a material
+        assert printers.filter(slot_count=4).count() == 2
+        assert all(printer.slots.exists() for printer in printers)
+        owner = get_user_model().objects.get(username="demo-owner")
+        client = APIClient()
+        client.force_authenticate(owner)
+        listed = client.get("/api/v1/queue/", HTTP_X_TENANT="demo").json()
+        assert any(run["ready"] for run in listed["results"])
+        assert any(line["shortage_g"] != "0.00" for run in listed["results"] for line in run["materials"])
+        idle = printers.get(name="Bambu P1S")
+        dispatched = client.post(f"/api/v1/printers/{idle.pk}/dispatch/", HTTP_X_TENANT="demo")
+        assert dispatched.status_code == 200, dispatched.content
 
     def test_runs_are_created_and_numbered_on_their_own_days(self, demo):
         runs = list(ProductionRun.objects.for_tenant(demo))
         day_of = {run.pk: timezone.localtime(run.created_at, demo.zone).date() for run in runs}
 
         assert all(run.run_number.split("-")[1] == f"{day_of[run.pk]:%Y%m%d}" for run in runs)
-        assert all(run.created_at == run.started_at for run in runs)
+        # A run started when it was created; a planned one has not started yet.
+        assert all(run.created_at == run.started_at for run in runs if run.status != RunStatus.PLANNED)
         assert len(set(day_of.values())) > 30  # spread over the history, not all today
         # Each day's runs are numbered 001, 002... in the order they were created.
         by_day = {}

@@ -10,8 +10,10 @@
   10,000 of a tenant costs what page 1 does and no page counts the tenant's rows. Rows
   added or removed meanwhile never shift a page (no repeats, no skips). The cursor is an
   opaque token: the last row's ordering values; a tampered one is a 400, and it can only
-  ever select rows of the request's own filtered, tenant-scoped list. An ordering by a
-  field that may be null, or through a relation, has no cursor (a 400 naming it).
+  ever select rows of the request's own filtered, tenant-scoped list. An ordering through
+  a relation has no cursor (a 400 naming it). A field that may be null (a planned run's
+  `started_at`) sorts its nulls as the largest value, on every database (PostgreSQL's own
+  default), so its nulls come last ascending and first descending.
 """
 
 import base64
@@ -23,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -160,7 +162,7 @@ def ordering_fields(queryset):
             field = model._meta.get_field(bare)
         except FieldDoesNotExist:
             raise invalid_cursor(f"Ordering by {bare!r} has no cursor: use page numbers.") from None
-        if field.null or not field.concrete or field.is_relation:
+        if not field.concrete or field.is_relation:
             raise invalid_cursor(f"Ordering by {bare!r} has no cursor: use page numbers.")
         fields.append((field, descending))
     if not any(field.primary_key for field, _ in fields):
@@ -174,19 +176,36 @@ def flip(entry):
 
 
 def order_name(entry):
+    """The ordering expression: nulls are the largest value (last ascending, first descending)."""
     field, descending = entry
-    return f"-{field.attname}" if descending else field.attname
+    if not field.null:
+        return f"-{field.attname}" if descending else field.attname
+    return F(field.attname).desc(nulls_first=True) if descending else F(field.attname).asc(nulls_last=True)
+
+
+def equal_to(field, value):
+    return Q(**{f"{field.attname}__isnull": True}) if value is None else Q(**{field.attname: value})
+
+
+def after(field, descending, value):
+    """Rows strictly after `value` in one field's direction, nulls being the largest value."""
+    if value is None:
+        # Nothing is above null; descending, every value comes after it.
+        return Q(**{f"{field.attname}__isnull": False}) if descending else Q(pk__in=[])
+    beyond_value = Q(**{f"{field.attname}__{'lt' if descending else 'gt'}": value})
+    return beyond_value if descending or not field.null else beyond_value | Q(**{f"{field.attname}__isnull": True})
 
 
 def beyond(order, position):
     """Rows after `position` in `order`: `(a, b) > (x, y)` spelled out, per field's direction."""
     alternatives = []
     for index, (field, descending) in enumerate(order):
-        lookup = "lt" if descending else "gt"
+        condition = after(field, descending, position.values[index])
         if position.inclusive and index == len(order) - 1:
-            lookup += "e"
-        equal = {order[i][0].attname: position.values[i] for i in range(index)}
-        alternatives.append(Q(**equal, **{f"{field.attname}__{lookup}": position.values[index]}))
+            condition |= equal_to(field, position.values[index])
+        for i in range(index):
+            condition &= equal_to(order[i][0], position.values[i])
+        alternatives.append(condition)
     return reduce(operator.or_, alternatives)
 
 
@@ -198,7 +217,7 @@ class Position:
 
 
 def _encode(values, *, backwards, inclusive=False):
-    payload: dict[str, Any] = {"v": [str(value) for value in values]}
+    payload: dict[str, Any] = {"v": [None if value is None else str(value) for value in values]}
     if backwards:
         payload["r"] = 1
     if inclusive:
@@ -212,9 +231,16 @@ def decode(token, fields):
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         payload = json.loads(raw)
         texts = payload["v"]
-        if not isinstance(texts, list) or len(texts) != len(fields) or not all(isinstance(t, str) for t in texts):
+        if not isinstance(texts, list) or len(texts) != len(fields):
             raise ValueError(texts)
-        values = [field.to_python(text) for (field, _), text in zip(fields, texts, strict=True)]
+        values = []
+        for (field, _), text in zip(fields, texts, strict=True):
+            if text is None and field.null:
+                values.append(None)
+            elif isinstance(text, str):
+                values.append(field.to_python(text))
+            else:
+                raise ValueError(text)
     except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError, UnicodeDecodeError):
         raise invalid_cursor() from None
     return Position(values, bool(payload.get("i"))), bool(payload.get("r"))

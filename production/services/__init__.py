@@ -5,6 +5,8 @@ The package, by concern (each module reads in one sitting):
 - `runs`: a run's number, its creation with its items and materials, its edits, its soft delete.
 - `children`: a run's items and materials added, changed, removed (one skeleton for both).
 - `transitions`: complete, fail, cancel, reopen.
+- `dispatch`: the floor: a planned run's start, the queue's order, dispatching it to a printer.
+- `slots`: loading spools into printers' slots.
 - `products`: the catalogue of products.
 - `rules` and `history`: what those share: the run's lock and checks; its history row and event.
 

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from core.changes import UNSET, Unset, sent
 from core.errors import NotFound
-from inventory.models import ZERO, Spool
+from inventory.models import ZERO, Material, Spool
 from production.models import Product, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryAction
 from production.services import history
 from production.services.rules import (
@@ -48,8 +48,11 @@ class ItemDraft:
 
 @dataclass(frozen=True, kw_only=True)
 class MaterialDraft:
-    spool: Spool
+    """A filament line: its `spool`, or (on a planned run) only a catalogue `material` to take a spool of at start."""
+
     estimated_model_g: Decimal
+    spool: Spool | None = None
+    material: Material | None = None
     estimated_flushed_g: Decimal = ZERO
     estimated_tower_g: Decimal = ZERO
     spool_weight_before_g: Decimal | None = None
@@ -75,7 +78,8 @@ class ItemChanges:
 class MaterialChanges:
     """A PUT/PATCH of a run material: only the fields not `UNSET` change."""
 
-    spool: Spool | Unset = UNSET
+    spool: Spool | Unset | None = UNSET
+    material: Material | Unset | None = UNSET
     estimated_model_g: Decimal | Unset = UNSET
     estimated_flushed_g: Decimal | Unset = UNSET
     estimated_tower_g: Decimal | Unset = UNSET
@@ -90,7 +94,7 @@ class MaterialChanges:
 ITEM_FIELDS = tuple(field.name for field in fields(ItemChanges))
 MATERIAL_FIELDS = tuple(field.name for field in fields(MaterialChanges))
 # A change of these is a new assignment of filament: stock and spool rules apply again.
-REASSESSED_FIELDS = frozenset({"spool", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"})
+REASSESSED_FIELDS = frozenset({"spool", "material", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"})
 
 
 # --- the rules of each kind of child -------------------------------------------------------
@@ -107,11 +111,14 @@ def _save_item(run: ProductionRun, item: ProductionRunItem, changed: Collection[
 def _save_material(run: ProductionRun, material: ProductionRunMaterial, changed: Collection[str]) -> None:
     # Stock and spool rules apply to a new assignment, not to recording actuals later.
     if REASSESSED_FIELDS.intersection(changed):
-        lock_named_spools({material.spool_id})
+        if material.spool_id is not None:
+            lock_named_spools({material.spool_id})
         others = [other for other in run_materials(run) if other.pk != material.pk]
-        check_assignable(material, other_spool_ids={other.spool_id for other in others})
+        check_assignable(
+            material, other_spool_ids={other.spool_id for other in others if other.spool_id}, run_status=run.status
+        )
         check_kinds(run_items(run), [material])
-        material.cost_per_gram = material.spool.cost_per_gram
+        material.cost_per_gram = material.spool.cost_per_gram if material.spool_id is not None else None
     check_weighings(material)
     material.save()
 
@@ -125,7 +132,7 @@ class ChildKind(Generic[Child]):
 
     model: type[Child]
     name: str  # the history's key for the child's id: "item", "material"
-    reference: str  # the tenant-owned record a child names: its tenant must be the run's
+    references: tuple[str, ...]  # the tenant-owned records a child names: their tenant must be the run's
     related: tuple[str, ...]  # what its rules read, joined when it is reloaded under the run's lock
     fields: tuple[str, ...]
     added: RunHistoryAction
@@ -133,12 +140,14 @@ class ChildKind(Generic[Child]):
     removed: RunHistoryAction
     # Apply the kind's rules to a child whose `changed` fields are new, then save it.
     save: Callable[[ProductionRun, Child, Collection[str]], None]
+    # The child's changes as its history row keys them (none may be `name`, the child's id).
+    history_keys: Callable[[dict[str, Any]], dict[str, Any]] = dict
 
 
 ITEM = ChildKind(
     model=ProductionRunItem,
     name="item",
-    reference="product",
+    references=("product",),
     related=("product",),
     fields=ITEM_FIELDS,
     added=RunHistoryAction.ITEM_ADDED,
@@ -149,13 +158,17 @@ ITEM = ChildKind(
 MATERIAL = ChildKind(
     model=ProductionRunMaterial,
     name="material",
-    reference="spool",
-    related=("spool__material",),
+    references=("spool", "material"),
+    related=("spool__material", "material"),
     fields=MATERIAL_FIELDS,
     added=RunHistoryAction.MATERIAL_ADDED,
     changed=RunHistoryAction.MATERIAL_CHANGED,
     removed=RunHistoryAction.MATERIAL_REMOVED,
     save=_save_material,
+    # `material` is the line's id there: the line's catalogue material is `catalogue_material`.
+    history_keys=lambda changes: {
+        ("catalogue_material" if name == "material" else name): value for name, value in changes.items()
+    },
 )
 
 
@@ -163,20 +176,22 @@ MATERIAL = ChildKind(
 
 
 def _add(kind: ChildKind[Child], *, run: ProductionRun, user: Actor, draft: Any) -> Child:
-    ensure_same_tenant(run.tenant_id, getattr(draft, kind.reference))
+    ensure_same_tenant(run.tenant_id, *(getattr(draft, name) for name in kind.references))
     with transaction.atomic():
         run = lock_run(run)
         ensure_editable(run)
         child = kind.model(tenant_id=run.tenant_id, run=run, **vars(draft))
         kind.save(run, child, kind.fields)
-        history.record(run, kind.added, user, **{kind.name: child.pk}, **history.created(child, kind.fields))
+        history.record(
+            run, kind.added, user, **{kind.name: child.pk}, **kind.history_keys(history.created(child, kind.fields))
+        )
         history.run_event(run, "run.updated", user)
     return child
 
 
 def _update(kind: ChildKind[Child], *, child: Child, user: Actor, changes: Any) -> Child:
     new_values = sent(changes)
-    ensure_same_tenant(child.tenant_id, new_values.get(kind.reference))
+    ensure_same_tenant(child.tenant_id, *(new_values.get(name) for name in kind.references))
     with transaction.atomic():
         run = lock_run(child.run)
         ensure_editable(run)
@@ -186,7 +201,7 @@ def _update(kind: ChildKind[Child], *, child: Child, user: Actor, changes: Any) 
             setattr(child, name, value)
         kind.save(run, child, changed.keys())
         if changed:
-            history.record(run, kind.changed, user, **{kind.name: child.pk}, **changed)
+            history.record(run, kind.changed, user, **{kind.name: child.pk}, **kind.history_keys(changed))
             history.run_event(run, "run.updated", user)
     return child
 
@@ -195,7 +210,9 @@ def _remove(kind: ChildKind[Child], *, child: Child, user: Actor) -> None:
     with transaction.atomic():
         run = lock_run(child.run)
         ensure_editable(run)
-        history.record(run, kind.removed, user, **{kind.name: child.pk}, **history.removed(child, kind.fields))
+        history.record(
+            run, kind.removed, user, **{kind.name: child.pk}, **kind.history_keys(history.removed(child, kind.fields))
+        )
         child.delete()
         history.run_event(run, "run.updated", user)
 

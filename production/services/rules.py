@@ -18,7 +18,14 @@ from production.models import (
     ProductionRunMaterial,
     RunHistoryAction,
 )
-from production.status_codes import InvalidTransition, RunAction, ensure_transition
+from production.status_codes import (
+    INITIAL_STATUS,
+    MATERIAL_ONLY_LINE_STATUSES,
+    QUEUED_STATUSES,
+    InvalidTransition,
+    RunAction,
+    ensure_transition,
+)
 
 
 class RunLocked(Conflict):
@@ -69,8 +76,8 @@ def run_items(run: ProductionRun) -> list[ProductionRunItem]:
 
 
 def run_materials(run: ProductionRun) -> list[ProductionRunMaterial]:
-    """The run's materials, each with its spool and the spool's material."""
-    return list(run.materials.select_related("spool__material"))
+    """The run's materials, each with its spool and the spool's material, and its catalogue material."""
+    return list(run.materials.select_related("spool__material", "material"))
 
 
 def ensure_editable(run: ProductionRun) -> None:
@@ -104,21 +111,47 @@ def check_kinds(items: Iterable[ProductionRunItem], materials: Collection[Produc
         if not required:
             continue
         for material in materials:
-            kind = material.spool.material.kind
+            kind = material.line_material.kind
             if kind != required:
                 raise InvalidInput(
-                    f"Product {item.product.sku} must be printed in {required}; spool {material.spool.code} is {kind}.",
+                    f"Product {item.product.sku} must be printed in {required}; {material.label} is {kind}.",
                     code=ErrorCode.MATERIAL_KIND_MISMATCH,
                 )
 
 
-def check_assignable(material: ProductionRunMaterial, *, other_spool_ids: Collection[UUID]) -> None:
+def check_line(material: ProductionRunMaterial, run_status: str) -> None:
+    """A line names a spool, or (on a planned run) only a catalogue material; a spool of the line's material."""
+    if material.spool_id is None:
+        if material.material_id is None:
+            raise InvalidInput("A material line needs a spool or a catalogue material.", code=ErrorCode.INVALID)
+        if run_status not in MATERIAL_ONLY_LINE_STATUSES:
+            raise InvalidInput(
+                f"Only a planned run's line may name a material without a spool; this run is {run_status}.",
+                code=ErrorCode.INVALID,
+            )
+        return
+    if material.material_id is not None and material.spool.material_id != material.material_id:
+        raise InvalidInput(
+            f"Spool {material.spool.code} is {material.spool.material.name}, not the line's material "
+            f"{material.material.name}.",
+            code=ErrorCode.INVALID,
+        )
+
+
+def check_assignable(
+    material: ProductionRunMaterial, *, other_spool_ids: Collection[UUID], run_status: str = INITIAL_STATUS
+) -> None:
+    """A line's spool may be used: active, not twice on the run, and (unless the run is only planned,
+    which may over-book: the queue shows the shortage) holding the line's estimate."""
+    check_line(material, run_status)
     spool = material.spool
+    if spool is None:
+        return
     if not spool.is_active:
         raise InvalidInput(f"Spool {spool.code} is inactive.", code=ErrorCode.SPOOL_INACTIVE)
     if spool.pk in other_spool_ids:
         raise DuplicateSpool(f"Spool {spool.code} is already on this run.")
-    if spool.current_weight_g < material.estimated_total_g:
+    if run_status not in QUEUED_STATUSES and spool.current_weight_g < material.estimated_total_g:
         raise InsufficientStock(
             f"Spool {spool.code} holds {spool.current_weight_g} g; the run needs {material.estimated_total_g} g.",
             spool=spool.code,
@@ -131,7 +164,7 @@ def check_weighings(material: ProductionRunMaterial) -> None:
     before, after = material.spool_weight_before_g, material.spool_weight_after_g
     if before is not None and after is not None and after > before:
         raise InvalidInput(
-            f"Spool {material.spool.code}: the weight after ({after} g) exceeds the weight before ({before} g).",
+            f"{material.label}: the weight after ({after} g) exceeds the weight before ({before} g).",
             code=ErrorCode.INVALID_WEIGHING,
         )
 

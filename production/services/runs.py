@@ -21,6 +21,7 @@ from production.models import (
     ProductionRunMaterial,
     RunHistoryAction,
     RunNumberCounter,
+    RunPriority,
 )
 from production.services import history
 from production.services.children import ItemDraft, MaterialDraft
@@ -38,10 +39,12 @@ from production.services.rules import (
     transition,
 )
 from production.status_codes import (
+    CREATABLE_STATUSES,
     FIELDS_EDITABLE_WHEN_LOCKED,
     HOLDS_INVENTORY,
     INITIAL_STATUS,
     MAY_HOLD_INVENTORY,
+    QUEUED_STATUSES,
     InvalidTransition,
     RunAction,
     action_setting,
@@ -52,10 +55,13 @@ from tenants.models import Tenant
 
 @dataclass(frozen=True, kw_only=True)
 class RunDraft:
-    """A new run with its items and materials. `started_at` None means now; `status` can only be the initial one."""
+    """A new run with its items and materials: in progress (`started_at` None means now) or planned
+    (`status="planned"`: no start until `start/`)."""
 
     printer: Printer | None = None
     started_at: datetime.datetime | None = None
+    priority: str = RunPriority.NORMAL
+    planned_start: datetime.datetime | None = None
     estimated_print_time_hours: Decimal | None = None
     slicer_software: str = ""
     bed_temperature_c: int | None = None
@@ -83,6 +89,8 @@ class RunChanges:
 
     printer: Printer | Unset | None = UNSET
     started_at: datetime.datetime | Unset = UNSET
+    priority: str | Unset = UNSET
+    planned_start: datetime.datetime | Unset | None = UNSET
     estimated_print_time_hours: Decimal | Unset | None = UNSET
     slicer_software: str | Unset = UNSET
     bed_temperature_c: int | Unset | None = UNSET
@@ -98,6 +106,19 @@ class RunChanges:
 RUN_FIELDS = tuple(
     field.name for field in fields(RunDraft) if field.name not in {"items", "materials", "status", "started_at"}
 )
+
+
+def _start_moment(draft: RunDraft) -> datetime.datetime | None:
+    """When a new run started: None for a planned run (it has not), else the draft's moment or now."""
+    if draft.status not in CREATABLE_STATUSES:
+        raise InvalidInput(
+            f"A new run is {' or '.join(sorted(CREATABLE_STATUSES))}, not {draft.status}.", code=ErrorCode.INVALID
+        )
+    if draft.status in QUEUED_STATUSES:
+        if draft.started_at is not None:
+            raise InvalidInput("A planned run has no started_at: start/ sets it.", code=ErrorCode.INVALID)
+        return None
+    return draft.started_at or timezone.now()
 
 
 def next_run_number(*, tenant: Tenant, now: datetime.datetime) -> str:
@@ -125,13 +146,13 @@ def create_run(
         draft.original_run,
         *(item.product for item in draft.items),
         *(material.spool for material in draft.materials),
+        *(material.material for material in draft.materials),
     )
-    if draft.status != INITIAL_STATUS:
-        raise InvalidInput(f"A new run starts {INITIAL_STATUS}.", code=ErrorCode.INVALID)
+    started_at = _start_moment(draft)
     values = {name: getattr(draft, name) for name in RUN_FIELDS}
     with transaction.atomic():
         run = ProductionRun(
-            tenant=tenant, created_by=acting_user(user), started_at=draft.started_at or timezone.now(), **values
+            tenant=tenant, created_by=acting_user(user), status=draft.status, started_at=started_at, **values
         )
         items = [ProductionRunItem(tenant=tenant, run=run, **vars(item)) for item in draft.items]
         materials = [ProductionRunMaterial(tenant=tenant, run=run, **vars(material)) for material in draft.materials]
@@ -140,14 +161,15 @@ def create_run(
         check_total_units(items)
         seen: set[UUID] = set()
         for material in materials:
-            check_assignable(material, other_spool_ids=seen)
+            check_assignable(material, other_spool_ids=seen, run_status=run.status)
             check_weighings(material)
-            material.cost_per_gram = material.spool.cost_per_gram
-            seen.add(material.spool.pk)
+            if material.spool is not None:
+                material.cost_per_gram = material.spool.cost_per_gram
+                seen.add(material.spool.pk)
         check_kinds(items, materials)
         locked = lock_named_spools(seen)
         for material in materials:  # the event's payload shows each spool's material: read with the lock
-            if not Spool._meta.get_field("material").is_cached(material.spool):
+            if material.spool is not None and not Spool._meta.get_field("material").is_cached(material.spool):
                 material.spool.material = locked[material.spool_id].material
         run.run_number = next_run_number(tenant=tenant, now=created_at or timezone.now())
         run.save()
@@ -165,11 +187,17 @@ def create_run(
             **{name: [None, history.plain(value)] for name, value in values.items() if value not in (None, "")},
             items=[{"id": item.pk, "product": item.product_id, "quantity": item.quantity} for item in items],
             materials=[
-                {"id": material.pk, "spool": material.spool_id, "estimated_total_g": material.estimated_total_g}
+                {
+                    "id": material.pk,
+                    "spool": material.spool_id,
+                    "material": material.material_id,
+                    "estimated_total_g": material.estimated_total_g,
+                }
                 for material in materials
             ],
         )
-        history.run_event(run, "run.created", user, items=items, materials=materials)
+        event_type = "run.planned" if run.status in QUEUED_STATUSES else "run.created"
+        history.run_event(run, event_type, user, items=items, materials=materials)
     return run
 
 
@@ -195,8 +223,10 @@ def update_run(*, run: ProductionRun, user: Actor, changes: RunChanges) -> Produ
                 f"Run {run.run_number} is {run.status}; only notes and quality can change "
                 f"(not {', '.join(sorted(set(changed) - FIELDS_EDITABLE_WHEN_LOCKED))}).",
             )
-        if "started_at" in changed and changed["started_at"] is None:
+        if "started_at" in changed and changed["started_at"] is None and new_status not in QUEUED_STATUSES:
             raise InvalidInput("A run's start cannot be removed.", code=ErrorCode.INVALID)
+        if new_status in QUEUED_STATUSES and changed.get("started_at") is not None:
+            raise InvalidInput("A planned run has no started_at: start/ sets it.", code=ErrorCode.INVALID)
         check_original_run(run, changed.get("original_run"))
         # No dates check: completed_at is set only by complete/fail, and a run with one is
         # locked, so its started_at cannot change here.

@@ -78,11 +78,35 @@ def test_a_tampered_cursor_is_a_400(api, spools, cursor):
     assert "cursor" in response.json()
 
 
-def test_an_ordering_by_a_nullable_field_has_no_cursor(api, spools):
-    response = api.get(SPOOLS, {"cursor": "", "ordering": "purchased_at"})
+@pytest.mark.parametrize("ordering", ["purchased_at", "-purchased_at"])
+def test_a_nullable_ordering_pages_its_nulls_as_the_largest_value(api, tenant, make_spool, ordering):
+    import datetime
 
-    assert response.status_code == 400
-    assert "purchased_at" in response.json()["cursor"][0]
+    made = [
+        make_spool(tenant, code=f"N{n}", purchased_at=None if n % 2 else datetime.date(2026, 1, 1 + n))
+        for n in range(6)
+    ]
+    dated = ["N0", "N2", "N4"]
+    # Ties (the nulls) are ordered by the primary key the cursor appends.
+    undated = [spool.code for spool in sorted(made, key=lambda spool: spool.pk) if spool.purchased_at is None]
+    expected = dated + undated if ordering == "purchased_at" else undated + list(reversed(dated))
+
+    pages = walk(api, SPOOLS, {"cursor": "", "page_size": 2, "ordering": ordering})
+    back = walk(api, pages[-1].json()["previous"], key="previous")
+
+    assert [code for page in pages for code in codes(page)] == expected
+    assert [code for page in reversed(back) for code in codes(page)] == expected[:-2]
+
+
+def test_planned_runs_page_by_cursor_before_the_started_ones(api, tenant, make_run):
+    started = [make_run(tenant) for _ in range(3)]
+    planned = [make_run(tenant, status="planned") for _ in range(2)]
+
+    pages = walk(api, "/api/v1/production-runs/", {"cursor": "", "page_size": 2})
+
+    numbers = [row["run_number"] for page in pages for row in page.json()["results"]]
+    assert sorted(numbers[:2]) == sorted(run.run_number for run in planned)
+    assert sorted(numbers[2:]) == sorted(run.run_number for run in started)
 
 
 def test_a_cursor_page_of_runs_costs_no_count(api, make_run, tenant, django_assert_num_queries):

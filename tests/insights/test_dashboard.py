@@ -82,8 +82,9 @@ def test_staff_see_the_charts_of_the_first_tenant(staff_client, farm, tenant):
 
 
 def test_the_dashboard_costs_a_fixed_number_of_queries(staff_client, farm, django_assert_max_num_queries):
-    # Session and user, the tenants, then one query per report and one for the material colours.
-    with django_assert_max_num_queries(8):
+    # Session and user, the tenants, then one query per report and one for the material colours; the floor:
+    # the queue's state (5), its first runs, their items and products, the queue's length, the printers.
+    with django_assert_max_num_queries(8 + 10):
         assert staff_client.get(URL).status_code == 200
 
 
@@ -183,3 +184,18 @@ def test_a_line_charts_moments_read_in_the_active_time_zone():
         chart = line_chart([Series("S", [(moment, Decimal(5))])], label="w")
 
     assert "<title>S 2026-03-02 10:30: 5</title>" in chart
+
+
+def test_the_dashboard_shows_the_queue_and_the_printers(staff_client, farm, tenant, make_printer, make_run):
+    printer = make_printer(tenant, name="AMS One", slot_count=4)
+    make_run(tenant, printer=printer)
+    planned = make_run(tenant, status="planned", priority="urgent")
+
+    page = staff_client.get(URL).content.decode()
+
+    assert 'id="queue"' in page
+    assert planned.run_number in page
+    assert "Urgent" in page
+    assert "AMS One" in page
+    assert "Printing" in page
+    assert "0 / 4" in page

@@ -161,6 +161,16 @@ def test_a_material_without_a_valid_colour_prints_a_blank_swatch(api, tenant, ma
     assert pdf.status_code == 200
 
 
+def test_a_sheet_shows_where_each_spool_is_loaded(api, tenant, spool, make_spool, make_printer):
+    printer = make_printer(tenant, name="X1C", slot_count=4)
+    elsewhere = make_spool(tenant, code="PLA-001")
+    api.put(f"/api/v1/printers/{printer.pk}/slots/2/", {"spool": spool.code}, format="json")
+
+    tree = svg_tree(api.get(f"{SPOOLS}labels/", {"ids": f"{spool.code},{elsewhere.code}"}))
+
+    assert [text for text in texts(tree) if text.startswith("in ")] == ["in X1C slot 2"]
+
+
 # --- the whole code, whatever its length and script -------------------------------------------
 
 # The longest code the field allows, of the widest letter, and one that wraps at its separators.

@@ -21,6 +21,7 @@ from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.scoping import TenantScopeError, active_tenant_id, all_tenants, tenant_scope
 from tests.conftest import PASSWORD
 from tests.support.bambu import make_bambu_rows
+from tests.support.floor import load_first_spool
 
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]
 LISTS = {
@@ -46,6 +47,7 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
         runs[owner.pk] = make_run(owner, printer=make_printer(owner, name=f"Printer of {owner.slug}"))
         make_delivery(owner)
         create_key(tenant=owner, user=None, draft=KeyDraft(printer=runs[owner.pk].printer))
+        load_first_spool(runs[owner.pk])
         make_bambu_rows(runs[owner.pk])
     return runs
 

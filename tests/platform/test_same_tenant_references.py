@@ -14,6 +14,7 @@ from tenants.models import Tenant, TenantOwnedModel
 from tenants.operations import constraint_name
 from tests.conftest import postgres_only
 from tests.support.bambu import make_bambu_rows
+from tests.support.floor import load_first_spool
 
 pytestmark = postgres_only
 
@@ -52,6 +53,7 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
         make_delivery(owner)
     for run in runs.values():
         create_key(tenant=run.tenant, user=None, draft=KeyDraft(printer=run.printer))
+        load_first_spool(run)
         make_bambu_rows(run)
     return runs
 

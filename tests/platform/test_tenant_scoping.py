@@ -44,6 +44,7 @@ def two_tenants_of_everything(tenant, other_tenant, make_run, make_printer, make
     for owner in (tenant, other_tenant):
         make_printer(owner)
         make_webhook(owner)
+        make_run(owner, status="planned")  # the queue's
         runs[owner.pk] = make_run(owner)
     return runs
 

@@ -176,6 +176,9 @@ def change_form(run, **changes):
     """The POST of the run's change page as rendered (items and materials are read-only inlines)."""
     data = {
         "printer": str(run.printer_id or ""),
+        "priority": run.priority,
+        "planned_start_0": "",
+        "planned_start_1": "",
         "started_at_0": f"{run.started_at:%Y-%m-%d}",
         "started_at_1": f"{run.started_at:%H:%M:%S}",
         # started_at has a callable default, so the page also posts its initial value in hidden inputs.

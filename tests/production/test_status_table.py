@@ -20,11 +20,27 @@ from production.status_codes import (
 
 RUNS = "/api/v1/production-runs/"
 BODIES = {
+    RunAction.START: {},  # on the run's own printer (`make_status_run` gives it one)
     RunAction.COMPLETE: {"use_estimates": True},
     RunAction.FAIL: {"failure_reason": "adhesion"},
     RunAction.CANCEL: {},
     RunAction.REOPEN: {},
 }
+
+
+@pytest.fixture
+def make_status_run(tenant, make_run, make_printer):
+    """A run in `status`: planned as created, every other status from in_progress (on its own printer)."""
+
+    def make(status):
+        printer = make_printer(tenant)
+        if status == RunStatus.PLANNED:
+            run = make_run(tenant, status=RunStatus.PLANNED, printer=printer)
+            assert run.status == status
+            return run
+        return bring_to(make_run(tenant, printer=printer), status)
+
+    return make
 
 
 def bring_to(run, status):
@@ -47,10 +63,8 @@ def test_the_table_covers_every_action_and_names_only_known_statuses():
 
 @pytest.mark.parametrize("action", list(RunAction))
 @pytest.mark.parametrize("status", list(RunStatus))
-def test_each_action_is_allowed_exactly_from_the_statuses_the_table_lists(
-    manager_api, tenant, make_run, status, action
-):
-    run = bring_to(make_run(tenant), status)
+def test_each_action_is_allowed_exactly_from_the_statuses_the_table_lists(manager_api, make_status_run, status, action):
+    run = make_status_run(status)
 
     response = manager_api.post(f"{RUNS}{run.pk}/{action}/", BODIES[action], format="json")
 
@@ -67,8 +81,8 @@ def test_each_action_is_allowed_exactly_from_the_statuses_the_table_lists(
 
 @pytest.mark.parametrize("target", list(RunStatus))
 @pytest.mark.parametrize("status", list(RunStatus))
-def test_patching_status_follows_the_table(api, tenant, make_run, status, target):
-    run = bring_to(make_run(tenant), status)
+def test_patching_status_follows_the_table(api, make_status_run, status, target):
+    run = make_status_run(status)
 
     response = api.patch(f"{RUNS}{run.pk}/", {"status": target}, format="json")
 
@@ -83,8 +97,8 @@ def test_patching_status_follows_the_table(api, tenant, make_run, status, target
 
 
 @pytest.mark.parametrize("status", list(RunStatus))
-def test_items_and_fields_lock_in_the_locked_statuses(api, tenant, make_run, make_product, status):
-    run = bring_to(make_run(tenant), status)
+def test_items_and_fields_lock_in_the_locked_statuses(api, tenant, make_status_run, make_product, status):
+    run = make_status_run(status)
     product = make_product(tenant)
 
     added = api.post(f"{RUNS}{run.pk}/items/", {"product": str(product.pk), "quantity": 1}, format="json")
@@ -100,8 +114,8 @@ def test_items_and_fields_lock_in_the_locked_statuses(api, tenant, make_run, mak
 
 
 @pytest.mark.parametrize("status", list(RunStatus))
-def test_runs_that_hold_inventory_cannot_be_deleted(manager_api, tenant, make_run, status):
-    run = bring_to(make_run(tenant), status)
+def test_runs_that_hold_inventory_cannot_be_deleted(manager_api, make_status_run, status):
+    run = make_status_run(status)
 
     response = manager_api.delete(f"{RUNS}{run.pk}/")
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import InventoryTransaction, Spool, TransactionType
-from production.models import ProductionRun, ProductionRunItem, RunStatus
+from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunStatus
 from production.selectors import cents, percent
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
@@ -257,9 +257,21 @@ def test_low_stock_report_equals_the_spools_recomputed(demo, demo_api):
             and row.occurred_at > since
         ):
             consumed[row.spool.material_id] -= row.weight_change_g
+    # Judged by available grams: the weight less what planned and in-progress runs reserve (each line's
+    # estimate less what its printer reported, never below 0).
+    reserved = defaultdict(lambda: ZERO)
+    reported = defaultdict(lambda: ZERO)
+    for row in rows.filter(type=TransactionType.PRINTER_USE, production_run_material__isnull=False):
+        reported[row.production_run_material_id] -= row.weight_change_g
+    lines = ProductionRunMaterial.objects.for_tenant(demo).filter(
+        run__status__in=["planned", "in_progress"], run__deleted_at__isnull=True, spool__isnull=False
+    )
+    for line in lines:
+        reserved[line.spool_id] += max(line.estimated_total_g - reported[line.pk], ZERO)
+    available = {spool.pk: spool.current_weight_g - reserved[spool.pk] for spool in spools}
     expected = {}
-    for spool in sorted(spools, key=lambda s: (s.current_weight_g, s.code)):
-        if not spool.is_low_stock:
+    for spool in sorted(spools, key=lambda s: (available[s.pk], s.code)):
+        if not available[spool.pk] < spool.low_stock_threshold_g:
             continue
         material = spool.material_id
         stock = sum(s.current_weight_g for s in spools if s.material_id == material)
