@@ -161,6 +161,7 @@ class PrinterLink:
         self._stored_at = 0.0
         self._progress_seen: int | None = None
         self._remains_seen: dict[str, int] | None = None
+        self._tags_seen: set[tuple[int | None, str]] | None = None
         self._thread = threading.Thread(target=self._run, name=f"printer-{target.link.printer_name}", daemon=True)
 
     @property
@@ -282,6 +283,10 @@ class PrinterLink:
         changed = remains and remains != self._remains_seen
         if changed and self._write(services.book_tray_remains, trays=current.trays) is not FAILED:
             self._remains_seen = remains
+        tags = {(tray.slot, tray.tray_uuid) for tray in current.trays if tray.is_tagged}
+        moved = tags and tags != self._tags_seen
+        if moved and self._write(services.load_tagged_trays, trays=current.trays) is not FAILED:
+            self._tags_seen = tags
 
     def _should_store(self, current: Snapshot, now: float) -> bool:
         """Anything but the temperatures and the remaining time at once; those alone every few seconds."""

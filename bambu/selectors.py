@@ -9,7 +9,7 @@ from production.status_codes import RunStatus
 
 def external_slot(printer: Printer) -> int:
     """The external spool holder is the printer's last slot (slot 0 on a printer of one slot)."""
-    return max(getattr(printer, "slot_count", 1) - 1, 0)
+    return max(printer.slot_count - 1, 0)
 
 
 def printer_status(printer: Printer) -> dict:

@@ -34,7 +34,8 @@ from core.locking import lock_rows
 from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import Movement, lock_spools, record_movements
-from production.models import Printer, ProductionRun, ProductionRunMaterial
+from production.models import Printer, PrinterSlot, ProductionRun, ProductionRunMaterial
+from production.services.slots import SlotLoad, load_slot
 from production.status_codes import RunStatus
 from tenants.contracts import ensure_same_tenant
 from tenants.models import Tenant
@@ -352,3 +353,38 @@ def book_tray_remains(*, link: Link, trays: tuple[Tray, ...]) -> list[InventoryT
                     )
                 )
         return _book(link, movements)
+
+
+def load_tagged_trays(*, link: Link, trays: tuple[Tray, ...]) -> list[dict]:
+    """Each tray whose RFID identity is an active spool's `rfid_uid` has that spool loaded in its slot.
+
+    AMS unit u tray t is slot u*4+t, the external holder the printer's last slot; a tray outside
+    the printer's `slot_count` is shown in the status but loads nothing. Loading goes through the
+    slots' own service (a spool sits in one slot: it moves from wherever it was), in the printer's
+    name; a slot that already holds the spool is left alone. Untagged trays, and a tagged spool
+    taken out, are left to the operator. Returns the slot entries that changed.
+    """
+    tagged = [tray for tray in trays if tray.is_tagged]
+    if not tagged:
+        return []
+    printer = Printer.objects.get(tenant_id=link.tenant_id, pk=link.printer_id)
+    external = max(printer.slot_count - 1, 0)
+    spools = {
+        spool.rfid_uid: spool
+        for spool in Spool.objects.filter(
+            tenant_id=link.tenant_id, rfid_uid__in=[tray.tray_uuid for tray in tagged], is_active=True
+        )
+    }
+    holding = dict(PrinterSlot.objects.filter(tenant_id=link.tenant_id, printer=printer).values_list("slot", "spool"))
+    changed = []
+    for tray in tagged:
+        slot = tray.slot if tray.slot is not None else external
+        spool = spools.get(tray.tray_uuid)
+        if spool is None or not 0 <= slot < printer.slot_count or holding.get(slot) == spool.pk:
+            continue
+        entry = load_slot(
+            printer=printer, user=None, load=SlotLoad(slot=slot, spool=spool), actor_label=link.actor_label
+        )
+        holding[slot] = spool.pk
+        changed.append(entry)
+    return changed

@@ -48,7 +48,8 @@ def simulated_printer(broker):
 
 @pytest.fixture
 def bambu_printer(tenant, make_printer):
-    return make_printer(tenant, name="P1S-01", model="Bambu Lab P1S")
+    # One AMS (slots 0-3) and the external holder (slot 4).
+    return make_printer(tenant, name="P1S-01", model="Bambu Lab P1S", slot_count=5)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from bambu.bridge import Bridge
 from bambu.models import PrinterStatus
 from events.models import Event
 from inventory.models import InventoryTransaction
+from production.models import PrinterSlot
 from tests.bambu.conftest import TEST_OPTIONS, wait_for
 from tests.conftest import client_for, postgres_only
 from tests.support.ledger import assert_ledger_balances
@@ -65,6 +66,11 @@ def test_the_status_and_trays_appear_with_the_rfid_spool(
         "",
         None,
     )
+    # The RFID spool is loaded in its tray's slot, in the printer's name; the untagged tray's slot stays empty.
+    loaded = wait_for(lambda: PrinterSlot.objects.filter(printer=bambu_printer).first(), what="the loaded slot")
+    assert (loaded.slot, loaded.spool_id) == (0, rfid_spool.pk)
+    (change,) = Event.objects.filter(tenant=tenant, type="printer.slot_changed")
+    assert change.actor_label == "printer:P1S-01"
 
 
 def test_partial_reports_merge_into_the_full_state(bridge, simulated_printer, bambu_printer, connect):

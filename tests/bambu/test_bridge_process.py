@@ -75,7 +75,7 @@ def test_the_bridge_process_from_connection_to_reconciled_runs(
 ):
     process, output = bridge_process
     admin = client_for(make_member(tenant, "admin"), tenant)
-    p1s = make_printer(tenant, name="P1S-01", model="Bambu Lab P1S")
+    p1s = make_printer(tenant, name="P1S-01", model="Bambu Lab P1S", slot_count=5)
     a1 = make_printer(tenant, name="A1-02", model="Bambu Lab A1")
     body = {"kind": "bambu_lan", "host": "127.0.0.1", "port": broker.port, "serial": SERIAL}
     assert admin.put(f"/api/v1/printers/{p1s.pk}/connection/", {**body, "access_code": ACCESS_CODE}).status_code == 201
@@ -96,6 +96,12 @@ def test_the_bridge_process_from_connection_to_reconciled_runs(
         (1, "PETG", None),
     ]
     assert shown["trays"][0]["tray_uuid"] == RFID_UUID
+    slots = wait_for(
+        lambda: (s := admin.get(f"/api/v1/printers/{p1s.pk}/slots/").json()) and s[0]["spool"] and s,
+        what="the RFID spool in its slot",
+    )
+    assert slots[0]["spool"]["code"] == "BL-PLA-RED"
+    assert [entry["spool"] for entry in slots[1:]] == [None] * 4
     wait_for(lambda: status(a1)["connection_state"] == "auth_failed", what="the A1's auth_failed")
 
     # A 100 g run printed to 50 % books exactly 50 g; the same report again books nothing.

@@ -7,7 +7,8 @@ import pytest
 from bambu import services
 from bambu.models import PrinterStatus
 from bambu.reports import Snapshot, Tray
-from inventory.models import InventoryTransaction
+from inventory.models import InventoryTransaction, Spool
+from production.models import PrinterSlot
 from production.services import Failure, fail_run, reopen_run
 from tests.conftest import client_for
 from tests.support.ledger import assert_ledger_balances
@@ -194,3 +195,48 @@ def test_a_gcode_state_change_is_recorded_once(link, tenant):
         ("IDLE", "PREPARE", "printing"),
     ]
     assert {e.resource for e in events} == {"printer"}
+
+
+def tray_at(slot, uid, **fields):
+    return Tray(
+        slot=slot,
+        ams_unit=None if slot is None else slot // 4,
+        tray=None if slot is None else slot % 4,
+        type="PLA",
+        color_hex="#FF0000",
+        remain_percent=None,
+        tag_uid="",
+        tray_uuid=uid,
+        **fields,
+    )
+
+
+def test_a_tagged_tray_loads_its_spool_and_moves_it_from_another_slot(link, printer, spool, tenant, make_spool):
+    printer.slot_count = 9
+    printer.save()
+    untagged_spool = make_spool(tenant)
+    services.load_tagged_trays(link=link, trays=(tray_at(2, RFID_UUID), tray_at(3, "")))
+    assert dict(PrinterSlot.objects.filter(printer=printer).values_list("slot", "spool")) == {2: spool.pk}
+
+    services.load_tagged_trays(link=link, trays=(tray_at(5, RFID_UUID),))
+    assert services.load_tagged_trays(link=link, trays=(tray_at(5, RFID_UUID),)) == []
+
+    assert dict(PrinterSlot.objects.filter(printer=printer).values_list("slot", "spool")) == {5: spool.pk}
+    assert not PrinterSlot.objects.filter(spool=untagged_spool).exists()
+
+
+def test_the_external_holder_is_the_last_slot_and_a_tray_outside_the_printer_loads_nothing(link, printer, spool):
+    printer.slot_count = 2
+    printer.save()
+
+    assert services.load_tagged_trays(link=link, trays=(tray_at(6, RFID_UUID),)) == []
+    services.load_tagged_trays(link=link, trays=(tray_at(None, RFID_UUID),))
+
+    assert list(PrinterSlot.objects.filter(printer=printer).values_list("slot", "spool")) == [(1, spool.pk)]
+
+
+def test_an_inactive_tagged_spool_is_not_loaded(link, printer, spool):
+    Spool.objects.filter(pk=spool.pk).update(is_active=False)
+
+    assert services.load_tagged_trays(link=link, trays=(tray_at(0, RFID_UUID),)) == []
+    assert not PrinterSlot.objects.exists()
