@@ -251,6 +251,8 @@ LOGIN_REDIRECT_URL = "/api/v1/"
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 REST_FRAMEWORK = {
+    # The browsable API's page descriptions: paragraphs, their `code` as code (core/api/descriptions.py).
+    "VIEW_DESCRIPTION_FUNCTION": "core.api.descriptions.view_description",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenants.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -273,3 +273,15 @@ def test_the_plan_forms_spools_carry_their_kind_and_free_grams_for_its_script(
         member_browser.get(RUNS, **HTML)
     )
     assert '<script src="/static/core/plan-form.js"></script>' in html
+
+
+def test_a_page_description_shows_code_not_backticks(member_browser):
+    html = member_browser.get("/api/v1/reports/usage/", **HTML).content.decode()
+    description = html[html.index("</h1>") : html.index('id="list-table"')]
+
+    assert "<code>usage</code>" in description and "<code>waste</code>" in description
+    assert "`" not in description
+
+
+def test_json_clients_keep_the_plain_description(api):
+    assert "`usage`" in api.options("/api/v1/reports/usage/").json()["description"]
