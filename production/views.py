@@ -13,6 +13,7 @@ from core.api.browsable import action_links, is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import floor, payloads, services
+from production.browsable import PrinterPagesMixin, QueuePagesMixin, SlotPagesMixin
 from production.filters import (
     PrinterFilter,
     ProductFilter,
@@ -78,7 +79,7 @@ class ProductViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
 
 @extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
-class PrinterViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+class PrinterViewSet(PrinterPagesMixin, TenantScopedViewMixin, viewsets.ModelViewSet):
     """The farm's printers; runs name the printer they ran on."""
 
     queryset = Printer.objects
@@ -127,7 +128,7 @@ SLOT = OpenApiParameter("slot", OpenApiTypes.INT, OpenApiParameter.PATH, descrip
         responses={200: PrinterSlotSerializer, **errors(ErrorCode.SPOOL_INACTIVE, ErrorCode.BUSY)},
     ),
 )
-class PrinterSlotViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):
+class PrinterSlotViewSet(SlotPagesMixin, TenantScopedViewMixin, viewsets.GenericViewSet):
     """A printer's filament slots (`slot_count` of them, 0-based) and the spool loaded in each.
 
     `PUT {slot}/` with `{"spool": id | code | number | null}` loads a spool there (null unloads);
@@ -631,7 +632,7 @@ QUEUE_PRINTER = OpenApiParameter(
 
 
 @extend_schema_view(list=extend_schema(parameters=[QUEUE_PRINTER]))
-class QueueViewSet(TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The planned runs in dispatch order (priority urgent to low, then planned_start earliest first with
     none last, then the oldest plan), each as in the run detail with `ready` and per line `shortage_g`."""
 

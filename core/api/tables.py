@@ -28,6 +28,13 @@ class Cell:
     bar: float | None = None  # 0-100: a bar of that share
     css: str = ""  # "positive" / "negative" for signed grams, "numeric" for numbers
     title: str = ""
+    # A one-field form in the cell, sent by DRF's form script with `form_method` (a slot's spool, by code).
+    form_url: str | None = None
+    form_method: str = "PUT"
+    form_field: str = ""
+    form_placeholder: str = ""
+    form_button: str = ""
+    form_label: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
