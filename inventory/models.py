@@ -197,6 +197,10 @@ class Material(NumberedModel):
         number = f"#{self.number} " if self.number is not None else ""
         return " · ".join(part for part in (f"{number}{self.name} ({self.kind})", self.color_name, self.brand) if part)
 
+    def choice_data(self):
+        """The plan form's script marks a material of a kind the chosen products do not allow."""
+        return {"kind": self.kind}
+
     def low_stock_threshold_for(self, initial_weight_g):
         """The weight below which a spool of this material with `initial_weight_g` is low on stock."""
         if self.low_stock_threshold_g is not None:

@@ -172,7 +172,8 @@ class ProductionRunSerializer(TenantOwnedSerializer):
         many=True,
         required=False,
         max_length=MAX_MATERIALS_PER_BODY,
-        style={"row_fields": ["spool", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"]},
+        # A planned run's line may name a material instead of a spool (the browsable form offers both).
+        style={"row_fields": ["spool", "material", "estimated_model_g", "estimated_flushed_g", "estimated_tower_g"]},
     )
     is_reprint = serializers.BooleanField(read_only=True)
     status = serializers.ChoiceField(
