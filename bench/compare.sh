@@ -66,7 +66,7 @@ for _ in $(seq 60); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.5; 
 TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' -H 'X-Forwarded-Proto: https' \
   -d '{"username":"bench","password":"bench-pass-123"}' "$BASE/api/v1/auth/token/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 eval "$(cd "$P" && .venv/bin/python -m bench.compare_seed "$BASE" "$TOKEN" bench 1000 60)" || exit 2
-SPOOLMAN=${SPOOLMAN/#http:\/\/testserver/$BASE}; SPOOLMAN=${SPOOLMAN/#http:\/\/[^\/]*/$BASE}
+SPOOLMAN=$BASE$SPOOLMAN_PATH
 lua get GET ""; lua adjust POST '{"type": "adjustment", "delta_g": "-0.01", "reason": "bench"}'
 lua use PUT '{"use_weight": 0.01}'
 echo "== project $(git -C "$P" rev-parse --short HEAD) (gunicorn -w 2 sync); wrk -t2 -c16 -d${D}s x ${ROUNDS}; $(nproc) cores"
