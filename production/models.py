@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -97,6 +98,39 @@ class RunNumberCounter(TenantOwnedModel):
         constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="run_counter_unique_tenant_day")]
 
 
+class Totals(Protocol):
+    """A row whose filament has an estimate and, once known, an actual use: a run, one of its materials."""
+
+    @property
+    def estimated_total_g(self) -> Decimal: ...
+
+    @property
+    def actual_total_g(self) -> Decimal | None: ...
+
+
+def variance_of(row: Totals) -> Decimal | None:
+    actual = row.actual_total_g
+    return None if actual is None else actual - row.estimated_total_g
+
+
+def percent_of(variance: Decimal | None, estimate: Decimal) -> Decimal | None:
+    if variance is None or not estimate:
+        return None
+    return (variance / estimate * HUNDRED).quantize(CENTS)
+
+
+class Variance:
+    """How far the actual use ran from the estimate: one definition for a run and for each of its materials."""
+
+    @property
+    def variance_g(self: Totals) -> Decimal | None:
+        return variance_of(self)
+
+    @property
+    def variance_percent(self: Totals) -> Decimal | None:
+        return percent_of(variance_of(self), self.estimated_total_g)
+
+
 class ProductionRunQuerySet(TenantQuerySet):
     def with_details(self):
         """Everything the run serializer reads, in a fixed number of queries."""
@@ -117,7 +151,7 @@ class ActiveRunManager(TenantScopedManager.from_queryset(ProductionRunQuerySet))
         return super().get_queryset().filter(deleted_at__isnull=True)
 
 
-class ProductionRun(TenantOwnedModel):
+class ProductionRun(Variance, TenantOwnedModel):
     run_number = models.CharField(max_length=32, editable=False)
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=INITIAL_STATUS)
     printer = models.ForeignKey(Printer, on_delete=models.PROTECT, null=True, blank=True, related_name="runs")
@@ -203,15 +237,6 @@ class ProductionRun(TenantOwnedModel):
         return sum(actuals, ZERO)
 
     @property
-    def variance_g(self):
-        actual = self.actual_total_g
-        return None if actual is None else actual - self.estimated_total_g
-
-    @property
-    def variance_percent(self):
-        return percent_of(self.variance_g, self.estimated_total_g)
-
-    @property
     def material_cost(self):
         costs = [m.actual_cost for m in self.children("materials")]
         if not costs or any(c is None for c in costs):
@@ -240,12 +265,6 @@ class ProductionRun(TenantOwnedModel):
         return f"{len(items)} products"
 
 
-def percent_of(variance, estimate):
-    if variance is None or not estimate:
-        return None
-    return (variance / estimate * HUNDRED).quantize(CENTS)
-
-
 class ProductionRunItem(TenantOwnedModel):
     run = models.ForeignKey(ProductionRun, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="run_items")
@@ -271,7 +290,7 @@ class ProductionRunItem(TenantOwnedModel):
         return f"{self.product} x{self.quantity}"
 
 
-class ProductionRunMaterial(TenantOwnedModel):
+class ProductionRunMaterial(Variance, TenantOwnedModel):
     run = models.ForeignKey(ProductionRun, on_delete=models.CASCADE, related_name="materials")
     spool = models.ForeignKey(Spool, on_delete=models.PROTECT, related_name="run_materials")
     estimated_model_g = models.DecimalField(**GRAMS, validators=[MinValueValidator(ZERO)])
@@ -315,15 +334,6 @@ class ProductionRunMaterial(TenantOwnedModel):
         if all(part is None for part in parts):
             return None
         return sum((part for part in parts if part is not None), ZERO)
-
-    @property
-    def variance_g(self):
-        actual = self.actual_total_g
-        return None if actual is None else actual - self.estimated_total_g
-
-    @property
-    def variance_percent(self):
-        return percent_of(self.variance_g, self.estimated_total_g)
 
     @property
     def actual_cost(self):

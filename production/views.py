@@ -250,7 +250,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
 
     def detail_response(self, run, status_code=status.HTTP_200_OK):
-        # A service that changed the run has serialized it for its event already (production.services._run_event).
+        # A service that changed the run has serialized it for its event already (production.services.history).
         data = getattr(run, "api_representation", None)
         if data is None:
             run = ProductionRun.objects.for_tenant(self.request.tenant).with_details().get(pk=run.pk)

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from inventory.models import InventoryTransaction, Spool
-from production import services
 from production.models import ProductionRun, ProductionRunMaterial
+from production.services import children, runs
 
 pytestmark = pytest.mark.django_db
 
@@ -16,16 +16,20 @@ RUNS = "/api/v1/production-runs/"
 
 def delete_right_after_validation(monkeypatch, spool):
     """The spool disappears after the body was validated and before the service writes (another request's delete)."""
-    ensure_same_tenant = services.ensure_same_tenant
+    ensure_same_tenant = runs.ensure_same_tenant
+    # The tenant guard is the services' first step: a run's and a child's.
+    modules = (runs, children)
 
     def then_delete(*args, **kwargs):
         InventoryTransaction.objects.filter(spool=spool).delete()
         # Past the ORM's PROTECT collector, as another request's committed delete would be.
         Spool.objects.filter(pk=spool.pk)._raw_delete(connection.alias)
-        monkeypatch.setattr(services, "ensure_same_tenant", ensure_same_tenant)
+        for module in modules:
+            monkeypatch.setattr(module, "ensure_same_tenant", ensure_same_tenant)
         return ensure_same_tenant(*args, **kwargs)
 
-    monkeypatch.setattr(services, "ensure_same_tenant", then_delete)
+    for module in modules:
+        monkeypatch.setattr(module, "ensure_same_tenant", then_delete)
 
 
 def test_creating_a_run_with_a_spool_deleted_meanwhile_is_a_400_and_writes_nothing(

@@ -90,7 +90,7 @@ def test_concurrent_creates_get_distinct_consecutive_run_numbers(tenant, member)
         return response.status_code, response.json().get("run_number")
 
     # One frozen moment, so all 30 fall on one day whenever the test runs.
-    with mock.patch("production.services.timezone.now", return_value=MOMENT):
+    with mock.patch("production.services.runs.timezone.now", return_value=MOMENT):
         results = run_together(30, create)
 
     assert [status for status, _ in results] == [201] * 30

@@ -16,7 +16,7 @@ RUNS = "/api/v1/production-runs/"
 
 def at(moment):
     """Freeze the clock the run service reads when it numbers a run."""
-    return mock.patch("production.services.timezone.now", return_value=moment)
+    return mock.patch("production.services.runs.timezone.now", return_value=moment)
 
 
 def create(api):
