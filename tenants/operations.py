@@ -21,12 +21,14 @@ Row-level security (tenants/row_security.py) is built the same way: `Application
 (once, tenants 0002) creates the role the API's queries run as, and `TenantRowSecurity`
 enables the tenant policy on one tenant-owned table. A new tenant-owned model needs its
 `TenantRowSecurity` in the migration that creates its table (and a dependency on
-tenants 0002); tests/platform/test_row_security.py fails for any model without it.
+tenants 0002); tests/platform/test_row_security.py fails for any table with a `tenant_id`
+without it. `OwnRowsPolicy` adds, to a table that has it, a read policy for a user's own
+rows (memberships: read to resolve the tenant, before it is known).
 """
 
 from django.db.migrations.operations.base import Operation
 
-from tenants.row_security import APP_ROLE, POLICY_NAME, TENANT_CONDITION
+from tenants.row_security import APP_ROLE, OWN_ROWS_POLICY_NAME, POLICY_NAME, TENANT_CONDITION, own_rows_condition
 
 
 class _PostgresOnlyOperation(Operation):
@@ -229,3 +231,32 @@ class TenantRowSecurity(_PostgresOnlyOperation):
         table = q(apps.get_model(self.model)._meta.db_table)
         # The grant stays: `ApplicationRole` gave it to every table too, and revokes it when reversed.
         return [f"DROP POLICY {q(POLICY_NAME)} ON {table}", f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]
+
+
+class OwnRowsPolicy(_PostgresOnlyOperation):
+    """A second policy, for reads only: `APP_ROLE` also sees the rows whose `user_id` is `app.user_id`.
+
+    Policies of one table are OR'd: under `app.tenant_id` the tenant's rows, under
+    `app.user_id` the user's own (tenants/row_security.py `own_rows`), with neither nothing.
+    Writes keep the tenant policy only. Needs the table's `TenantRowSecurity` first.
+    """
+
+    def __init__(self, model):
+        self.model = model  # "app_label.ModelName", with a `user` foreign key
+
+    def deconstruct(self):
+        return self.__class__.__name__, [self.model], {}
+
+    def describe(self):
+        return f"Own-rows read policy on {self.model} (PostgreSQL)"
+
+    def forwards_sql(self, schema_editor, apps):
+        q = schema_editor.quote_name
+        model = apps.get_model(self.model)
+        user_id_type = model._meta.get_field("user").target_field.rel_db_type(schema_editor.connection)
+        condition = own_rows_condition(user_id_type)
+        return [f"CREATE POLICY {q(OWN_ROWS_POLICY_NAME)} ON {q(model._meta.db_table)} FOR SELECT USING ({condition})"]
+
+    def backwards_sql(self, schema_editor, apps):
+        q = schema_editor.quote_name
+        return [f"DROP POLICY {q(OWN_ROWS_POLICY_NAME)} ON {q(apps.get_model(self.model)._meta.db_table)}"]

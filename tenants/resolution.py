@@ -49,7 +49,7 @@ from core.routers import business_read_alias
 from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
 from core.tenancy import TENANT_QUERY_PARAM
 from tenants.models import Membership, Tenant
-from tenants.row_security import tenant_row_security
+from tenants.row_security import OWN_ROWS_RESET_SQL, TOKEN_OWN_ROWS_SQL, own_rows, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 from tenants.time_zones import tenant_time_zone
 
@@ -75,7 +75,15 @@ def requested_tenant_slug(request):
 
 
 def resolve_membership(request):
-    """The authenticated user's membership of the tenant this request acts for."""
+    """The authenticated user's membership of the tenant this request acts for.
+
+    Read under the memberships' own-rows policy (tenants/row_security.py `own_rows`).
+    """
+    with own_rows(request.user):
+        return _resolve_membership(request)
+
+
+def _resolve_membership(request):
     memberships = Membership.objects.select_related("tenant").filter(user=request.user)
     slug = requested_tenant_slug(request)
     if slug:
@@ -120,8 +128,15 @@ def resolve_token_request(request):
     connection = connections[DEFAULT_DB_ALIAS]
     lookup = token_lookup(connection.vendor, by_slug=slug is not None)
     params = [digest, connection.ops.adapt_datetimefield_value(timezone.now()), True]
+    if slug is not None:
+        params.append(slug)
     with connection.cursor() as cursor:
-        cursor.execute(lookup.sql, [*params, slug] if slug is not None else params)
+        if lookup.own_rows:
+            # One round trip: the token's user set for the memberships' own-rows policy, the query, the reset.
+            cursor.execute(lookup.sql, [digest, *params])
+            cursor.nextset()
+        else:
+            cursor.execute(lookup.sql, params)
         rows = cursor.fetchall()
     # Without a choice, only a user of exactly one tenant has a tenant: two rows say "several".
     if len(rows) != 1:
@@ -168,6 +183,12 @@ class TokenLookup:
             f"WHERE k.{quote('digest')} = %s AND (k.{quote('expiry')} IS NULL OR k.{quote('expiry')} > %s) "
             f"AND u.{quote('is_active')} = %s" + (f" AND t.{quote('slug')} = %s LIMIT 1" if by_slug else " LIMIT 2")
         )
+        # On PostgreSQL the memberships are read as the application role, under their own-rows
+        # policy (tenants/row_security.py): the statement before sets the token's user, the one
+        # after resets it (inside an outer transaction; otherwise the three end together).
+        self.own_rows = vendor == "postgresql"
+        if self.own_rows:
+            self.sql = f"{TOKEN_OWN_ROWS_SQL.format(tokens=token)}; {self.sql}; {OWN_ROWS_RESET_SQL}"
 
     def instances(self, row, connection):
         """The row's membership, tenant, user and token."""
@@ -241,5 +262,6 @@ def remembered_membership(request, memberships=None):
     if not slug:
         return None
     if memberships is None:
-        memberships = Membership.objects.select_related("tenant").filter(user=request.user)
+        with own_rows(request.user):
+            return Membership.objects.select_related("tenant").filter(user=request.user, tenant__slug=slug).first()
     return memberships.filter(tenant__slug=slug).first()

@@ -20,6 +20,18 @@ hold to the policies (no `FORCE ROW LEVEL SECURITY`): migrations, management com
 the staff admin and code in `all_tenants()`. That is the documented path that may see
 every tenant's rows; it never runs for a tenant's API request.
 
+Memberships carry a `tenant_id` too, and are read once before the tenant is known: to
+resolve it. Their table has the tenant policy and a second one, for reads only, that shows a
+user their own rows:
+
+    user_id = NULLIF(current_setting('app.user_id', true), '')::integer
+
+`own_rows(user)` runs a block as `APP_ROLE` with `app.user_id` set (the session path of
+tenants/resolution.py, the tenant switcher), and the token path sets it from the token's
+digest in the round trip of its one query (`TOKEN_OWN_ROWS_SQL`, then the query, then
+`OWN_ROWS_RESET_SQL`, sent together). Neither sees another
+user's membership, nor any tenant-owned row.
+
 SQLite has no row-level security: it keeps the application-level wall only, and gets
 no request transaction (its IMMEDIATE transactions would make every read a writer).
 """
@@ -35,6 +47,8 @@ from core.locking import write_start_sql, write_started
 APP_ROLE = "printfarm_app"
 TENANT_SETTING = "app.tenant_id"
 POLICY_NAME = "tenant_isolation"
+USER_SETTING = "app.user_id"
+OWN_ROWS_POLICY_NAME = "own_rows"
 # The policy's condition: NULL, so no row, when the setting is unset or reset to ''.
 TENANT_CONDITION = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
 
@@ -43,6 +57,19 @@ ENTER_SQL = f"SELECT set_config('role', %s, true), set_config('{TENANT_SETTING}'
 ENTER_LITERAL_SQL = f"SELECT set_config('role', '{APP_ROLE}', true), set_config('{TENANT_SETTING}', '{{tenant}}', true)"
 # `role = none` is `RESET ROLE`: back to the connecting user.
 RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{TENANT_SETTING}', '', true)"
+
+OWN_ROWS_ENTER_SQL = f"SELECT set_config('{USER_SETTING}', %s, true), set_config('role', '{APP_ROLE}', true)"
+# The token path's first statement: the user is the one the token's digest names ('' if none).
+TOKEN_OWN_ROWS_SQL = (
+    f"SELECT set_config('{USER_SETTING}', COALESCE((SELECT user_id::text FROM {{tokens}} WHERE digest = %s), ''), "
+    f"true), set_config('role', '{APP_ROLE}', true)"
+)
+OWN_ROWS_RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{USER_SETTING}', '', true)"
+
+
+def own_rows_condition(user_id_type):
+    """The own-rows policy's condition, `user_id_type` the column's SQL type."""
+    return f"user_id = NULLIF(current_setting('{USER_SETTING}', true), '')::{user_id_type}"
 
 
 def has_row_security(using=DEFAULT_DB_ALIAS):
@@ -79,3 +106,22 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(RESET_SQL)
+
+
+@contextmanager
+def own_rows(user, using=DEFAULT_DB_ALIAS):
+    """The reads inside run as `APP_ROLE` with `app.user_id` set: the user's own memberships, no tenant's rows.
+
+    For reading memberships before the tenant is known (or, inside a tenant's request, the
+    user's memberships of other tenants: the tenant switcher). Read-only: the block is a
+    transaction (or a savepoint) that is rolled back at its end, which restores the role and
+    the settings as they were, inside a tenant's request too. PostgreSQL only.
+    """
+    if not has_row_security(using):
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute(OWN_ROWS_ENTER_SQL, [str(user.pk)])
+        yield
+        transaction.set_rollback(True, using=using)

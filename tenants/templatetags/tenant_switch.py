@@ -8,6 +8,7 @@ from django.urls import reverse
 from tenants.mixins import TenantScopedViewMixin
 from tenants.models import Membership
 from tenants.resolution import TENANT_QUERY_PARAM, remembered_membership
+from tenants.row_security import own_rows
 
 register = template.Library()
 
@@ -18,7 +19,10 @@ def tenant_switch(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    memberships = list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
+    # Inside a tenant's page the row security shows that tenant's memberships only: the user's own
+    # rows of every tenant are read under their own policy.
+    with own_rows(user):
+        memberships = list(Membership.objects.filter(user=user).select_related("tenant").order_by("tenant__name"))
     scoped = isinstance(view, TenantScopedViewMixin)
     active = getattr(request, "membership", None)
     if active is None and not scoped:

@@ -21,15 +21,20 @@ from core.api.renderers import JSONRenderer
 from inventory.models import Material, Spool
 from inventory.views import SpoolViewSet
 from production.models import Product
-from tenants.models import TenantOwnedModel, TenantQuerySet
+from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.operations import ApplicationRole, TenantRowSecurity
-from tenants.row_security import APP_ROLE, ENTER_SQL, POLICY_NAME, TENANT_SETTING, tenant_row_security
+from tenants.row_security import APP_ROLE, ENTER_SQL, POLICY_NAME, TENANT_CONDITION, TENANT_SETTING, tenant_row_security
 from tenants.scoping import TenantScopedManager, all_tenants
 from tests.conftest import postgres_only
 from tests.support.clients import browser_for
 
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]
-NOT_TENANT_OWNED = [model for model in apps.get_models() if not issubclass(model, TenantOwnedModel)]
+# Tables without a tenant column (memberships have one and are covered by the catalogue's test).
+WITHOUT_TENANT = [
+    model
+    for model in apps.get_models()
+    if not any(field.column == "tenant_id" for field in model._meta.concrete_fields)
+]
 
 
 def ids(models_):
@@ -89,14 +94,57 @@ def test_every_tenant_owned_table_has_row_security_and_the_tenant_policy(model):
 
 @postgres_only
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", NOT_TENANT_OWNED, ids=ids(NOT_TENANT_OWNED))
-def test_other_tables_have_no_policy_but_the_application_role_may_use_them(model):
+@pytest.mark.parametrize("model", WITHOUT_TENANT, ids=ids(WITHOUT_TENANT))
+def test_tables_without_a_tenant_have_no_policy_but_the_application_role_may_use_them(model):
     table = model._meta.db_table
     [(enabled,)] = fetch("SELECT relrowsecurity FROM pg_class WHERE oid = %s::regclass", [table])
     [(allowed,)] = fetch("SELECT has_table_privilege(%s, %s, 'SELECT, INSERT, UPDATE, DELETE')", [APP_ROLE, table])
 
     assert not enabled
     assert allowed
+
+
+def unprotected_tenant_tables():
+    """From PostgreSQL's catalogue: every table of the schema with a `tenant_id` column, and those of them
+    without row security on or without a policy on that column and `app.tenant_id`."""
+    tables = fetch(
+        "SELECT c.relname, c.relrowsecurity FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE a.attname = 'tenant_id' AND NOT a.attisdropped AND c.relkind IN ('r', 'p') "
+        "AND c.relnamespace = current_schema()::regnamespace"
+    )
+    guarded = {
+        table
+        for (table,) in fetch(
+            "SELECT tablename FROM pg_policies WHERE schemaname = current_schema() AND cmd = 'ALL' "
+            "AND qual LIKE %s AND with_check LIKE %s",
+            [f"%tenant_id = %current_setting('{TENANT_SETTING}'%"] * 2,
+        )
+    }
+    return {name for name, _ in tables}, sorted(name for name, enabled in tables if not (enabled and name in guarded))
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_every_table_with_a_tenant_id_has_row_security_and_the_tenant_policy():
+    """The catalogue, not the models: a table any migration adds with a `tenant_id` is caught here."""
+    tables, unprotected = unprotected_tenant_tables()
+
+    assert {model._meta.db_table for model in [*TENANT_OWNED, Membership]} <= tables
+    assert unprotected == [], f"add TenantRowSecurity(...) to the migration that creates {unprotected}"
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_catalogue_check_catches_a_new_table_until_it_has_its_policy():
+    """Rolled back with the test's transaction: PostgreSQL's DDL is transactional."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE scratch_tenant_table (id integer PRIMARY KEY, tenant_id uuid NOT NULL)")
+        assert unprotected_tenant_tables()[1] == ["scratch_tenant_table"]
+        cursor.execute("ALTER TABLE scratch_tenant_table ENABLE ROW LEVEL SECURITY")
+        assert unprotected_tenant_tables()[1] == ["scratch_tenant_table"]  # on, but no policy: no row for anyone
+        condition = TENANT_CONDITION
+        cursor.execute(f"CREATE POLICY p ON scratch_tenant_table USING ({condition}) WITH CHECK ({condition})")
+    assert unprotected_tenant_tables()[1] == []
 
 
 @postgres_only
