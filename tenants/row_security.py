@@ -65,6 +65,8 @@ TOKEN_OWN_ROWS_SQL = (
     f"true), set_config('role', '{APP_ROLE}', true)"
 )
 OWN_ROWS_RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{USER_SETTING}', '', true)"
+# The user only: inside a tenant's request the role stays, and the tenant policy alone applies.
+USER_RESET_SQL = f"SELECT set_config('{USER_SETTING}', '', true)"
 
 
 def own_rows_condition(user_id_type):
@@ -93,8 +95,7 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
         yield
         return
     connection = connections[using]
-    nested = connection.in_atomic_block
-    with transaction.atomic(using=using), ExitStack() as started:
+    with row_security_transaction(using) as started:
         with connection.cursor() as cursor:
             if write:
                 enter = ENTER_LITERAL_SQL.format(tenant=uuid.UUID(str(tenant.pk)))
@@ -103,6 +104,22 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
             else:
                 cursor.execute(ENTER_SQL, [APP_ROLE, str(tenant.pk)])
         yield
+
+
+@contextmanager
+def row_security_transaction(using=DEFAULT_DB_ALIAS):
+    """The transaction a tenant's row security lives in; yields an ExitStack closed before it ends.
+
+    Whoever enters it sets the role and `app.tenant_id` inside (`tenant_row_security`, or the
+    token path's one round trip, tenants/resolution.py). Nested in an outer transaction (the
+    test suite's), it is a savepoint whose end resets the role and the settings, so the outer
+    transaction goes on as the connecting user; an exception rolls the savepoint back, and
+    with it the settings.
+    """
+    connection = connections[using]
+    nested = connection.in_atomic_block
+    with transaction.atomic(using=using), ExitStack() as started:
+        yield started
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(RESET_SQL)

@@ -1,6 +1,8 @@
-"""Clients for the browsable API and the admin: a logged-in browser session."""
+"""Clients: a logged-in browser session (the browsable API, the admin) and a REST client with a real token."""
 
 from django.test import Client
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 
 def browser_for(user):
@@ -17,3 +19,11 @@ def post_form(response):
     if start == -1:
         return None
     return html[start : html.index("</form>", start)]
+
+
+def token_client(user, tenant=None):
+    """A REST client with a real knox token (the middleware's one-round-trip path), naming `tenant` if given."""
+    token = AuthToken.objects.create(user=user)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}", **({"HTTP_X_TENANT": tenant.slug} if tenant else {}))
+    return client
