@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The request path, the spool endpoints, Spoolman's own paths and the run list, against their floors and Spoolman.
 #   bench/compare.sh [DURATION_S] [ROUNDS]          (from the project root, after `make venv`)
+#   SERVER=gthread|granian|uvicorn bench/compare.sh  the same under another server (default: gunicorn, 2 sync workers)
 # Needs wrk and bc (apt-get install -y wrk bc) and PostgreSQL on 127.0.0.1:5432 (DATABASE_URL's server).
 #
 # ../shared/bench/compare.sh extended: the same fresh database, loading through the public API and
@@ -17,7 +18,7 @@ command -v bc >/dev/null || { echo "compare.sh: bc is not installed (apt-get ins
 P="$(cd "$(dirname "$0")/.." && pwd)"; D=${1:-10}; ROUNDS=${2:-3}
 PORT=${PORT:-7914}; W=$(mktemp -d /tmp/bench-compare.XXXXXX)
 SPOOLMAN_LIST_MS=${SPOOLMAN_LIST_MS:-6.62}; SPOOLMAN_DETAIL_MS=${SPOOLMAN_DETAIL_MS:-1.41}; SPOOLMAN_USE_MS=${SPOOLMAN_USE_MS:-3.07}
-trap 'kill ${SERVER:-} 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill ${SERVER_PID:-} 2>/dev/null; rm -rf "$W"' EXIT
 descendants() { local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
 cpu_ticks() { local t=0 pid; for pid in $1 $(descendants "$1"); do read -r -a f < "/proc/$pid/stat" && t=$((t + f[13] + f[14])); done; echo $t; }
 HZ=$(getconf CLK_TCK); declare -A CPU
@@ -26,7 +27,7 @@ bench() {  # name url luafile
   local name=$1 url=$2 lua=$3 before after out reqs samples=() i rps p50 non2xx=0 n
   wrk -t2 -c16 -d2s -s "$lua" "$url" >/dev/null 2>&1   # warm-up
   for i in $(seq "$ROUNDS"); do
-    before=$(cpu_ticks "$SERVER"); out=$(wrk -t2 -c16 -d"${D}s" --latency -s "$lua" "$url" 2>&1); after=$(cpu_ticks "$SERVER")
+    before=$(cpu_ticks "$SERVER_PID"); out=$(wrk -t2 -c16 -d"${D}s" --latency -s "$lua" "$url" 2>&1); after=$(cpu_ticks "$SERVER_PID")
     reqs=$(echo "$out" | awk '/requests in/ {print $1}')
     samples+=("$(echo "($after-$before)*1000/$HZ/$reqs" | bc -l)")
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}'); p50=$(echo "$out" | awk '$1=="50%" {print $2}')
@@ -59,8 +60,19 @@ urlpatterns += [
     path("floor/production-runs/", run_floor.run_list),
 ]
 PY
-(cd "$W/proj" && exec "$P/.venv/bin/gunicorn" config.wsgi -w 2 -b "127.0.0.1:$PORT" --log-level warning > "$W/server.log" 2>&1) &
-SERVER=$!
+# The servers a Django deployment would pick, two processes (or workers) each on 2 cores.
+case "${SERVER:-gunicorn}" in
+  gunicorn) SERVE=("$P/.venv/bin/gunicorn" config.wsgi -w 2 -b "127.0.0.1:$PORT" --log-level warning) ;;
+  gthread) export DATABASE_POOL_SIZE=4
+    SERVE=("$P/.venv/bin/gunicorn" config.wsgi -w 2 -k gthread --threads 4 -b "127.0.0.1:$PORT" --log-level warning) ;;
+  granian) SERVE=("$P/.venv/bin/granian" --interface wsgi config.wsgi:application --workers 2 --blocking-threads 1
+    --host 127.0.0.1 --port "$PORT" --log-level warning) ;;
+  uvicorn) SERVE=("$P/.venv/bin/uvicorn" config.asgi:application --workers 2 --host 127.0.0.1 --port "$PORT"
+    --lifespan off --log-level warning) ;;
+  *) echo "compare.sh: SERVER is gunicorn, gthread, granian or uvicorn"; exit 2 ;;
+esac
+(cd "$W/proj" && exec "${SERVE[@]}" > "$W/server.log" 2>&1) &
+SERVER_PID=$!
 BASE=http://127.0.0.1:$PORT
 for _ in $(seq 60); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.5; done
 TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' -H 'X-Forwarded-Proto: https' \
@@ -69,7 +81,7 @@ eval "$(cd "$P" && .venv/bin/python -m bench.compare_seed "$BASE" "$TOKEN" bench
 SPOOLMAN=$BASE$SPOOLMAN_PATH
 lua get GET ""; lua adjust POST '{"type": "adjustment", "delta_g": "-0.01", "reason": "bench"}'
 lua use PUT '{"use_weight": 0.01}'
-echo "== project $(git -C "$P" rev-parse --short HEAD) (gunicorn -w 2 sync); wrk -t2 -c16 -d${D}s x ${ROUNDS}; $(nproc) cores"
+echo "== project $(git -C "$P" rev-parse --short HEAD) (${SERVER:-gunicorn}, 2 processes); wrk -t2 -c16 -d${D}s x ${ROUNDS}; $(nproc) cores"
 bench "floor empty view (request path)" "$BASE/floor/empty/" "$W/get.lua"
 bench "ours  spool list page 20" "$BASE/api/v1/spools/?page_size=20" "$W/get.lua"
 bench "floor spool list page 20" "$BASE/floor/spools/" "$W/get.lua"
