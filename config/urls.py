@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
+from core.api.docs import RedocView, redoc_bundle
 from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
 from insights.metrics import metrics
@@ -11,6 +12,7 @@ from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolV
 from production.report_views import (
     CostPerUnitReportView,
     LowStockReportView,
+    ReportIndexView,
     UsageReportView,
     VarianceReportView,
 )
@@ -27,7 +29,24 @@ from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
 
 PAGE_METHODS = ["get", "head"]
 
-router = routers.DefaultRouter()
+
+class APIRouter(routers.DefaultRouter):
+    """DRF's router, whose API root also lists the paths outside it, so the browsable API reaches them."""
+
+    extra_root_entries = {
+        "reports": "report-index",
+        "events": "event-feed",
+        "me": "me",
+        "tenant": "active-tenant",
+    }
+
+    def get_api_root_view(self, api_urls=None):
+        list_name = self.routes[0].name
+        root = {prefix: list_name.format(basename=basename) for prefix, _viewset, basename in self.registry}
+        return self.APIRootView.as_view(api_root_dict={**root, **self.extra_root_entries})
+
+
+router = APIRouter()
 router.register("materials", MaterialViewSet, basename="material")
 router.register("spools", SpoolViewSet, basename="spool")
 router.register("inventory-transactions", InventoryTransactionViewSet, basename="inventory-transaction")
@@ -59,7 +78,9 @@ api_v1 = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", http_method_names=PAGE_METHODS),
         name="swagger-ui",
     ),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
+    path("redoc/", RedocView.as_view(url_name="schema", http_method_names=PAGE_METHODS), name="redoc"),
+    path("redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
+    path("reports/", ReportIndexView.as_view(), name="report-index"),
     path("reports/usage/", UsageReportView.as_view(), name="report-usage"),
     path("reports/variance/", VarianceReportView.as_view(), name="report-variance"),
     path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),

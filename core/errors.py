@@ -45,6 +45,11 @@ class ErrorCode(StrEnum):
         "The `Idempotency-Key` header is empty, longer than 255 characters, or not printable ASCII.",
     )
     TOO_HEAVY = "too_heavy", 400, "The spool would hold more than the largest weight that can be recorded."
+    NO_EMPTY_WEIGHT = (
+        "no_empty_weight",
+        400,
+        "A weigh-in needs the spool's empty_spool_weight_g, to subtract from the scale's gross weight.",
+    )
     INVALID_QUANTITIES = "invalid_quantities", 400, "An item's successful + failed quantity exceeds its quantity."
     TOO_MANY_UNITS = "too_many_units", 400, "The run's items add up to more than 1000 units."
     MATERIAL_KIND_MISMATCH = (

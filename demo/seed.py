@@ -5,8 +5,8 @@ random generator: the same seed gives the same farm, relative to the moment it i
 Every write goes through demo/writes.py, that is through the services the API uses
 (tenants and members, spools and their adjustments, runs and their transitions), so the
 demo ledger balances exactly like real data. Backdating uses the services' own time
-parameters (`started_at`, `completed_at`, `occurred_at`); run numbers carry the creation
-day, as the contract says, so every demo run is numbered with today's date.
+parameters (`started_at`, `completed_at`, `occurred_at`, a run's `created_at`): each run is
+created on the day it started, so its number carries that day, as the contract says.
 """
 
 import heapq

@@ -56,8 +56,11 @@ def correct_spool(*, spool, user, type, reason, occurred_at=None, new_weight_g=N
 
 
 def start_run(*, tenant, user, data):
-    """A run in progress; `data` holds its fields, `items` and `materials` (model instances, not ids)."""
-    return production.create_run(tenant=tenant, user=user, draft=production.RunDraft.from_data(data))
+    """A run in progress, created (and numbered) on the day it started; `data` holds its fields, `items` and
+    `materials` (model instances, not ids)."""
+    return production.create_run(
+        tenant=tenant, user=user, draft=production.RunDraft.from_data(data), created_at=data.get("started_at")
+    )
 
 
 def complete_run(*, run, user, data):

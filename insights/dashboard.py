@@ -58,18 +58,13 @@ def runs_chart(tenant, days):
 def usage_chart(tenant, days):
     """A column per day, stacked by material in the material's colour (the palette's if it has none)."""
     rows = usage_report(tenant=tenant, days=days, group_by="material", period="day")
-    colours = dict(
-        Material.objects.for_tenant(tenant).filter(pk__in={row.id for row in rows}).values_list("pk", "color_hex")
-    )
-    names = {}
-    for row in rows:
-        names.setdefault(row.id, row.name)
-    # Two materials may share a name: each series is named once, with a number when needed.
-    series, seen = [], {}
-    for index, (material_id, name) in enumerate(sorted(names.items(), key=lambda item: (item[1], str(item[0])))):
-        seen[name] = seen.get(name, 0) + 1
-        names[material_id] = name if seen[name] == 1 else f"{name} ({seen[name]})"
-        series.append((names[material_id], safe_colour(colours.get(material_id), PALETTE[index % len(PALETTE)])))
+    materials = Material.objects.for_tenant(tenant).in_bulk({row.id for row in rows})
+    # Each series in the legend as choice lists name a material (names repeat: number, kind, colour, brand).
+    names = {row.id: materials[row.id].choice_label() if row.id in materials else row.name for row in rows}
+    series = [
+        (name, safe_colour(getattr(materials.get(material_id), "color_hex", None), PALETTE[index % len(PALETTE)]))
+        for index, (material_id, name) in enumerate(sorted(names.items(), key=lambda item: (item[1], str(item[0]))))
+    ]
     columns = {
         (days.start + datetime.timedelta(days=n)).isoformat(): {} for n in range((days.end - days.start).days + 1)
     }
@@ -121,5 +116,6 @@ def dashboard(request):
         "low_stock": low_stock,
         "low_spools": sum(len(entry.spools) for entry in low_stock),
         "spool_admin_url": reverse("admin:inventory_spool_changelist") if staff else None,
+        "staff": staff,
     }
     return TemplateResponse(request, "insights/dashboard.html", context)

@@ -142,18 +142,22 @@ def bar_chart(bars, *, label, unit=""):
     return _svg(label, "".join(parts))
 
 
+LEGEND_COLUMNS = 2  # a material is named with its number, kind, colour and brand: room for about 50 characters
+
+
 def _legend(series):
-    """Swatches and names under the plot, four a row; returns (markup, extra height)."""
+    """Swatches and names under the plot, two a row, each whole name on hover; returns (markup, extra height)."""
     parts = []
-    column_width = _plot()[0] / 4
+    column_width = _plot()[0] / LEGEND_COLUMNS
     for index, (name, colour) in enumerate(series):
-        row, column = divmod(index, 4)
+        row, column = divmod(index, LEGEND_COLUMNS)
         x, y = MARGIN_LEFT + column * column_width, HEIGHT + row * 16 - 6
         parts.append(
             f'<rect x="{x:.1f}" y="{y - 9}" width="10" height="10" fill="{escape(colour)}" stroke="#555" '
-            f'stroke-width="0.5"/><text x="{x + 14:.1f}" y="{y}">{escape(_short(name, 26))}</text>'
+            f'stroke-width="0.5"/><text x="{x + 14:.1f}" y="{y}"><title>{escape(name)}</title>'
+            f"{escape(_short(name, 50))}</text>"
         )
-    return "".join(parts), 16 * ((len(series) + 3) // 4)
+    return "".join(parts), 16 * ((len(series) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS)
 
 
 def stacked_bar_chart(columns, series, *, label, unit=""):

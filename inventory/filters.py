@@ -68,7 +68,9 @@ class InventoryTransactionFilter(TenantFilterSet):
     type = django_filters.MultipleChoiceFilter(choices=TransactionType.choices, label="Type")
     production_run = django_filters.ModelChoiceFilter(label="Production run")
     printer = django_filters.ModelChoiceFilter(
-        label="Printer", help_text="Rows a printer reported (`printer_use`), by id or name."
+        label="Printer",
+        help_text="Rows booked on a printer, by id or name: its own reports (`printer_use`) and the usage, "
+        "waste and reversal rows of the runs on it.",
     )
     occurred_after = DateBoundFilter(field_name="occurred_at", label="Occurred on or after")
     occurred_before = DateBoundFilter(field_name="occurred_at", upper=True, label="Occurred on or before")

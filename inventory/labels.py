@@ -7,8 +7,12 @@ the label's top left):
 - SVG, written here with every text escaped;
 - PDF, a small hand-written PDF 1.4 of vector rectangles and text in the viewer's built-in
   Helvetica (no font embedded, no dependency): its WinAnsi encoding covers Western European
-  text, and a character outside it prints as "?". A library (reportlab) would embed fonts
-  but is a large dependency for two rectangles and four lines of text.
+  text, and a character outside it prints as "?" (a code with one is led by the spool's
+  number: `printed_code`). A library (reportlab) would embed fonts but is a large dependency
+  for two rectangles and four lines of text.
+
+The whole code is printed, always: its font shrinks, then it wraps (after a separator where
+one is), until it fits its part of the label (`code_lines`, measured with Helvetica's widths).
 
 The QR code (segno) encodes the spool's URL; its dark modules are drawn as rectangles (one
 per horizontal run), so both formats are vector and scale to any printer.
@@ -17,6 +21,7 @@ per horizontal run), so both formats are vector and scale to any printer.
 import dataclasses
 import math
 import re
+import unicodedata
 from xml.sax.saxutils import escape, quoteattr
 
 import segno
@@ -35,6 +40,39 @@ BLANK_SWATCH = "#FFFFFF"
 COLOR_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
+# Helvetica's advance widths (per 1000 em) of printable ASCII, from Adobe's metrics; the SVG's
+# fallback fonts (Arial, Liberation Sans) share them. Anything else is measured wide (`OTHER_WIDTH`,
+# a full em for East Asian wide characters), so an estimate never runs past the label's edge.
+ASCII_PRINTABLE = "".join(map(chr, range(32, 127)))
+
+
+def ascii_widths(widths):
+    return dict(zip(ASCII_PRINTABLE, map(int, widths.split()), strict=True))
+
+
+HELVETICA = ascii_widths(
+    """278 278 355 556 556 889 667 191 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 556 556
+            556 278 278 584 584 584 556 1015 667 667 722 722 667 611 778 722 278 500 667 556 833 722 778 667 778
+            722 667 611 722 667 944 667 667 611 278 278 278 469 556 333 556 556 500 556 556 278 556 556 222 222
+            500 222 833 556 556 556 556 333 500 278 556 500 722 500 500 500 334 260 334 584"""
+)
+HELVETICA_BOLD = ascii_widths(
+    """278 333 474 556 556 889 722 238 333 333 389 584 278 333 278 278 556 556 556 556 556 556 556 556 556
+            556 333 333 584 584 584 611 975 722 722 722 722 667 611 778 722 278 556 722 611 833 722 778 667 778
+            722 667 611 722 667 944 667 667 611 333 278 333 584 556 333 556 611 556 611 556 333 611 611 278 278
+            556 278 889 611 611 611 611 389 556 333 611 556 778 556 556 500 389 280 389 584"""
+)
+OTHER_WIDTH, WIDE_WIDTH = 800, 1000
+TEXT_WIDTH = TEXT_RIGHT - TEXT_LEFT
+# The code gets the label's top part, above the four lines of material and weight; it starts at
+# `CODE_SIZES[0]` and shrinks, then wraps, until the whole code fits there.
+CODE_TOP, CODE_BOTTOM = 3.0, 13.0
+CODE_SIZES = (5.5, 5.0, 4.5, 4.0, 3.6, 3.2, 2.9, 2.6, 2.3, 2.0, 1.8)
+LINE_HEIGHT = 1.15
+# Where a code may wrap: after these characters, else anywhere.
+BREAK_AFTER = re.compile(r"[^-_ ./:]*[-_ ./:]|[^-_ ./:]+")
+
+
 @dataclasses.dataclass(frozen=True)
 class Text:
     x: float
@@ -42,6 +80,7 @@ class Text:
     size: float
     text: str
     bold: bool = False
+    role: str = ""  # the SVG's class: "code" for the code's lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +88,7 @@ class Label:
     """What a label shows, read from a spool (with its material)."""
 
     code: str
+    number: int | None
     material: str
     kind: str
     color_name: str
@@ -62,6 +102,7 @@ class Label:
         material = spool.material
         return cls(
             code=spool.code,
+            number=spool.number,
             material=material.name,
             kind=material.kind,
             color_name=material.color_name,
@@ -73,20 +114,85 @@ class Label:
         )
 
 
-def fit(text, size, width=TEXT_RIGHT - TEXT_LEFT):
-    """`text` cut (with an ellipsis) to what fits `width` mm at `size` mm."""
-    room = max(1, int(width / (size * 0.5)))  # Helvetica averages about half an em a character
-    return text if len(text) <= room else text[: room - 1] + "\u2026"
+def text_width(text, size, *, bold=False):
+    """How wide `text` prints at `size` mm, in mm (Helvetica's metrics; others measured wide)."""
+    widths = HELVETICA_BOLD if bold else HELVETICA
+    total = 0
+    for character in text:
+        width = widths.get(character)
+        if width is None:
+            width = WIDE_WIDTH if unicodedata.east_asian_width(character) in ("W", "F") else OTHER_WIDTH
+        total += width
+    return total * size / 1000
 
 
-def label_parts(label):
+def fit(text, size, width=TEXT_WIDTH, *, bold=False):
+    """`text` cut (with an ellipsis) to what fits `width` mm at `size` mm: for the lines a spool's
+    identity does not depend on (material, kind, colour, weights)."""
+    if text_width(text, size, bold=bold) <= width:
+        return text
+    while text and text_width(text + "\u2026", size, bold=bold) > width:
+        text = text[:-1]
+    return text + "\u2026"
+
+
+def wrap(text, size, width=TEXT_WIDTH, *, bold=True):
+    """`text` in lines that each fit `width` mm at `size` mm: broken after a separator where one is, else anywhere."""
+    lines, line = [], ""
+    for piece in BREAK_AFTER.findall(text):
+        if text_width(line + piece, size, bold=bold) <= width:
+            line += piece
+            continue
+        if line:
+            lines.append(line)
+            line = ""
+        for character in piece:  # a piece wider than a line is broken inside
+            if line and text_width(line + character, size, bold=bold) > width:
+                lines.append(line)
+                line = ""
+            line += character
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
+def code_lines(code):
+    """(font size, lines) of the whole code: the largest size at which it fits the code's part of the label."""
+    room = CODE_BOTTOM - CODE_TOP
+    for size in CODE_SIZES:
+        lines = wrap(code, size)
+        if len(lines) * size * LINE_HEIGHT <= room:
+            return size, lines
+    return size, lines  # the smallest size: 50 characters of the widest letter fit in 4 lines
+
+
+def printed_code(label, *, pdf):
+    """The code as the label prints it. The PDF's Helvetica prints no character outside Western
+    European (they print as "?"): such a code is led by the spool's number, which is unique in its
+    tenant too (`?number=` finds the spool; Spoolman clients know it), so the label still tells
+    its spool apart. The SVG prints every character (the viewer's fonts)."""
+    if pdf and not winansi(label.code) and label.number is not None:
+        return f"No. {label.number} {label.code}"
+    return label.code
+
+
+def label_parts(label, *, pdf=False):
     """The texts and the QR modules of one label, in mm from its top left."""
+    size, lines = code_lines(printed_code(label, pdf=pdf))
+    # The code's lines, one line's height apart, centred in the code's part of the label.
+    block = len(lines) * size * LINE_HEIGHT
+    first_baseline = CODE_TOP + (CODE_BOTTOM - CODE_TOP - block) / 2 + size * 0.85
     texts = [
-        Text(TEXT_LEFT, 9, 5.5, fit(label.code, 5.5), bold=True),
-        Text(TEXT_LEFT, 15.5, 3.2, fit(label.material, 3.2)),
-        Text(TEXT_LEFT, 20, 3.2, fit(" ".join(part for part in (label.kind, label.color_name) if part), 3.2)),
-        Text(TEXT_LEFT, 28, 4.2, fit(label.weight, 4.2), bold=True),
-        Text(TEXT_LEFT, 32.5, 2.6, fit(label.initial_weight, 2.6)),
+        Text(TEXT_LEFT, first_baseline + index * size * LINE_HEIGHT, size, line, bold=True, role="code")
+        for index, line in enumerate(lines)
+    ]
+    kind_color = " ".join(part for part in (label.kind, label.color_name) if part)
+    number = f"No. {label.number}  " if label.number is not None else ""
+    texts += [
+        Text(TEXT_LEFT, 17.5, 3.2, fit(label.material, 3.2)),
+        Text(TEXT_LEFT, 21.5, 3.2, fit(kind_color, 3.2)),
+        Text(TEXT_LEFT, 28, 4.2, fit(label.weight, 4.2, bold=True), bold=True),
+        Text(TEXT_LEFT, 32.5, 2.6, fit(number + label.initial_weight, 2.6)),
     ]
     return texts, qr_runs(label.url)
 
@@ -128,9 +234,11 @@ def svg_label(label, x=0.0, y=0.0):
     ]
     for text in texts:
         weight = ' font-weight="bold"' if text.bold else ""
+        role = f' class="{text.role}"' if text.role else ""
+        # A code's trailing space (where it wrapped) would be dropped by XML anyway: keep each line exact.
         parts.append(
-            f'<text x="{number(text.x)}" y="{number(text.y)}" font-size="{number(text.size)}"{weight}>'
-            f"{escape(text.text)}</text>"
+            f'<text{role} x="{number(text.x)}" y="{number(text.y)}" font-size="{number(text.size)}"{weight} '
+            f'xml:space="preserve">{escape(text.text)}</text>'
         )
     parts.append(f'<path class="qr" fill="#000000" d="{qr_path}"/>')
     parts.append("</g>")
@@ -172,6 +280,15 @@ def svg_sheet(labels):
 # --- PDF -----------------------------------------------------------------------------------
 
 
+def winansi(value):
+    """Whether the PDF's Helvetica (WinAnsi, cp1252) prints every character of `value`."""
+    try:
+        value.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def pdf_text(value):
     """A PDF string literal in WinAnsi (cp1252): backslash and parentheses escaped, anything else "?"."""
     encoded = value.encode("cp1252", errors="replace")
@@ -185,7 +302,7 @@ def pdf_color(color_hex):
 
 def pdf_label(label, x, y, page_height):
     """The drawing operators of one label whose top left is at (x, y) mm on a page `page_height` mm high."""
-    texts, (runs, module) = label_parts(label)
+    texts, (runs, module) = label_parts(label, pdf=True)
 
     def box(left, top, width, height):  # a rectangle given from its top left, in PDF's bottom-up mm
         return f"{number(x + left)} {number(page_height - y - top - height)} {number(width)} {number(height)} re"

@@ -145,7 +145,14 @@ class Material(NumberedModel):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.kind})"
+        # The admin's choices (autocomplete, filters) name it as the API's choice lists do.
+        return self.choice_label()
+
+    def choice_label(self):
+        """How choice lists and report legends name it: names repeat (two "PLA Basic"), so with its
+        number, kind, colour and brand: `#3 PLA Basic (PLA) · Red · Acme`."""
+        number = f"#{self.number} " if self.number is not None else ""
+        return " · ".join(part for part in (f"{number}{self.name} ({self.kind})", self.color_name, self.brand) if part)
 
     def low_stock_threshold_for(self, initial_weight_g):
         """The weight below which a spool of this material with `initial_weight_g` is low on stock."""
@@ -228,6 +235,15 @@ class Spool(NumberedModel):
 
     def choice_label(self):
         return f"{self.code} - {self.material.name} {self.material.color_name} ({self.current_weight_g} g)"
+
+    def choice_data(self):
+        """What the plan form's script needs to mark a spool that does not fit: its kind and its free grams
+        (what it holds less what planned runs reserve, where a queryset gives `available_g`)."""
+        available = getattr(self, "available_g", None)
+        return {
+            "kind": self.material.kind,
+            "available-g": str(self.current_weight_g if available is None else available),
+        }
 
     @property
     def remaining_percent(self):

@@ -8,11 +8,12 @@ refuse (another tenant's material, a changed initial weight) is shown as that ro
 nothing of the file is written until every row is valid.
 
 Columns: a spool's `tenant` is the tenant's slug and its `material` the material's name in
-that tenant (or its id, when two materials share a name); spools are matched by tenant and
-`code`, so importing an exported file again updates them. `current_weight_g` is exported only:
-weights change through the ledger (adjustments, runs), never by a file.
+that tenant, or its per-tenant number (`7` or `#7`: two materials may share a name), or its
+id; spools are matched by tenant and `code`, so importing an exported file again updates them.
+`current_weight_g` is exported only: weights change through the ledger (adjustments, runs), never by a file.
 """
 
+import re
 import uuid
 from dataclasses import fields as fields_of
 
@@ -67,8 +68,12 @@ class TenantWidget(CachedLookups, widgets.ForeignKeyWidget):
         return tenant
 
 
+# A material named by its per-tenant number: `7` or `#7` (the number choice lists and the admin show).
+MATERIAL_NUMBER = re.compile(r"^#?(\d{1,9})$")
+
+
 class MaterialWidget(CachedLookups, widgets.ForeignKeyWidget):
-    """A material of the row's tenant, by its id or by its name when that is unique there."""
+    """A material of the row's tenant, by its number (`7`, `#7`), its id, or its name when that is unique there."""
 
     def __init__(self):
         super().__init__(Material, field="name")
@@ -90,11 +95,20 @@ class MaterialWidget(CachedLookups, widgets.ForeignKeyWidget):
             return materials.get(pk=uuid.UUID(str(value)))
         except (ValueError, Material.DoesNotExist):
             pass
-        matches = list(materials.filter(name=value)[:2])
+        number = MATERIAL_NUMBER.match(str(value).strip())
+        if number is not None:
+            by_number = materials.filter(number=int(number.group(1))).first()
+            if by_number is not None:
+                return by_number
+        matches = list(materials.filter(name=value).order_by("number"))
         if not matches:
             raise ValueError(f"Tenant {tenant.slug} has no material {value!r}.")
         if len(matches) > 1:
-            raise ValueError(f"Tenant {tenant.slug} has several materials named {value!r}: give its id.")
+            numbers = ", ".join(f"#{match.number} ({match.choice_label()})" for match in matches)
+            raise ValueError(
+                f"Tenant {tenant.slug} has several materials named {value!r}: give its number instead, "
+                f"one of {numbers}."
+            )
         return matches[0]
 
 

@@ -86,6 +86,15 @@ class SpoolAdjustmentSerializer(serializers.Serializer):
         return attrs
 
 
+class SpoolWeighInSerializer(serializers.Serializer):
+    gross_weight_g = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        help_text="What the scale shows: the spool on its reel. The spool's empty_spool_weight_g is subtracted.",
+    )
+
+
 class InventoryTransactionSerializer(PlannedRepresentation, serializers.ModelSerializer):
     spool_code = serializers.CharField(source="spool.code", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)

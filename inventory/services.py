@@ -332,6 +332,46 @@ def adjust_spool(*, spool: Spool, user, adjustment: Adjustment) -> InventoryTran
     )
 
 
+# The reason a weigh-in's ledger row carries (`weigh_in`).
+WEIGH_IN = "weigh-in"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeighIn:
+    """What the scale says: the spool on its reel (`gross_weight_g`); the empty reel is subtracted."""
+
+    gross_weight_g: Decimal
+    occurred_at: datetime.datetime | None = None
+
+
+def weigh_in(*, spool: Spool, user, weighing: WeighIn) -> InventoryTransaction:
+    """A floor operator's weighing, as Spoolman's `measure`: the spool now holds the gross weight minus its
+    empty reel (`empty_spool_weight_g`), booked as one `adjustment` row with the reason `weigh-in`;
+    event `spool.adjusted`. A spool without an empty weight, or a gross weight below it, is a 400."""
+    if spool.empty_spool_weight_g is None:
+        raise InvalidInput(
+            f"Spool {spool.code} has no empty spool weight, so the scale's gross weight cannot be converted; "
+            "set its empty_spool_weight_g first.",
+            code=ErrorCode.NO_EMPTY_WEIGHT,
+        )
+    net = weighing.gross_weight_g - spool.empty_spool_weight_g
+    if net < ZERO:
+        raise InvalidInput(
+            f"A gross weight of {weighing.gross_weight_g} g is less than spool {spool.code}'s empty reel "
+            f"({spool.empty_spool_weight_g} g).",
+            code=ErrorCode.BELOW_ZERO,
+        )
+    return record_movement(
+        spool=spool,
+        type=TransactionType.ADJUSTMENT,
+        user=user,
+        new_weight_g=net,
+        description=WEIGH_IN,
+        occurred_at=weighing.occurred_at,
+        event_type="spool.adjusted",
+    )
+
+
 def delete_spool(*, spool: Spool, user=None) -> None:
     """Delete a spool whose only ledger row is its purchase; anything else is history to keep. Event `spool.deleted`."""
     with transaction.atomic():

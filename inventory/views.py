@@ -6,6 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.api import tables
+from core.api.browsable import action_links
 from core.api.exports import PDFRenderer, SVGRenderer
 from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
@@ -17,6 +19,7 @@ from inventory.serializers import (
     MaterialSerializer,
     SpoolAdjustmentSerializer,
     SpoolSerializer,
+    SpoolWeighInSerializer,
 )
 from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
@@ -74,25 +77,99 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
     manager_actions = ("destroy", "adjust")
+    # The body each action takes, so the browsable API shows its form.
+    action_serializers = {"adjust": SpoolAdjustmentSerializer, "measure": SpoolWeighInSerializer}
 
     def page_links(self, data):
-        """The browsable spool page's links: its history (ledger rows), the runs that used it, adjust, label."""
+        """The browsable spool page's links: its history (ledger rows), the runs that used it, the actions the
+        user may take (weigh in, adjust) and its label; the list's: the label sheet of the spools it shows."""
+        if self.action == "list":
+            return self.label_sheet_links()
         if not (self.detail and isinstance(data, dict) and "code" in data):
             return []
         spool_id = data["id"]
+        label = reverse("spool-label", args=[spool_id])
         links = [
             ("History (ledger rows)", f"{reverse('inventory-transaction-list')}?spool={spool_id}"),
             ("Runs that used it", f"{reverse('production-run-list')}?spool={spool_id}"),
-            ("Adjust...", reverse("spool-adjust", args=[spool_id])),
-            ("Label", reverse("spool-label", args=[spool_id])),
+            *action_links(
+                self,
+                self.request,
+                [
+                    ("Weigh in...", reverse("spool-measure", args=[spool_id]), "measure"),
+                    ("Adjust...", reverse("spool-adjust", args=[spool_id]), "adjust"),
+                ],
+            ),
+            ("Label (SVG)", label),
+            ("Label (PDF)", f"{label}?format=pdf"),
         ]
         return [(label, self.request.build_absolute_uri(url)) for label, url in links]
+
+    def html_table(self, data):
+        """The browsable spool list as a table: colour, what is left (with a bar), what is free and where it is
+        loaded (when the API gives them: `available_g`, `loaded_in`)."""
+        rows = tables.results_of(data) if self.action == "list" else None
+        if rows is None:
+            return None
+        present = set(rows[0]) if rows else set()
+        headers = ["Code", "No.", "Material", "Kind", "Remaining"]
+        headers += [
+            header for field, header in (("available_g", "Available"), ("loaded_in", "Loaded in")) if field in present
+        ]
+        headers += ["Location", "Active"]
+        url = self.request.build_absolute_uri
+        body = []
+        for row in rows:
+            cells = [
+                tables.link(row["code"], url(reverse("spool-detail", args=[row["id"]]))),
+                tables.text(row.get("number")),
+                tables.swatch(row["color_hex"], " ".join(filter(None, [row["material_name"], row["color_name"]]))),
+                tables.text(row["material_kind"]),
+                tables.bar(
+                    f"{row['current_weight_g']} g of {row['initial_weight_g']} g ({row['remaining_percent']} %)",
+                    row["remaining_percent"],
+                ),
+            ]
+            if "available_g" in present:
+                cells.append(
+                    tables.signed_grams(row["available_g"])
+                    if str(row["available_g"]).startswith("-")
+                    else tables.grams(row["available_g"])
+                )
+            if "loaded_in" in present:
+                loaded = row["loaded_in"]
+                cells.append(
+                    tables.link(
+                        f"{loaded['printer_name']}, slot {loaded['slot']}",
+                        url(reverse("printer-detail", args=[loaded["printer"]])),
+                    )
+                    if loaded
+                    else tables.text("")
+                )
+            cells += [tables.text(row["location"]), tables.yes_no(row["is_active"])]
+            body.append(cells)
+        return tables.Table(headers, body, empty="No spool matches.")
+
+    def label_sheet_links(self):
+        """The A4 label sheet of the spools the list's filters select (all of them, not one page), SVG and PDF."""
+        query = self.request.query_params.copy()
+        for name in ("page", "page_size", "cursor", "format"):
+            query.pop(name, None)
+        sheet = reverse("spool-labels")
+        links = []
+        for label, file_format in (
+            ("Label sheet of this list (PDF)", "pdf"),
+            ("Label sheet of this list (SVG)", "svg"),
+        ):
+            query["format"] = file_format
+            links.append((label, self.request.build_absolute_uri(f"{sheet}?{query.urlencode()}")))
+        return links
 
     def get_queryset(self):
         return super().get_queryset().with_material()
 
     def get_serializer_class(self):
-        return SpoolAdjustmentSerializer if self.action == "adjust" else SpoolSerializer
+        return self.action_serializers.get(self.action, SpoolSerializer)
 
     def file_response(self, document, filename):
         extension = self.request.accepted_renderer.format
@@ -181,6 +258,24 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         )
         return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
 
+    @extend_schema(
+        request=SpoolWeighInSerializer,
+        responses={
+            200: SpoolSerializer,
+            **errors(ErrorCode.NO_EMPTY_WEIGHT, ErrorCode.BELOW_ZERO, ErrorCode.TOO_HEAVY, ErrorCode.BUSY),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def measure(self, request, pk=None):
+        """Record what the scale says (members and up): the spool on its reel, `gross_weight_g`; the spool's
+        empty weight is subtracted, as Spoolman's `measure` does, and the difference to its current weight is
+        booked as one `adjustment` ledger row with the reason `weigh-in`."""
+        spool = self.get_locked_object()
+        weighing = SpoolWeighInSerializer(data=request.data)
+        weighing.is_valid(raise_exception=True)
+        services.weigh_in(spool=spool, user=request.user, weighing=services.WeighIn(**weighing.validated_data))
+        return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+
 
 class InventoryTransactionViewSet(
     TenantScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -193,6 +288,39 @@ class InventoryTransactionViewSet(
 
     def get_queryset(self):
         return super().get_queryset().with_references()
+
+    def html_table(self, data):
+        """The browsable ledger as a table: signed grams, the spool, run and printer as links."""
+        rows = tables.results_of(data) if self.action == "list" else None
+        if rows is None:
+            return None
+        url = self.request.build_absolute_uri
+        body = []
+        for row in rows:
+            run = row["production_run"]
+            printer = row["printer"]
+            body.append(
+                [
+                    tables.link(
+                        tables.when(row["occurred_at"]).text,
+                        url(reverse("inventory-transaction-detail", args=[row["id"]])),
+                    ),
+                    tables.link(row["spool_code"], url(reverse("spool-detail", args=[row["spool"]]))),
+                    tables.text(row["type"]),
+                    tables.signed_grams(row["weight_change_g"]),
+                    tables.grams(row["weight_after_g"]),
+                    tables.link(row["production_run_number"], url(reverse("production-run-detail", args=[run])))
+                    if run
+                    else tables.text(""),
+                    tables.link(row["printer_name"], url(reverse("printer-detail", args=[printer])))
+                    if printer
+                    else tables.text(""),
+                    tables.text(row["user"] or ""),
+                    tables.text(row["description"]),
+                ]
+            )
+        headers = ["Occurred", "Spool", "Type", "Change", "After", "Run", "Printer", "By", "Description"]
+        return tables.Table(headers, body, empty="No ledger row matches.")
 
     def page_links(self, data):
         """The browsable ledger row's links: its spool and the run that wrote it."""

@@ -54,6 +54,14 @@ class Product(TenantOwnedModel):
     def __str__(self):
         return f"{self.sku} {self.name}"
 
+    # The browsable API's choices (tenants.serializers.TenantRelatedField): the material kind it allows
+    # beside its name, and as data for the plan form's script, which marks the spools that fit.
+    def choice_label(self):
+        return f"{self.sku} {self.name} ({self.material_kind} only)" if self.material_kind else f"{self} (any material)"
+
+    def choice_data(self):
+        return {"kind": self.material_kind}
+
 
 class Printer(TenantOwnedModel):
     natural_key_field = "name"

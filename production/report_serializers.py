@@ -164,3 +164,17 @@ class LowStockMaterialSerializer(serializers.Serializer):
 
 class LowStockReportSerializer(serializers.Serializer):
     results = LowStockMaterialSerializer(many=True, read_only=True)
+
+
+class ReportEntrySerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True, help_text="`usage`, `variance`, `cost-per-unit` or `low-stock`.")
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True, help_text="What the report tells.")
+    url = serializers.URLField(read_only=True)
+    parameters = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The query parameters it takes."
+    )
+
+
+class ReportIndexSerializer(serializers.Serializer):
+    results = ReportEntrySerializer(many=True, read_only=True)

@@ -1,16 +1,20 @@
 """`GET /api/v1/reports/...`: read-only, tenant-scoped, one query each (`production.selectors`,
 `inventory.selectors`); viewers may read them. A bad parameter is a 400 naming it."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import tables
+from inventory.models import Material
 from inventory.selectors import low_stock_report
 from production import selectors
 from production.report_serializers import (
     CostPerUnitReportSerializer,
     DayRangeParameters,
     LowStockReportSerializer,
+    ReportIndexSerializer,
     UsageParameters,
     UsageReportSerializer,
     VarianceParameters,
@@ -18,8 +22,80 @@ from production.report_serializers import (
 )
 from tenants.mixins import TenantScopedViewMixin
 
+# Columns of a report's rows that its table leaves out: ids (the name links or says it) and nested lists.
+HIDDEN_COLUMNS = {"id", "spools"}
+GRAM_COLUMNS = ("_g", "cost", "cost_per_unit", "material_cost")
 
-class ReportView(TenantScopedViewMixin, APIView):
+
+def column_title(name):
+    return name.replace("_g", "").replace("_", " ").capitalize() + (" (g)" if name.endswith("_g") else "")
+
+
+def report_cell(name, value):
+    if name == "variance_g":
+        return tables.signed_grams(value)
+    if name.endswith(GRAM_COLUMNS) or name == "variance_percent":
+        return tables.Cell("" if value is None else str(value), css="numeric")
+    return tables.text(value)
+
+
+class ReportTableMixin:
+    """A report's rows as a table (core/api/tables.py): a material group is named as choice lists name it
+    (number, kind, colour, brand) with its colour swatch; a low-stock row lists its spools."""
+
+    def html_table(self, data):
+        rows = tables.results_of(data)
+        if rows is None:
+            return None
+        hidden = HIDDEN_COLUMNS | ({"period"} if isinstance(data, dict) and data.get("period") is None else set())
+        columns = [name for name in (rows[0] if rows else {}) if name not in hidden]
+        materials = self.materials_of(data, rows)
+        body = []
+        for row in rows:
+            cells = []
+            for name in columns:
+                material = materials.get(str(row.get("id"))) if name == "name" else None
+                if material is not None:
+                    url = self.request.build_absolute_uri(reverse("material-detail", args=[material.pk]))
+                    cells.append(
+                        tables.Cell(
+                            material.choice_label(), url=url, swatch=tables.swatch(material.color_hex, "").swatch
+                        )
+                    )
+                elif name == "name" and row.get(name) is None:
+                    cells.append(tables.text("(none)"))
+                else:
+                    cells.append(report_cell(name, row.get(name)))
+            if "spools" in (rows[0] if rows else {}):
+                cells.append(
+                    tables.text(
+                        ", ".join(f"{spool['code']} ({spool['current_weight_g']} g)" for spool in row["spools"])
+                    )
+                )
+            body.append(cells)
+        headers = [column_title(name) for name in columns]
+        if rows and "spools" in rows[0]:
+            headers.append("Low spools")
+        return tables.Table(headers, body, empty="No row for these parameters.")
+
+    def materials_of(self, data, rows):
+        """The materials the rows name, by id (one query), when the report groups by material."""
+        if not (data.get("group_by") == "material" or self.groups_by_material):
+            return {}
+        ids = [row["id"] for row in rows if row.get("id")]
+        return {
+            str(material.pk): material
+            for material in Material.objects.for_tenant(self.request.tenant).filter(pk__in=ids)
+        }
+
+    groups_by_material = False
+
+    def html_filter_form(self, request):
+        parameters_class = getattr(self, "parameters_class", None)
+        return tables.parameter_form(parameters_class, request.query_params) if parameters_class else None
+
+
+class ReportView(ReportTableMixin, TenantScopedViewMixin, APIView):
     parameters_class = DayRangeParameters
     validates_query_parameters = True  # the schema documents the 400 naming a bad one
 
@@ -91,7 +167,7 @@ class CostPerUnitReportView(ReportView):
         return Response(CostPerUnitReportSerializer({**self.range_header(parameters), "results": rows}).data)
 
 
-class LowStockReportView(TenantScopedViewMixin, APIView):
+class LowStockReportView(ReportTableMixin, TenantScopedViewMixin, APIView):
     """Active spools below their material's low-stock threshold, grouped by material, with the
     days the material's stock lasts at its last 30 days' consumption.
 
@@ -99,6 +175,48 @@ class LowStockReportView(TenantScopedViewMixin, APIView):
     `low_stock_threshold_percent` (default 20) % of the spool's initial weight.
     """
 
+    groups_by_material = True
+    parameters_class = None
+
     @extend_schema(responses=LowStockReportSerializer)
     def get(self, request):
         return Response(LowStockReportSerializer({"results": low_stock_report(tenant=request.tenant)}).data)
+
+
+# The reports the index lists: (name, URL name, title, the view).
+REPORTS = [
+    ("usage", "report-usage", "Usage", UsageReportView),
+    ("variance", "report-variance", "Variance", VarianceReportView),
+    ("cost-per-unit", "report-cost-per-unit", "Cost per unit", CostPerUnitReportView),
+    ("low-stock", "report-low-stock", "Low stock", LowStockReportView),
+]
+
+
+class ReportIndexView(TenantScopedViewMixin, APIView):
+    """The reports, each with its URL, what it tells and the parameters it takes (viewers too)."""
+
+    @extend_schema(responses=ReportIndexSerializer)
+    def get(self, request):
+        results = [
+            {
+                "name": name,
+                "title": title,
+                "description": (view.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+                "url": request.build_absolute_uri(reverse(url_name)),
+                "parameters": list(view.parameters_class().fields) if getattr(view, "parameters_class", None) else [],
+            }
+            for name, url_name, title, view in REPORTS
+        ]
+        return Response(ReportIndexSerializer({"results": results}).data)
+
+    def html_table(self, data):
+        rows = tables.results_of(data)
+        body = [
+            [
+                tables.link(row["title"], row["url"]),
+                tables.text(row["description"]),
+                tables.text(", ".join(row["parameters"])),
+            ]
+            for row in rows or ()
+        ]
+        return tables.Table(["Report", "What it tells", "Parameters"], body)

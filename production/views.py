@@ -3,13 +3,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.request import override_method
 from rest_framework.response import Response
 
-from core.api.browsable import is_browsable
+from core.api import tables
+from core.api.browsable import action_links, is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import services
@@ -135,14 +134,20 @@ def outcome_form_rows(run):
     return {"form_rows": rows, "row_labels": labels}
 
 
-def run_page_links(request, data):
-    """The browsable run page's links: its actions, ledger rows, spools, printer, items, materials and history."""
-    links = []
+def run_page_links(view, request, data):
+    """The browsable run page's links: the actions its status allows and the user's role may take, its
+    ledger rows, spools, printer, items, materials and history."""
     run_id = data["id"]
-    for run_action in RunAction:
-        if allowed(data["status"], run_action):
-            url = reverse(f"production-run-{run_action.value}", args=[run_id])
-            links.append((f"{run_action.value.capitalize()}...", url))
+    actions = [
+        (
+            f"{run_action.value.capitalize()}...",
+            reverse(f"production-run-{run_action.value}", args=[run_id]),
+            run_action.value,
+        )
+        for run_action in RunAction
+        if allowed(data["status"], run_action)
+    ]
+    links = action_links(view, request, actions)
     links.append(("Ledger rows", f"{reverse('inventory-transaction-list')}?production_run={run_id}"))
     links += [
         (f"Spool {material['spool_code']}", reverse("spool-detail", args=[material["spool"]]))
@@ -226,23 +231,40 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     def action_page(self, request, action, *args, **kwargs):
         response = super().action_page(request, action, *args, **kwargs)
         confirmation = RUN_CONFIRMATIONS.get(action)
-        if confirmation is not None and self.may_post(request):
+        if confirmation is not None and self.action_refusal is None:
             self.confirmation = confirmation.format(run=response.data["run_number"])
         return response
-
-    def may_post(self, request):
-        with override_method(self, request, "POST") as post:
-            try:
-                self.check_permissions(post)
-            except APIException:
-                return False
-        return True
 
     def page_links(self, data):
         # A run's page, an action's, and the answer to a run created in the list's form.
         if isinstance(data, dict) and "run_number" in data and "status" in data:
-            return run_page_links(self.request, data)
+            return run_page_links(self, self.request, data)
         return []
+
+    def html_table(self, data):
+        """The browsable run list as a table: number, status, printer, items and totals."""
+        rows = tables.results_of(data) if self.action == "list" else None
+        if rows is None:
+            return None
+        url = self.request.build_absolute_uri
+        body = [
+            [
+                tables.link(row["run_number"], url(reverse("production-run-detail", args=[row["id"]]))),
+                tables.text(row["status"].replace("_", " ")),
+                tables.link(row["printer_name"], url(reverse("printer-detail", args=[row["printer"]])))
+                if row.get("printer")
+                else tables.text(""),
+                tables.text(row["items_summary"]),
+                tables.grams(row["estimated_total_g"]),
+                tables.grams(row["actual_total_g"]),
+                tables.signed_grams(row["variance_g"]),
+                tables.when(row["started_at"]),
+                tables.when(row["completed_at"]),
+            ]
+            for row in rows
+        ]
+        headers = ["Run", "Status", "Printer", "Items", "Estimated", "Actual", "Variance", "Started", "Ended"]
+        return tables.Table(headers, body, empty="No run matches.")
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -1,11 +1,37 @@
 import dataclasses
 import uuid
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from knox.models import AuthToken
 
 from tenants.models import Membership, Tenant
 from tenants.time_zones import tenant_time_zone
+
+
+class StaffAuthenticationForm(AdminAuthenticationForm):
+    """The admin's login: a right password of someone who is not staff (a tenant's member, admin or owner)
+    is told where their pages are, instead of "enter the correct username and password for a staff account".
+
+    The password was right, so django-axes counts no failure (only `authenticate()` failing does):
+    trying the admin does not bring a tenant admin nearer their lockout.
+    """
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "not_staff": "Your password is right, but the admin site is for the operator's staff only. Your "
+        "tenant's pages are at /api/v1/ (log in at /api-auth/login/), and its dashboard at /admin/dashboard/ "
+        "for admins and owners.",
+    }
+
+    def confirm_login_allowed(self, user):
+        if user.is_active and not user.is_staff:
+            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
+        super().confirm_login_allowed(user)
+
+
+admin.site.login_form = StaffAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):

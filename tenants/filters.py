@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from core.api.browsable import help_html
 from tenants import natural_keys
 
 SCOPED_FILTERS = (django_filters.ModelChoiceFilter, django_filters.ModelMultipleChoiceFilter)
@@ -52,6 +53,14 @@ class TenantFilterSet(django_filters.FilterSet):
                 filter_.queryset = queryset.select_related(*getattr(model, "choice_related", ()))
                 if isinstance(filter_, django_filters.ModelChoiceFilter):
                     filter_.field_class = NaturalKeyModelChoiceField
+
+    @property
+    def form(self):
+        """The filter form of the browsable API: help texts as HTML (the schema keeps them as Markdown)."""
+        form = super().form
+        for field in form.fields.values():
+            field.help_text = help_html(field.help_text)
+        return form
 
     def bound_timezone(self):
         """Dates in filters mean whole days in the tenant's time zone."""

@@ -65,6 +65,17 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
             queryset = queryset[:cutoff]
         return {self.to_representation(row): self.display_value(row) for row in queryset}
 
+    def get_choice_rows(self):
+        """(value, label, data) of each choice: `data` is what the model's `choice_data()` gives the browsable
+        form's options as `data-*` attributes (a spool's kind and free grams), else nothing."""
+        queryset = self.get_queryset()
+        queryset = queryset.select_related(*getattr(queryset.model, "choice_related", ()))
+        rows = []
+        for row in queryset:
+            data = getattr(row, "choice_data", None)
+            rows.append((self.to_representation(row), self.display_value(row), data() if callable(data) else {}))
+        return rows
+
     def display_value(self, instance):
         label = getattr(instance, "choice_label", None)
         return label() if callable(label) else str(instance)

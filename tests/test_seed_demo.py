@@ -86,6 +86,19 @@ class TestSeededDemo:
         assert started[-1] < now
         assert all(run.completed_at <= now for run in runs.filter(completed_at__isnull=False))
 
+    def test_runs_are_created_and_numbered_on_their_own_days(self, demo):
+        runs = list(ProductionRun.objects.for_tenant(demo))
+        day_of = {run.pk: timezone.localtime(run.created_at, demo.zone).date() for run in runs}
+
+        assert all(run.run_number.split("-")[1] == f"{day_of[run.pk]:%Y%m%d}" for run in runs)
+        assert all(run.created_at == run.started_at for run in runs)
+        assert len(set(day_of.values())) > 30  # spread over the history, not all today
+        # Each day's runs are numbered 001, 002... in the order they were created.
+        by_day = {}
+        for run in sorted(runs, key=lambda run: run.created_at):
+            by_day.setdefault(day_of[run.pk], []).append(int(run.run_number.rsplit("-", 1)[1]))
+        assert all(numbers == list(range(1, len(numbers) + 1)) for numbers in by_day.values())
+
     def test_finished_runs_carry_believable_outcomes(self, demo):
         runs = ProductionRun.objects.for_tenant(demo).with_details()
         completed = [run for run in runs if run.status == RunStatus.COMPLETED]

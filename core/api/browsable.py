@@ -20,13 +20,21 @@ DRF's browsable API, with its look, plus:
   form: the page a link leads to, and the confirmation step of a bodyless action (its POST
   button). A JSON client's `GET` there stays 405 (the schema lists POST only).
   The refusal's `detail` is shown at the top of the page.
+- **Tables.** A view may offer `html_table(data)`: its list (or report) as an HTML table above
+  the JSON, and `html_filter_form(request)`: its parameters as a GET form (core/api/tables.py).
 - **Links.** A view may offer `page_links(data)`: `[(label, url)]` shown under the page's
-  description (a run's ledger rows and spools, a spool's history).
+  description (a run's ledger rows and spools, a spool's history). Links to actions are only
+  those the user's role may take (`action_links`); an action page opened anyway says why it
+  has no form (`action_refusal`).
 """
 
+import re
+
 from django.template import loader
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from rest_framework import renderers, serializers
-from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.exceptions import APIException, MethodNotAllowed
 from rest_framework.fields import empty
 from rest_framework.relations import RelatedField
 from rest_framework.request import override_method
@@ -39,6 +47,20 @@ ROWS_TEMPLATE = "rest_framework/rows.html"
 INDEX_PLACEHOLDER = "__index__"
 # A row needs a blank line to add on; a list without any gets this many blank rows.
 BLANK_ROWS = 1
+
+
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def help_html(text):
+    """A help text (written in the schema's Markdown) for an HTML form: escaped, its `code` spans as <code>.
+
+    DRF's and Django's form templates print help text unescaped: raw backticks would show, and a
+    `printer:<name>` would be read as a tag.
+    """
+    if not text:
+        return text
+    return mark_safe(CODE_SPAN.sub(r"<code>\1</code>", str(conditional_escape(text))))
 
 
 def is_browsable(request):
@@ -91,7 +113,12 @@ class RowsFormRenderer(renderers.HTMLFormRenderer):
         list_field = field._field
         if isinstance(list_field, serializers.ListSerializer) and isinstance(list_field.child, serializers.Serializer):
             return self.render_rows(field, list_field)
-        return super().render_field(field, parent_style)
+        help_text = field._field.help_text
+        field._field.help_text = help_html(help_text)  # the form's own copy of the field: the schema keeps it
+        try:
+            return super().render_field(field, parent_style)
+        finally:
+            field._field.help_text = help_text
 
     def render_rows(self, field, list_field):
         child, name = list_field.child, field.name
@@ -122,7 +149,7 @@ class RowsFormRenderer(renderers.HTMLFormRenderer):
             {
                 "name": name,
                 "label": field.label,
-                "help_text": list_field.help_text,
+                "help_text": help_html(list_field.help_text),
                 "headers": [child_field.label for column, child_field in columns if column != "id"],
                 "rows": cells,
                 "next_index": len(cells),
@@ -146,10 +173,16 @@ class RowsFormRenderer(renderers.HTMLFormRenderer):
             if column == "id":
                 key = {**cell, "text": labels.get(value, value)}
                 continue
-            if isinstance(child_field, RelatedField | serializers.ChoiceField):
+            if hasattr(child_field, "get_choice_rows"):
+                # A tenant's rows, each with its data for the form's script (a spool's kind and free grams).
+                cell["options"] = [
+                    (as_text(option), text, as_text(option) == value, sorted(data.items()))
+                    for option, text, data in child_field.get_choice_rows()
+                ]
+            elif isinstance(child_field, RelatedField | serializers.ChoiceField):
                 choices = child_field.get_choices() if isinstance(child_field, RelatedField) else child_field.choices
                 cell["options"] = [
-                    (as_text(option), text, as_text(option) == value) for option, text in choices.items()
+                    (as_text(option), text, as_text(option) == value, []) for option, text in choices.items()
                 ]
             elif isinstance(child_field, serializers.DecimalField):
                 cell["input_type"], cell["step"] = "number", "0.01"
@@ -182,6 +215,12 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         page_links = getattr(view, "page_links", None)
         context["page_links"] = page_links(response.data) if page_links and response.status_code < 400 else []
         context["confirmation"] = getattr(view, "confirmation", None)
+        context["action_refusal"] = getattr(view, "action_refusal", None)
+        # A list, report or index as a table above the JSON, and a report's parameters as a form (core/api/tables.py).
+        html_table = getattr(view, "html_table", None)
+        context["list_table"] = html_table(response.data) if html_table and response.status_code < 400 else None
+        html_filter_form = getattr(view, "html_filter_form", None)
+        context["parameter_form"] = html_filter_form(renderer_context["request"]) if html_filter_form else None
         # A refusal that names no field ({detail, code}) is shown above the page, the typed form below it.
         data = response.data
         refused = response.status_code >= 400 and isinstance(data, dict) and isinstance(data.get("detail"), str)
@@ -189,12 +228,47 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
         return context
 
 
+def post_refusal(view, request, action):
+    """Why the request's user may not POST `action` on `view` (its permission's message), or None if they may."""
+    with override_method(view, request, "POST") as post:
+        view.action = action
+        try:
+            view.check_permissions(post)
+        except APIException as exc:
+            return str(exc.detail)
+    return None
+
+
+# Who may run an action that only admins and owners may: said beside its link, and on its page to others.
+MANAGERS_ONLY = "admins and owners"
+
+
+def action_links(view, request, actions):
+    """The links to the actions of `actions` ([(label, url, action)]) that the user may take.
+
+    An action the user's role may not take is not linked (its page would offer no form); one that
+    only admins and owners may take says so beside its label.
+    """
+    links = []
+    for label, url, action in actions:
+        if post_refusal(view, request, action) is not None:
+            continue
+        if action in getattr(view, "manager_actions", ()):
+            label = f"{label} ({MANAGERS_ONLY})"
+        links.append((label, url))
+    return links
+
+
 class ActionFormPagesMixin:
-    """A browsable `GET` of an action that takes `POST` answers the record and the action's form (200)."""
+    """A browsable `GET` of an action that takes `POST` answers the record and the action's form (200).
+
+    A user whose role may not take the action gets the page with the reason instead of a form.
+    """
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         action = getattr(self, "action_map", {}).get("post")
         if request.method == "GET" and action not in (None, "create") and is_browsable(request):
+            self.action_refusal = post_refusal(self, request, action)
             return self.action_page(request, action, *args, **kwargs)
         raise MethodNotAllowed(request.method)
 

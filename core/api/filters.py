@@ -9,11 +9,31 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 
 
+class YesNoSelect(forms.Select):
+    """The browsable API's filter form: a yes/no choice (or any), sending the values the API documents."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+    def format_value(self, value):
+        if value in (True, False):
+            return ["true" if value else "false"]
+        lowered = str(value).lower() if value is not None else ""
+        return (
+            ["true"]
+            if lowered in StrictBooleanField.TRUE
+            else ["false"]
+            if lowered in StrictBooleanField.FALSE
+            else [""]
+        )
+
+
 class StrictBooleanField(forms.Field):
     """`true`/`false` (also 1/0, yes/no); anything else is an error, not "no filter"."""
 
     TRUE = {"true", "1", "yes"}
     FALSE = {"false", "0", "no"}
+    widget = YesNoSelect
 
     def to_python(self, value):
         if value in (None, ""):

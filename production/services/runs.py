@@ -110,8 +110,12 @@ def next_run_number(*, tenant: Tenant, now: datetime.datetime) -> str:
     return f"{tenant.run_prefix}-{day:%Y%m%d}-{counter.last_number:03d}"
 
 
-def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
-    """A run with its items and materials, all in one transaction or nothing."""
+def create_run(*, tenant: Tenant, user, draft: RunDraft, created_at: datetime.datetime | None = None) -> ProductionRun:
+    """A run with its items and materials, all in one transaction or nothing.
+
+    `created_at` (default now) is for records of the past (the demo seed's history): the run is
+    created, and numbered, on that day.
+    """
     ensure_same_tenant(
         tenant,
         draft.printer,
@@ -140,8 +144,12 @@ def create_run(*, tenant: Tenant, user, draft: RunDraft) -> ProductionRun:
         for material in materials:  # the event's payload shows each spool's material: read with the lock
             if not Spool._meta.get_field("material").is_cached(material.spool):
                 material.spool.material = locked[material.spool_id].material
-        run.run_number = next_run_number(tenant=tenant, now=timezone.now())
+        run.run_number = next_run_number(tenant=tenant, now=created_at or timezone.now())
         run.save()
+        if created_at is not None:
+            # `created_at` is stamped on insert (auto_now_add); a record of the past keeps its own day.
+            ProductionRun.all_objects.filter(pk=run.pk).update(created_at=created_at)
+            run.created_at = created_at
         ProductionRunItem.objects.bulk_create(items)
         ProductionRunMaterial.objects.bulk_create(materials)
         history.record(

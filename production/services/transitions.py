@@ -193,6 +193,8 @@ def _consume(*, run, materials, user, type, verb, reported, events):
             description=f"{verb} run {run.run_number}",
             production_run_id=run.pk,
             production_run_material_id=material.pk,
+            # The printer the run ran on: the row names it, as a printer's own report does.
+            printer_id=run.printer_id,
         )
         for material in materials
         if material.actual_total_g != reported.get(material.pk, ZERO)
@@ -346,6 +348,7 @@ def reopen_run(*, run: ProductionRun, user) -> ProductionRun:
                 production_run_id=run.pk,
                 production_run_material_id=row.production_run_material_id,
                 reversal_of_id=row.pk,
+                printer_id=row.printer_id,
             )
             for row in consumed
         ]

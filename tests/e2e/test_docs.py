@@ -24,7 +24,7 @@ def test_swagger_ui_lists_the_operations_without_leaving_this_machine(page, netw
 
 
 @pytest.mark.e2e
-def test_redoc_renders_without_leaving_this_machine(page, network_log, js_errors):
+def test_redoc_renders_without_leaving_this_machine(page, network_log, js_errors, csp_violations):
     page.goto("/api/v1/redoc/")
 
     expect(page.get_by_role("heading", name=re.compile("Print-farm production API"))).to_be_visible()
@@ -34,6 +34,9 @@ def test_redoc_renders_without_leaving_this_machine(page, network_log, js_errors
 
     assert external_requests(network_log) == []
     assert js_errors == []
+    # Not even a request the CSP refuses: ReDoc's logo from cdn.redoc.ly is not asked for at all.
+    assert [request.url for request in network_log if "redoc.ly" in request.url] == []
+    assert csp_violations == []
     # Nor does the page link another host: ReDoc's own "API docs by Redocly" footer is removed.
     foreign_links = page.eval_on_selector_all(
         "a[href]", "links => links.filter(a => a.host && a.host !== location.host).map(a => a.href)"

@@ -62,10 +62,10 @@ def test_operator_plans_completes_reads_the_ledger_reopens_and_exports(
     page.goto("/api/v1/production-runs/")
     form = page.locator("#post-object-form")
     form.locator("textarea[name=notes], input[name=notes]").first.fill("Order 1042")
-    form.locator('select[name="items[0]product"]').select_option(label="AXO-01 Axolotl")
+    form.locator('select[name="items[0]product"]').select_option(label="AXO-01 Axolotl (PLA only)")
     form.locator('input[name="items[0]quantity"]').fill("6")
     form.locator('fieldset[data-rows="items"] .form-row-add').click()
-    form.locator('select[name="items[1]product"]').select_option(label="CUP-02 Cup")
+    form.locator('select[name="items[1]product"]').select_option(label="CUP-02 Cup (any material)")
     form.locator('input[name="items[1]quantity"]').fill("2")
     form.locator('select[name="materials[0]spool"]').select_option(
         label="PLA-RED-001 - Prusament PLA Lipstick Red (1000.00 g)"
@@ -111,7 +111,7 @@ def test_operator_plans_completes_reads_the_ledger_reopens_and_exports(
 
     # 4. Reopen, after its confirmation.
     page.goto(f"/api/v1/production-runs/{run.pk}/")
-    follow(page, "Reopen...")
+    follow(page, "Reopen... (admins and owners)")
     expect(page.locator("#confirmation")).to_contain_text(f"Reopen run {run.run_number}?")
     screenshot(page, "flow-06-reopen-confirmation")
     run.refresh_from_db()

@@ -68,9 +68,11 @@ def test_staff_see_the_charts_of_the_first_tenant(staff_client, farm, tenant):
     assert "<title>Completed: 1</title>" in runs
     assert "<title>Failed: 1</title>" in runs
     assert "<title>Cancelled: 0</title>" in runs
-    # Today's usage (100 g completed + 10 g failed) in the material's own colour.
+    # Today's usage (100 g completed + 10 g failed) in the material's own colour, named in the legend as
+    # choice lists name it (number, kind, colour, brand: two materials may share a name).
     today = datetime.datetime.now(tenant.zone).date().isoformat()
-    assert f"<title>{today} Galaxy Red: 110 g</title>" in usage
+    number = farm["material"].number
+    assert f"<title>{today} #{number} Galaxy Red (PLA) · Red · Acme: 110 g</title>" in usage
     assert 'fill="#C4112F"' in usage
     # The completed run used its estimate exactly: no variance.
     assert "<title>Mug: 0 g</title>" in variance

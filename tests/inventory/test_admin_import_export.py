@@ -110,7 +110,7 @@ def test_a_row_the_service_refuses_is_shown_and_nothing_is_written(staff, tenant
     ("material", "message"),
     [
         ("Unknown", "Tenant acme has no material &#x27;Unknown&#x27;."),
-        ("PLA Twin", "several materials named &#x27;PLA Twin&#x27;: give its id."),
+        ("PLA Twin", "several materials named &#x27;PLA Twin&#x27;: give its number instead, one of #"),
     ],
 )
 def test_a_material_is_named_within_the_row_tenant(staff, tenant, make_material, material, message):
@@ -121,6 +121,28 @@ def test_a_material_is_named_within_the_row_tenant(staff, tenant, make_material,
 
     assert message in page
     assert "Confirm import" not in page
+
+
+@pytest.mark.parametrize("written", ["{number}", "#{number}"])
+def test_a_material_is_named_by_its_number_when_names_repeat(staff, tenant, make_material, written):
+    make_material(tenant, name="PLA Twin", color_name="Red")
+    blue = make_material(tenant, name="PLA Twin", color_name="Blue")
+
+    response = confirm(staff, preview(staff, HEADER + f"acme,NEW-1,{written.format(number=blue.number)},1000.00,,\n"))
+
+    assert response.status_code == 302
+    assert Spool.objects.get(code="NEW-1").material == blue
+
+
+def test_another_tenants_material_number_is_not_found(staff, tenant, other_tenant, make_material):
+    foreign = make_material(other_tenant, name="Their PLA")
+    make_material(tenant, name="Mine")  # number 1 in acme too: numbers are per tenant
+    Material.objects.filter(pk=foreign.pk).update(number=99)
+
+    page = preview(staff, HEADER + "acme,NEW-1,#99,1000.00,,\n").content.decode()
+
+    assert "Tenant acme has no material &#x27;#99&#x27;." in page
+    assert not Spool.objects.filter(code="NEW-1").exists()
 
 
 def test_another_tenants_material_is_refused(staff_user, tenant, other_tenant, make_material):

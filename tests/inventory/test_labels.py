@@ -6,8 +6,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
-from inventory.labels import pdf_text
+from inventory.labels import TEXT_RIGHT, pdf_text, text_width
+from inventory.models import Spool
 from tests.support.clients import browser_for
+from tests.support.documents import pdf_text as pdf_text_of
+from tests.support.documents import svg_label_codes, unwrapped
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +159,77 @@ def test_a_material_without_a_valid_colour_prints_a_blank_swatch(api, tenant, ma
     [swatch] = [rect for rect in tree.iter(f"{SVG}rect") if rect.get("class") == "swatch"]
     assert swatch.get("fill") == "#FFFFFF"
     assert pdf.status_code == 200
+
+
+# --- the whole code, whatever its length and script -------------------------------------------
+
+# The longest code the field allows, of the widest letter, and one that wraps at its separators.
+LONGEST = "W" * Spool._meta.get_field("code").max_length
+SEPARATED = ("PLA-BLK-0123456789-" * 3)[: Spool._meta.get_field("code").max_length]
+CYRILLIC = "ПЛА-КРАСНЫЙ-001"
+CHINESE = "红色-线材-" + "中" * 44
+
+
+@pytest.mark.parametrize("code", [LONGEST, SEPARATED, CYRILLIC, CHINESE, "PLA-RED-001"])
+def test_an_svg_label_prints_the_whole_code_within_the_label(api, tenant, make_spool, code):
+    spool = make_spool(tenant, code=code)
+
+    response = api.get(f"{SPOOLS}{spool.pk}/label/")
+
+    assert svg_label_codes(response.content) == [code]
+    lines = [text for text in svg_tree(response).iter(f"{SVG}text") if text.get("class") == "code"]
+    for line in lines:
+        size = float(line.get("font-size"))
+        assert float(line.get("x")) + text_width(line.text, size, bold=True) <= TEXT_RIGHT
+        assert float(line.get("y")) - size >= 0  # inside the label's top edge
+    assert float(lines[-1].get("y")) < 15.5  # above the material's line
+
+
+@pytest.mark.parametrize("code", [LONGEST, SEPARATED, "PLA-RED-001"])
+def test_a_pdf_label_prints_the_whole_code(api, tenant, make_spool, code):
+    spool = make_spool(tenant, code=code)
+
+    response = api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "pdf"})
+
+    assert code in unwrapped(pdf_text_of(response.content))
+
+
+@pytest.mark.parametrize("code", [CYRILLIC, CHINESE])
+def test_a_pdf_label_of_a_code_outside_western_european_leads_with_the_spools_number(api, tenant, make_spool, code):
+    """The viewer's Helvetica cannot print it: the number (unique in the tenant) tells the spool apart."""
+    spool = make_spool(tenant, code=code)
+    other = make_spool(tenant, code=code[:-1] + "2")
+
+    first = unwrapped(pdf_text_of(api.get(f"{SPOOLS}{spool.pk}/label/", {"format": "pdf"}).content))
+    second = unwrapped(pdf_text_of(api.get(f"{SPOOLS}{other.pk}/label/", {"format": "pdf"}).content))
+
+    assert first.startswith(f"No. {spool.number} ")
+    assert second.startswith(f"No. {other.number} ")
+    assert first != second
+
+
+def test_a_sheet_tells_codes_apart_that_share_a_long_prefix(api, tenant, make_spool):
+    first = make_spool(tenant, code="PLA-BLK-001")
+    second = make_spool(tenant, code="PLA-BLK-002")
+    ids = f"{first.pk},{second.pk}"
+
+    svg_codes = svg_label_codes(api.get(f"{SPOOLS}labels/", {"ids": ids}).content)
+    pdf = unwrapped(pdf_text_of(api.get(f"{SPOOLS}labels/", {"ids": ids, "format": "pdf"}).content))
+
+    assert svg_codes == ["PLA-BLK-001", "PLA-BLK-002"]
+    assert "PLA-BLK-001" in pdf and "PLA-BLK-002" in pdf
+
+
+def test_the_admins_print_labels_prints_distinct_labels(tenant, make_spool, make_material):
+    black = make_material(tenant, name="Prusament PLA", color_name="Galaxy Black", color_hex="#111111")
+    spools = [make_spool(tenant, material=black, code=f"PLA-BLK-00{n}") for n in (1, 2)]
+    staff = browser_for(get_user_model().objects.create_superuser("root", "root@example.com", "x"))
+
+    response = staff.post(
+        "/admin/inventory/spool/", {"action": "print_labels", "_selected_action": [str(s.pk) for s in spools]}
+    )
+
+    text = pdf_text_of(response.content)
+    assert text.count("PLA-BLK-001") == 1 and text.count("PLA-BLK-002") == 1
+    labels = [line for line in text.splitlines() if line.startswith("PLA-BLK-00")]
+    assert len(set(labels)) == 2

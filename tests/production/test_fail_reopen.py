@@ -433,3 +433,18 @@ def test_other_tenant_cannot_reopen_a_run(api, other_tenant, make_member, run):
 
     assert response.status_code == 404
     assert run_snapshot(run) == before
+
+
+def test_ledger_rows_of_a_run_on_a_printer_name_the_printer(api, manager_api, tenant, make_printer, run):
+    printer = make_printer(tenant, name="Prusa A")
+    assert api.patch(f"/api/v1/production-runs/{run.pk}/", {"printer": "Prusa A"}, format="json").status_code == 200
+    complete(api, run)
+    assert manager_api.post(action_url(run, "reopen")).status_code == 200
+
+    response = api.get("/api/v1/inventory-transactions/", {"production_run": str(run.pk)})
+
+    rows = response.json()["results"]
+    assert sorted(row["type"] for row in rows) == ["reversal", "reversal", "usage", "usage"]
+    assert {(row["printer"], row["printer_name"]) for row in rows} == {(str(printer.pk), "Prusa A")}
+    by_printer = api.get("/api/v1/inventory-transactions/", {"printer": "Prusa A"}).json()
+    assert by_printer["count"] == 4

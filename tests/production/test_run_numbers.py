@@ -149,3 +149,15 @@ def test_a_refused_create_does_not_use_up_a_number(api, tenant, make_spool, make
         number = create(api)
 
     assert number == "ACME-20240701-001"
+
+
+def test_a_run_of_the_past_is_created_and_numbered_on_its_own_day(tenant):
+    from production.services import RunDraft, create_run
+
+    past = datetime.datetime(2024, 3, 1, 23, 30, tzinfo=datetime.UTC)
+    run = create_run(tenant=tenant, user=None, draft=RunDraft.from_data({"started_at": past}), created_at=past)
+    today = create_run(tenant=tenant, user=None, draft=RunDraft.from_data({}))
+
+    assert run.run_number == "ACME-20240301-001"
+    assert ProductionRun.objects.get(pk=run.pk).created_at == past
+    assert today.run_number.endswith("-001") and today.run_number != run.run_number
