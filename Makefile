@@ -6,14 +6,16 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The project's packages: what `make run` reloads on (not the virtualenv).
-APPS := config core tenants events inventory production spoolman demo insights
+APPS := config core tenants events inventory production spoolman bambu demo insights
 
 .PHONY: venv run test e2e lint format bench bench-scale soak clean
 
-# The background worker (webhook deliveries, events/tasks.py) as a prefix of the server's command:
-# started in the background from the same shell, and stopped when the server stops (Ctrl-C included).
+# The background processes as a prefix of the server's command: the worker (webhook deliveries, events/tasks.py)
+# and the printer bridge (Bambu Lab printers over MQTT, bambu/bridge.py), started in the background from the
+# same shell, and stopped when the server stops (Ctrl-C included).
 WITH_WORKER = $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM;
+	$(BIN)/python manage.py printer_bridge & bridge=$$!; \
+	trap 'kill $$worker $$bridge 2>/dev/null; wait $$worker $$bridge 2>/dev/null' EXIT INT TERM;
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,7 @@ run: venv
 	@echo "  Docs:     http://$(HOST):$(PORT)/api/v1/docs/"
 	@echo "  Admin:    http://$(HOST):$(PORT)/admin/"
 	@echo "  Worker:   python manage.py db_worker (webhook deliveries), started beside the server"
+	@echo "  Bridge:   python manage.py printer_bridge (Bambu Lab printers over MQTT), started beside the server"
 	@echo "  Logins:   see the list printed by seed_demo above (password: $$($(BIN)/python manage.py seed_demo --print-password))"
 	@echo ""
 	$(WITH_WORKER) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --ws websockets-sansio \

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "inventory",
     "production",
     "spoolman",
+    # Bambu Lab printers on the LAN over MQTT (`python manage.py printer_bridge`).
+    "bambu",
     "demo",
     "insights",
     "django_prometheus",
@@ -99,6 +101,13 @@ WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 # How often a Spoolman websocket looks for its tenant's new spool events (spoolman/consumers.py).
 SPOOLMAN_WS_POLL_SECONDS = float(os.environ.get("SPOOLMAN_WS_POLL_SECONDS", "0.5"))
+
+# Printer connections (bambu/): the Fernet keys that encrypt printers' access codes at rest, comma-separated,
+# the first encrypting and every one decrypting (rotation: the README's "Bambu Lab printers"). Unset, one key
+# is derived from SECRET_KEY. BAMBU_CA_FILE: verify printers' certificates against it instead of accepting
+# their self-signed ones.
+PRINTER_CREDENTIAL_KEYS = env_list("PRINTER_CREDENTIAL_KEYS", [])
+BAMBU_CA_FILE = os.environ.get("BAMBU_CA_FILE", "")
 
 TEMPLATES = [
     {

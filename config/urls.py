@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_nested import routers
 
+from bambu.views import PrinterConnectionView, PrinterStatusView
 from core.api.docs import RedocView, redoc_bundle
 from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
@@ -86,6 +87,8 @@ api_v1 = [
     path("reports/cost-per-unit/", CostPerUnitReportView.as_view(), name="report-cost-per-unit"),
     path("reports/low-stock/", LowStockReportView.as_view(), name="report-low-stock"),
     path("events/", EventFeedView.as_view(), name="event-feed"),
+    path("printers/<uuid:printer_id>/connection/", PrinterConnectionView.as_view(), name="printer-connection"),
+    path("printers/<uuid:printer_id>/status/", PrinterStatusView.as_view(), name="printer-status"),
     path("", include(router.urls)),
     path("", include(runs_router.urls)),
     path("", include(webhooks_router.urls)),

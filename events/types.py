@@ -3,12 +3,15 @@
 RUN_TYPES = ("created", "updated", "completed", "failed", "cancelled", "reopened", "deleted", "restored")
 SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted")
 CATALOG_TYPES = ("created", "updated", "deleted")
+# A connected printer's own state changed (bambu/: its `gcode_state`, with the old and new one).
+PRINTER_TYPES = ("status_changed",)
 
 EVENT_TYPES = frozenset(
     [f"run.{what}" for what in RUN_TYPES]
     + [f"spool.{what}" for what in SPOOL_TYPES]
     + [f"material.{what}" for what in CATALOG_TYPES]
     + [f"product.{what}" for what in CATALOG_TYPES]
+    + [f"printer.{what}" for what in PRINTER_TYPES]
 )
 
 RESOURCES = frozenset(event_type.split(".", 1)[0] for event_type in EVENT_TYPES)

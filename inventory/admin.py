@@ -121,7 +121,7 @@ class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     # Eight narrow columns: they fit a 1366 px screen beside the admin's menu, the tenant included.
     list_display = ["code", "number", "material_swatch", "weight", "stock", "location", "is_active", "tenant"]
     list_filter = ["tenant", LowStockFilter, "is_active", "material__kind", "location"]
-    search_fields = ["code", "material__name", "material__color_name", "location", "=number"]
+    search_fields = ["code", "material__name", "material__color_name", "location", "=number", "=rfid_uid"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
     readonly_fields = ["number", "current_weight_g", "weight_over_time"]

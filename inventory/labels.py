@@ -96,6 +96,7 @@ class Label:
     weight: str
     initial_weight: str
     url: str
+    rfid_uid: str = ""
 
     @classmethod
     def of(cls, spool, url):
@@ -111,6 +112,7 @@ class Label:
             weight=f"{spool.current_weight_g} g",
             initial_weight=f"of {spool.initial_weight_g} g",
             url=url,
+            rfid_uid=spool.rfid_uid,
         )
 
 
@@ -194,6 +196,9 @@ def label_parts(label, *, pdf=False):
         Text(TEXT_LEFT, 28, 4.2, fit(label.weight, 4.2, bold=True), bold=True),
         Text(TEXT_LEFT, 32.5, 2.6, fit(number + label.initial_weight, 2.6)),
     ]
+    if label.rfid_uid:
+        # The tag's identity, to match a spool to its tag by eye; cut like every text to the QR code's edge.
+        texts.append(Text(TEXT_LEFT, 35.5, 2.0, fit(f"RFID {label.rfid_uid}", 2.0)))
     return texts, qr_runs(label.url)
 
 

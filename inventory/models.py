@@ -1,6 +1,8 @@
+import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
@@ -170,6 +172,23 @@ def spool_low_stock_threshold():
     )
 
 
+# What an RFID identity's characters may be once normalized (`normalize_rfid_uid`): hex, as printers report it.
+RFID_UID_PATTERN = r"^[0-9A-F]{8,64}$"
+
+
+def normalize_rfid_uid(value: str) -> str:
+    """An RFID identity as stored and compared: upper case, without the `:`, `-` or spaces people type."""
+    return value.replace(":", "").replace("-", "").replace(" ", "").upper()
+
+
+def validate_rfid_uid(value):
+    if not re.match(RFID_UID_PATTERN, value) or not value.strip("0"):
+        raise ValidationError(
+            "An RFID identity is 8 to 64 hexadecimal digits (e.g. a Bambu Lab spool's tray UUID), not all zeros.",
+            code="invalid_rfid_uid",
+        )
+
+
 class SpoolQuerySet(TenantQuerySet):
     def with_material(self):
         return self.select_related("material")
@@ -201,6 +220,18 @@ class Spool(NumberedModel):
     supplier = models.CharField(max_length=100, blank=True)
     location = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # The spool's RFID tag identity (a Bambu Lab spool's `tray_uuid`): a printer that reports it in a tray
+    # has this spool loaded there (bambu/). Optional; unique per tenant when set.
+    rfid_uid = models.CharField(
+        "RFID UID",
+        max_length=64,
+        blank=True,
+        # In the table too: rows written outside Django (a raw INSERT, a restore) get no tag, not an error.
+        default="",
+        db_default="",
+        validators=[validate_rfid_uid],
+        help_text="The spool's RFID tag identity (Bambu Lab: the tray UUID), hexadecimal; optional.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -213,6 +244,12 @@ class Spool(NumberedModel):
                 fields=["tenant", "code"], name="spool_unique_tenant_code", violation_error_code=CLIENT_UNIQUE
             ),
             models.UniqueConstraint(fields=["tenant", "number"], name="spool_unique_tenant_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "rfid_uid"],
+                condition=~Q(rfid_uid=""),
+                name="spool_unique_tenant_rfid_uid",
+                violation_error_code=CLIENT_UNIQUE,
+            ),
             models.CheckConstraint(condition=Q(initial_weight_g__gt=0), name="spool_initial_weight_positive"),
             models.CheckConstraint(condition=Q(current_weight_g__gte=0), name="spool_current_weight_not_negative"),
             models.CheckConstraint(
@@ -228,6 +265,11 @@ class Spool(NumberedModel):
 
     def __str__(self):
         return self.code
+
+    def clean_fields(self, exclude=None):
+        # The admin's form and the CSV import validate the stored form: "04:a3:..." is "04A3...".
+        self.rfid_uid = normalize_rfid_uid(self.rfid_uid or "")
+        super().clean_fields(exclude=exclude)
 
     # The browsable API's choices (tenants.serializers.TenantRelatedField) name a spool by its code,
     # material and colour, and what it holds now.

@@ -37,6 +37,7 @@ SPOOL_FIELDS = (
     "supplier",
     "location",
     "is_active",
+    "rfid_uid",
 )
 
 

@@ -1,7 +1,14 @@
 from rest_framework import serializers
 
 from core.api.representation import PlannedRepresentation
-from inventory.models import ADJUSTMENT_TYPES, InventoryTransaction, Material, Spool
+from inventory.models import (
+    ADJUSTMENT_TYPES,
+    InventoryTransaction,
+    Material,
+    Spool,
+    normalize_rfid_uid,
+    validate_rfid_uid,
+)
 from tenants.serializers import TenantOwnedSerializer
 
 
@@ -26,6 +33,13 @@ class MaterialSerializer(TenantOwnedSerializer):
         ]
 
 
+class RfidUidField(serializers.CharField):
+    """A spool's RFID identity, normalized before the model's validator reads it ("04:a3:..." is "04A3...")."""
+
+    def to_internal_value(self, data):
+        return normalize_rfid_uid(super().to_internal_value(data))
+
+
 class SpoolSerializer(TenantOwnedSerializer):
     material_name = serializers.CharField(source="material.name", read_only=True)
     material_kind = serializers.CharField(source="material.kind", read_only=True)
@@ -35,10 +49,18 @@ class SpoolSerializer(TenantOwnedSerializer):
     # and a DecimalField quantizes with max_digits as its precision, which would fail on large ones.
     remaining_percent = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
     cost_per_gram = serializers.DecimalField(max_digits=None, decimal_places=4, read_only=True, allow_null=True)
+    rfid_uid = RfidUidField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        validators=[validate_rfid_uid],
+        help_text="The spool's RFID tag identity (Bambu Lab: the tray UUID), hexadecimal; optional, unique per tenant. "
+        "A printer reporting it in an AMS tray has this spool loaded there.",
+    )
 
     class Meta:
         model = Spool
-        tenant_unique = ("code",)
+        tenant_unique = ("code", "rfid_uid")
         fields = [
             "id",
             "number",
@@ -58,6 +80,7 @@ class SpoolSerializer(TenantOwnedSerializer):
             "supplier",
             "location",
             "is_active",
+            "rfid_uid",
             "created_at",
             "updated_at",
         ]

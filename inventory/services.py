@@ -20,6 +20,7 @@ from inventory.models import (
     Material,
     Spool,
     TransactionType,
+    normalize_rfid_uid,
 )
 from inventory.serializers import MaterialSerializer, SpoolSerializer
 from tenants.contracts import ensure_same_tenant
@@ -222,6 +223,7 @@ class SpoolDraft:
     supplier: str = ""
     location: str = ""
     is_active: bool = True
+    rfid_uid: str = ""
     id: uuid.UUID | None = None
 
 
@@ -242,6 +244,7 @@ class SpoolChanges:
     supplier: str | Unset = UNSET
     location: str | Unset = UNSET
     is_active: bool | Unset = UNSET
+    rfid_uid: str | Unset = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,6 +265,7 @@ def create_spool(*, tenant: Tenant, user, draft: SpoolDraft, occurred_at=None) -
     """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
     ensure_same_tenant(tenant, draft.material)
     fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
+    fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
     with transaction.atomic():
         spool = Spool.objects.create(tenant=tenant, **fields)
         events = []
@@ -294,6 +298,8 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user=None) -> Spool:
     """
     fields = sent(changes)
     ensure_same_tenant(spool.tenant_id, fields.get("material"))
+    if "rfid_uid" in fields:
+        fields["rfid_uid"] = normalize_rfid_uid(fields["rfid_uid"] or "")
     with transaction.atomic():
         read, spool = spool, lock_spools({spool.pk})[spool.pk]
         _keep_material(spool, read)

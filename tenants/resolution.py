@@ -53,9 +53,11 @@ from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
 from core.tenancy import TENANT_QUERY_PARAM
 from tenants.models import Membership, Tenant
 from tenants.row_security import (
-    OWN_ROWS_RESET_SQL,
+    OWN_ROWS_AFTER_SQL,
+    STATEMENTS_BEFORE,
     TENANT_SETTING,
-    TOKEN_OWN_ROWS_SQL,
+    TOKEN_OWN_ROWS_BEFORE_SQL,
+    TOKEN_USER_SQL,
     USER_RESET_SQL,
     has_row_security,
     own_rows,
@@ -156,9 +158,10 @@ def resolve_token_request(request):
     params = lookup.params(digest, slug, connection)
     with connection.cursor() as cursor:
         if lookup.own_rows:
-            # One round trip: the token's user set for the memberships' own-rows policy, the query, the reset.
+            # One round trip: the role and the token's user set for the own-rows policy, the query, the role restored.
             cursor.execute(lookup.sql, [digest, *params])
-            cursor.nextset()
+            for _statement in range(STATEMENTS_BEFORE):
+                cursor.nextset()
         else:
             cursor.execute(lookup.sql, params)
         rows = cursor.fetchall()
@@ -203,11 +206,11 @@ class TokenLookup:
         )
         self.sql = f"SELECT {select} {joins}"
         # On PostgreSQL the memberships are read as the application role, under their own-rows
-        # policy (tenants/row_security.py): the statement before sets the token's user, the one
-        # after resets it (inside an outer transaction; otherwise the three end together).
+        # policy (tenants/row_security.py): the statements before set the role and the token's
+        # user, the one after restores the role (inside an outer transaction; otherwise all end together).
         self.own_rows = vendor == "postgresql"
         if self.own_rows:
-            self.token_user_sql = TOKEN_OWN_ROWS_SQL.format(tokens=token)
+            self.token_user_sql = TOKEN_USER_SQL.format(tokens=token)
             # The same query inside the request's row-security transaction (`enter_token_request`): it
             # also sets the tenant the rows name, only when there is exactly one (the window counts
             # the matches before LIMIT), so a token of several tenants and no choice sets none.
@@ -215,7 +218,7 @@ class TokenLookup:
                 f"SELECT {select}, set_config('{TENANT_SETTING}', "
                 f"CASE WHEN count(*) OVER () = 1 THEN t.{quote('id')}::text ELSE '' END, true) {joins}"
             )
-            self.sql = f"{self.token_user_sql}; {self.sql}; {OWN_ROWS_RESET_SQL}"
+            self.sql = f"{TOKEN_OWN_ROWS_BEFORE_SQL.format(tokens=token)}; {self.sql}; {OWN_ROWS_AFTER_SQL}"
 
     def params(self, digest, slug, connection):
         """The lookup's parameters (after the own-rows statement's digest)."""

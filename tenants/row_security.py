@@ -26,11 +26,11 @@ user their own rows:
 
     user_id = NULLIF(current_setting('app.user_id', true), '')::integer
 
-`own_rows(user)` runs a block as `APP_ROLE` with `app.user_id` set (the session path of
-tenants/resolution.py, the tenant switcher), and the token path sets it from the token's
-digest in the round trip of its one query (`TOKEN_OWN_ROWS_SQL`, then the query, then
-`OWN_ROWS_RESET_SQL`, sent together). Neither sees another
-user's membership, nor any tenant-owned row.
+`own_rows(user)` runs each query of a block as `APP_ROLE` with `app.user_id` set (the
+session path of tenants/resolution.py, the tenant switcher), and the token path sets it
+from the token's digest. Both send the switch, the query and the restoring of the role in
+one message: no round trip more than before. Neither sees another user's membership, nor
+any tenant-owned row.
 
 SQLite has no row-level security: it keeps the application-level wall only, and gets
 no request transaction (its IMMEDIATE transactions would make every read a writer).
@@ -58,14 +58,27 @@ ENTER_LITERAL_SQL = f"SELECT set_config('role', '{APP_ROLE}', true), set_config(
 # `role = none` is `RESET ROLE`: back to the connecting user.
 RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{TENANT_SETTING}', '', true)"
 
-OWN_ROWS_ENTER_SQL = f"SELECT set_config('{USER_SETTING}', %s, true), set_config('role', '{APP_ROLE}', true)"
-# The token path's first statement: the user is the one the token's digest names ('' if none).
-TOKEN_OWN_ROWS_SQL = (
-    f"SELECT set_config('{USER_SETTING}', COALESCE((SELECT user_id::text FROM {{tokens}} WHERE digest = %s), ''), "
-    f"true), set_config('role', '{APP_ROLE}', true)"
+# Around each query that reads through the own-rows policy, in the same message as the query:
+# before it, the role in force is kept in a setting and the role and user are set; after it, restored.
+PREVIOUS_ROLE_SETTING = "app.previous_role"
+KEEP_ROLE_SQL = f"SELECT set_config('{PREVIOUS_ROLE_SETTING}', current_setting('role'), true)"
+OWN_ROWS_BEFORE_SQL = (
+    f"{KEEP_ROLE_SQL}; SELECT set_config('{USER_SETTING}', %s, true), set_config('role', '{APP_ROLE}', true)"
 )
-OWN_ROWS_RESET_SQL = f"SELECT set_config('role', 'none', true), set_config('{USER_SETTING}', '', true)"
-# The user only: inside a tenant's request the role stays, and the tenant policy alone applies.
+# The token path's: the user is the one the token's digest names ('' if none).
+TOKEN_USER_SQL = (
+    f"SELECT set_config('{USER_SETTING}', "
+    "COALESCE((SELECT user_id::text FROM {tokens} WHERE digest = %s), ''), true), "
+    f"set_config('role', '{APP_ROLE}', true)"
+)
+TOKEN_OWN_ROWS_BEFORE_SQL = f"{KEEP_ROLE_SQL}; {TOKEN_USER_SQL}"
+OWN_ROWS_AFTER_SQL = (
+    f"SELECT set_config('role', current_setting('{PREVIOUS_ROLE_SETTING}'), true), "
+    f"set_config('{USER_SETTING}', '', true)"
+)
+STATEMENTS_BEFORE = 2  # the query's rows are the third result of the message
+# Inside a tenant's request transaction, after its token lookup: the user only; the role stays,
+# and the tenant policy alone applies (tenants/resolution.py `enter_in_one_round_trip`).
 USER_RESET_SQL = f"SELECT set_config('{USER_SETTING}', '', true)"
 
 
@@ -130,15 +143,23 @@ def own_rows(user, using=DEFAULT_DB_ALIAS):
     """The reads inside run as `APP_ROLE` with `app.user_id` set: the user's own memberships, no tenant's rows.
 
     For reading memberships before the tenant is known (or, inside a tenant's request, the
-    user's memberships of other tenants: the tenant switcher). Read-only: the block is a
-    transaction (or a savepoint) that is rolled back at its end, which restores the role and
-    the settings as they were, inside a tenant's request too. PostgreSQL only.
+    user's memberships of other tenants: the tenant switcher). Each query inside is sent in
+    one message with the statements that switch to the role and set the user before it and
+    restore the role after it (`OWN_ROWS_BEFORE_SQL`, `OWN_ROWS_AFTER_SQL`): no round trip
+    more, and the role and settings around it are as they were, inside a tenant's request
+    too. For the ORM's reads of memberships (their SQL has no literal `%`). PostgreSQL only.
     """
     if not has_row_security(using):
         yield
         return
-    with transaction.atomic(using=using):
-        with connections[using].cursor() as cursor:
-            cursor.execute(OWN_ROWS_ENTER_SQL, [str(user.pk)])
+
+    def through_own_rows(execute, sql, params, many, context):
+        result = execute(
+            f"{OWN_ROWS_BEFORE_SQL}; {sql}; {OWN_ROWS_AFTER_SQL}", [str(user.pk), *(params or ())], many, context
+        )
+        for _statement in range(STATEMENTS_BEFORE):
+            context["cursor"].nextset()  # to the query's rows
+        return result
+
+    with connections[using].execute_wrapper(through_own_rows):
         yield
-        transaction.set_rollback(True, using=using)

@@ -186,8 +186,8 @@ class TenantOwnedSerializer(PlannedRepresentation, serializers.ModelSerializer):
         tenant = self.context["request"].tenant
         model = self.Meta.model
         for field in getattr(self.Meta, "tenant_unique", ()):
-            if field not in attrs:
-                continue
+            if attrs.get(field) in (None, ""):
+                continue  # an optional value left empty (a spool without an RFID tag) clashes with nothing
             clash = model.objects.for_tenant(tenant).filter(**{field: attrs[field]})
             if self.instance is not None:
                 clash = clash.exclude(pk=self.instance.pk)

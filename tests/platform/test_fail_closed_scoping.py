@@ -20,6 +20,7 @@ from spoolman.services import KeyDraft, create_key
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.scoping import TenantScopeError, active_tenant_id, all_tenants, tenant_scope
 from tests.conftest import PASSWORD
+from tests.support.bambu import make_bambu_rows
 
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]
 LISTS = {
@@ -45,6 +46,7 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
         runs[owner.pk] = make_run(owner, printer=make_printer(owner, name=f"Printer of {owner.slug}"))
         make_delivery(owner)
         create_key(tenant=owner, user=None, draft=KeyDraft(printer=runs[owner.pk].printer))
+        make_bambu_rows(runs[owner.pk])
     return runs
 
 

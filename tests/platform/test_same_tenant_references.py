@@ -13,6 +13,7 @@ from spoolman.services import KeyDraft, create_key
 from tenants.models import Tenant, TenantOwnedModel
 from tenants.operations import constraint_name
 from tests.conftest import postgres_only
+from tests.support.bambu import make_bambu_rows
 
 pytestmark = postgres_only
 
@@ -51,6 +52,7 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
         make_delivery(owner)
     for run in runs.values():
         create_key(tenant=run.tenant, user=None, draft=KeyDraft(printer=run.printer))
+        make_bambu_rows(run)
     return runs
 
 
