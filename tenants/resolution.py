@@ -32,10 +32,12 @@ changed role or a removed membership takes effect on the next request.
 
 import binascii
 import functools
+import logging
+from contextlib import ExitStack
 
 from django.contrib.auth import get_user_model
 from django.core.validators import slug_re
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
@@ -45,6 +47,7 @@ from rest_framework.exceptions import APIException
 
 from core.api.writes import WRITE_METHODS
 from core.errors import ErrorCode
+from core.locking import write_start_sql, write_started
 from core.routers import business_read_alias
 from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
 from core.tenancy import TENANT_QUERY_PARAM
@@ -52,8 +55,13 @@ from tenants.models import Membership, Tenant
 from tenants.row_security import (
     OWN_ROWS_AFTER_SQL,
     STATEMENTS_BEFORE,
+    TENANT_SETTING,
     TOKEN_OWN_ROWS_BEFORE_SQL,
+    TOKEN_USER_SQL,
+    USER_RESET_SQL,
+    has_row_security,
     own_rows,
+    row_security_transaction,
     tenant_row_security,
 )
 from tenants.scoping import request_scope_stack, tenant_scope
@@ -61,6 +69,8 @@ from tenants.time_zones import tenant_time_zone
 
 TENANT_HEADER = "HTTP_" + TENANT_HEADER_NAME.upper().replace("-", "_")
 SESSION_KEY = "active_tenant"
+
+logger = logging.getLogger(__name__)
 
 
 class TenantRequired(APIException):
@@ -112,15 +122,13 @@ def _resolve_membership(request):
     raise TenantRequired()
 
 
-def resolve_token_request(request):
-    """The membership of a token request's user in the tenant it acts for, in one query; or None.
+def token_request_key(request):
+    """The knox digest and the named tenant slug (or None) of a token request this path may decide; else None.
 
-    The returned membership carries its `user` and `tenant`, and `token`, the request's
-    `AuthToken` (for `request.auth`). None means "not decided here": DRF's authentication
-    and `resolve_membership` then answer the request as they always have, errors included.
     knox's own check is kept wherever it does more than read: an expired token (knox deletes
-    it) and `AUTO_REFRESH` (knox extends it) go that way, and so does a token whose user
-    is inactive.
+    it) and `AUTO_REFRESH` (knox extends it) go that way, and so does a token whose user is
+    inactive. A slug no tenant can have is left to DRF's path too (PostgreSQL refuses a NUL
+    byte in a parameter).
     """
     if knox_settings.AUTO_REFRESH:
         return None
@@ -130,12 +138,24 @@ def resolve_token_request(request):
     slug = request.META.get(TENANT_HEADER) or request.GET.get(TENANT_QUERY_PARAM) or None
     if slug is not None and not slug_re.match(slug):
         return None
+    return digest, slug
+
+
+def resolve_token_request(request):
+    """The membership of a token request's user in the tenant it acts for, in one query; or None.
+
+    The returned membership carries its `user` and `tenant`, and `token`, the request's
+    `AuthToken` (for `request.auth`). None means "not decided here": DRF's authentication
+    and `resolve_membership` then answer the request as they always have, errors included.
+    """
+    key = token_request_key(request)
+    if key is None:
+        return None
+    digest, slug = key
     # Never a lagging replica: a revoked token, a changed role or a removed membership ends at once.
     connection = connections[DEFAULT_DB_ALIAS]
     lookup = token_lookup(connection.vendor, by_slug=slug is not None)
-    params = [digest, connection.ops.adapt_datetimefield_value(timezone.now()), True]
-    if slug is not None:
-        params.append(slug)
+    params = lookup.params(digest, slug, connection)
     with connection.cursor() as cursor:
         if lookup.own_rows:
             # One round trip: the role and the token's user set for the own-rows policy, the query, the role restored.
@@ -145,13 +165,7 @@ def resolve_token_request(request):
         else:
             cursor.execute(lookup.sql, params)
         rows = cursor.fetchall()
-    # Without a choice, only a user of exactly one tenant has a tenant: two rows say "several".
-    if len(rows) != 1:
-        return None
-    membership, tenant, user, token = lookup.instances(rows[0], connection)
-    membership.tenant, membership.user, token.user = tenant, user, user
-    membership.token = token
-    return membership
+    return lookup.membership(rows, connection)
 
 
 class TokenLookup:
@@ -182,23 +196,47 @@ class TokenLookup:
             if converters:
                 self.converters.append((index, column, converters))
         membership, tenant, user, token = (quote(model._meta.db_table) for model in self.models)
-        self.sql = (
-            f"SELECT {select} FROM {token} k "
+        joins = (
+            f"FROM {token} k "
             f"INNER JOIN {user} u ON u.{quote('id')} = k.{quote('user_id')} "
             f"INNER JOIN {membership} m ON m.{quote('user_id')} = u.{quote('id')} "
             f"INNER JOIN {tenant} t ON t.{quote('id')} = m.{quote('tenant_id')} "
             f"WHERE k.{quote('digest')} = %s AND (k.{quote('expiry')} IS NULL OR k.{quote('expiry')} > %s) "
             f"AND u.{quote('is_active')} = %s" + (f" AND t.{quote('slug')} = %s LIMIT 1" if by_slug else " LIMIT 2")
         )
+        self.sql = f"SELECT {select} {joins}"
         # On PostgreSQL the memberships are read as the application role, under their own-rows
         # policy (tenants/row_security.py): the statements before set the role and the token's
         # user, the one after restores the role (inside an outer transaction; otherwise all end together).
         self.own_rows = vendor == "postgresql"
         if self.own_rows:
+            self.token_user_sql = TOKEN_USER_SQL.format(tokens=token)
+            # The same query inside the request's row-security transaction (`enter_token_request`): it
+            # also sets the tenant the rows name, only when there is exactly one (the window counts
+            # the matches before LIMIT), so a token of several tenants and no choice sets none.
+            self.entering_sql = (
+                f"SELECT {select}, set_config('{TENANT_SETTING}', "
+                f"CASE WHEN count(*) OVER () = 1 THEN t.{quote('id')}::text ELSE '' END, true) {joins}"
+            )
             self.sql = f"{TOKEN_OWN_ROWS_BEFORE_SQL.format(tokens=token)}; {self.sql}; {OWN_ROWS_AFTER_SQL}"
 
+    def params(self, digest, slug, connection):
+        """The lookup's parameters (after the own-rows statement's digest)."""
+        params = [digest, connection.ops.adapt_datetimefield_value(timezone.now()), True]
+        return params if slug is None else [*params, slug]
+
+    def membership(self, rows, connection):
+        """The membership the rows name, with its `user`, `tenant` and `token`; None unless exactly one."""
+        # Without a choice, only a user of exactly one tenant has a tenant: two rows say "several".
+        if len(rows) != 1:
+            return None
+        membership, tenant, user, token = self.instances(rows[0], connection)
+        membership.tenant, membership.user, token.user = tenant, user, user
+        membership.token = token
+        return membership
+
     def instances(self, row, connection):
-        """The row's membership, tenant, user and token."""
+        """The row's membership, tenant, user and token (extra columns after theirs are ignored)."""
         values = list(row)
         for index, column, converters in self.converters:
             for convert in converters:
@@ -218,19 +256,87 @@ def token_lookup(vendor, *, by_slug):
 
 
 def enter_token_request(request):
-    """Resolve a token request's tenant (`resolve_token_request`) and enter its scope for the whole request.
+    """Resolve a token request's tenant and enter its scope for the whole request.
 
     Sets on the Django request what DRF and the views read: `user`, `token_authentication`
     (DRF's `(user, token)`), `membership` and `tenant`. Does nothing when the request is
     not resolved here.
+
+    On PostgreSQL (with the tenant's reads on the primary) the request's row-security
+    transaction is opened first and entered in the same round trip as the lookup
+    (`enter_in_one_round_trip`); elsewhere the lookup's query, then `enter_tenant`.
     """
-    membership = resolve_token_request(request)
+    if has_row_security() and business_read_alias() == DEFAULT_DB_ALIAS:
+        membership = enter_in_one_round_trip(request)
+    else:
+        membership = resolve_token_request(request)
+        if membership is not None:
+            enter_tenant(request, membership.tenant)
     if membership is None:
         return
     request.user = membership.user
     request.token_authentication = (membership.user, membership.token)
     request.membership, request.tenant = membership, membership.tenant
-    enter_tenant(request, membership.tenant)
+
+
+def enter_in_one_round_trip(request):
+    """Token, user, membership and tenant read, and the tenant's row security entered, in one round trip.
+
+    Inside the transaction, one string of statements: the token's user for the memberships'
+    own-rows policy (and the application role), the lookup that also sets `app.tenant_id`, the
+    user's reset and, for a write, the write's bounds (core.locking.write_start_sql). Two round
+    trips (BEGIN, then the statements) where the two-step path took four (Django's connection
+    health check, the lookup, BEGIN, the settings). What the lookup does not decide is rolled
+    back and left to DRF's path, as `resolve_token_request`'s None is.
+
+    The health check (`CONN_HEALTH_CHECKS`: a `SELECT 1` before a reused connection's first
+    query) is folded into the same round trip: on a connection that served an earlier
+    request, a connection error from it (a restarted database) closes the connection and the
+    round trip runs once more on a new one, as the check would have. Nothing of it was
+    committed, so running it again is safe.
+    """
+    key = token_request_key(request)
+    if key is None:
+        return None
+    connection = connections[DEFAULT_DB_ALIAS]
+    reused = connection.connection is not None and not connection.in_atomic_block
+    if reused:
+        connection.health_check_done = True
+    try:
+        return _enter_in_one_round_trip(request, connection, *key)
+    except (OperationalError, InterfaceError):
+        if not reused:
+            raise
+        logger.info("The database connection was lost since the last request; reconnecting")
+        connection.close()
+        return _enter_in_one_round_trip(request, connection, *key)
+
+
+def _enter_in_one_round_trip(request, connection, digest, slug):
+    lookup = token_lookup(connection.vendor, by_slug=slug is not None)
+    write = request.method in WRITE_METHODS
+    # One string of statements (the simple protocol runs them in order, in one round trip): the
+    # token's user and the role, the lookup that sets the tenant, the user's reset, a write's bounds.
+    sql = f"{lookup.token_user_sql}; {lookup.entering_sql}; {USER_RESET_SQL}"
+    if write:
+        sql = f"{sql}; {write_start_sql()}"
+    with ExitStack() as entered:
+        started = entered.enter_context(row_security_transaction(DEFAULT_DB_ALIAS))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [digest, *lookup.params(digest, slug, connection)])
+            cursor.nextset()
+            rows = cursor.fetchall()
+        membership = lookup.membership(rows, connection)
+        if membership is None:
+            transaction.set_rollback(True)
+            return None
+        if write:
+            started.enter_context(write_started(connection))
+        stack = request_scope_stack(request)
+        stack.enter_context(tenant_scope(membership.tenant))
+        stack.enter_context(entered.pop_all())
+        stack.enter_context(tenant_time_zone(membership.tenant))
+    return membership
 
 
 def enter_tenant(request, tenant):

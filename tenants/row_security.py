@@ -66,16 +66,20 @@ OWN_ROWS_BEFORE_SQL = (
     f"{KEEP_ROLE_SQL}; SELECT set_config('{USER_SETTING}', %s, true), set_config('role', '{APP_ROLE}', true)"
 )
 # The token path's: the user is the one the token's digest names ('' if none).
-TOKEN_OWN_ROWS_BEFORE_SQL = (
-    f"{KEEP_ROLE_SQL}; SELECT set_config('{USER_SETTING}', "
+TOKEN_USER_SQL = (
+    f"SELECT set_config('{USER_SETTING}', "
     "COALESCE((SELECT user_id::text FROM {tokens} WHERE digest = %s), ''), true), "
     f"set_config('role', '{APP_ROLE}', true)"
 )
+TOKEN_OWN_ROWS_BEFORE_SQL = f"{KEEP_ROLE_SQL}; {TOKEN_USER_SQL}"
 OWN_ROWS_AFTER_SQL = (
     f"SELECT set_config('role', current_setting('{PREVIOUS_ROLE_SETTING}'), true), "
     f"set_config('{USER_SETTING}', '', true)"
 )
 STATEMENTS_BEFORE = 2  # the query's rows are the third result of the message
+# Inside a tenant's request transaction, after its token lookup: the user only; the role stays,
+# and the tenant policy alone applies (tenants/resolution.py `enter_in_one_round_trip`).
+USER_RESET_SQL = f"SELECT set_config('{USER_SETTING}', '', true)"
 
 
 def own_rows_condition(user_id_type):
@@ -104,8 +108,7 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
         yield
         return
     connection = connections[using]
-    nested = connection.in_atomic_block
-    with transaction.atomic(using=using), ExitStack() as started:
+    with row_security_transaction(using) as started:
         with connection.cursor() as cursor:
             if write:
                 enter = ENTER_LITERAL_SQL.format(tenant=uuid.UUID(str(tenant.pk)))
@@ -114,6 +117,22 @@ def tenant_row_security(tenant, using=DEFAULT_DB_ALIAS, *, write=False):
             else:
                 cursor.execute(ENTER_SQL, [APP_ROLE, str(tenant.pk)])
         yield
+
+
+@contextmanager
+def row_security_transaction(using=DEFAULT_DB_ALIAS):
+    """The transaction a tenant's row security lives in; yields an ExitStack closed before it ends.
+
+    Whoever enters it sets the role and `app.tenant_id` inside (`tenant_row_security`, or the
+    token path's one round trip, tenants/resolution.py). Nested in an outer transaction (the
+    test suite's), it is a savepoint whose end resets the role and the settings, so the outer
+    transaction goes on as the connecting user; an exception rolls the savepoint back, and
+    with it the settings.
+    """
+    connection = connections[using]
+    nested = connection.in_atomic_block
+    with transaction.atomic(using=using), ExitStack() as started:
+        yield started
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(RESET_SQL)

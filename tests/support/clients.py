@@ -1,6 +1,9 @@
-"""Clients for the browsable API and the admin (a logged-in browser session), and for the Spoolman-compatible API."""
+"""Clients: a logged-in browser session (the browsable API, the admin), a REST client with a real token, and the
+Spoolman-compatible API's."""
 
 from django.test import Client
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 
 def browser_for(user):
@@ -31,3 +34,11 @@ class SpoolmanClient:
 
     def put(self, path, body, **headers):
         return self.client.put(self.base + path, body, content_type="application/json", headers=headers)
+
+
+def token_client(user, tenant=None):
+    """A REST client with a real knox token (the middleware's one-round-trip path), naming `tenant` if given."""
+    token = AuthToken.objects.create(user=user)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}", **({"HTTP_X_TENANT": tenant.slug} if tenant else {}))
+    return client
