@@ -15,6 +15,7 @@ import websockets
 from django.db import connection
 
 from tests.conftest import postgres_only
+from tests.support.webhooks import wait_until_the_feed_serves_everything
 
 pytestmark = [pytest.mark.django_db(transaction=True), postgres_only]
 
@@ -74,8 +75,10 @@ def two_servers(transactional_db):
             process.wait(timeout=10)
 
 
-def test_a_use_reported_to_one_process_reaches_a_websocket_on_another(two_servers, issued, spool):
+def test_a_use_reported_to_one_process_reaches_a_websocket_on_another(two_servers, tenant, issued, spool):
     listening, writing = two_servers
+    # The socket's first message is the reported use, not the spool's creation.
+    wait_until_the_feed_serves_everything(tenant)
 
     async def session():
         async with (
