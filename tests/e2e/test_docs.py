@@ -5,12 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import external_requests, screenshot
-
-# ReDoc parses the whole schema and lays out every operation in the page's script before it shows
-# anything ("Loading..." meanwhile): 7 s on this 2-core machine under load, 16-17 s at a load of 15,
-# past the 15 s that other assertions wait.
-REDOC_RENDER_TIMEOUT_MS = 60_000
+from tests.e2e.conftest import REDOC_RENDER_TIMEOUT_MS, external_requests, screenshot
 
 
 @pytest.mark.e2e
