@@ -38,6 +38,9 @@ PASSWORD = "e2e-browser-password"
 
 # Assertions wait as long as actions do: on a loaded 2-core machine ReDoc takes over 5 s to render.
 expect.set_options(timeout=15_000)
+# ReDoc parses the whole schema and lays out every operation in the page's script before it shows
+# anything ("Loading..." meanwhile): 7 s here under load, 16-17 s at a load average of 15.
+REDOC_RENDER_TIMEOUT_MS = 60_000
 
 # pytest-django's live_server binds to this address (its default is "localhost"); it reads
 # the variable when the session-scoped server starts, after this module is imported.

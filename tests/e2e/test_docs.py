@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import external_requests, screenshot
+from tests.e2e.conftest import REDOC_RENDER_TIMEOUT_MS, external_requests, screenshot
 
 
 @pytest.mark.e2e
@@ -27,7 +27,9 @@ def test_swagger_ui_lists_the_operations_without_leaving_this_machine(page, netw
 def test_redoc_renders_without_leaving_this_machine(page, network_log, js_errors, csp_violations):
     page.goto("/api/v1/redoc/")
 
-    expect(page.get_by_role("heading", name=re.compile("Print-farm production API"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Print-farm production API"))).to_be_visible(
+        timeout=REDOC_RENDER_TIMEOUT_MS
+    )
     expect(page.locator(".menu-content")).to_be_visible()
     page.wait_for_load_state("networkidle")
     screenshot(page, "docs-02-redoc", full_page=False)

@@ -22,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from inventory.models import InventoryTransaction
 from spoolman import services, shapes
 from tests.support.ledger import assert_ledger_balances
+from tests.support.webhooks import wait_until_the_feed_serves_everything
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +62,7 @@ def live_server_url(transactional_db, monkeypatch):
 
 
 def test_moonraker_reports_use_over_http_and_hears_every_change_on_the_websocket(
-    live_server_url, monkeypatch, issued, spool
+    live_server_url, monkeypatch, tenant, issued, spool
 ):
     real_report_use = services.report_use
     calls = {"n": 0}
@@ -107,6 +108,8 @@ def test_moonraker_reports_use_over_http_and_hears_every_change_on_the_websocket
                 pending = 0.0
         return booked, latencies
 
+    # The socket's messages are the reports' changes only, not the spool's creation.
+    wait_until_the_feed_serves_everything(tenant)
     booked, latencies = asyncio.run(moonraker())
 
     assert len(booked) == len(LENGTHS_MM) - 1

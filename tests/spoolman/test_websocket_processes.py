@@ -20,6 +20,7 @@ from knox.models import AuthToken
 
 from spoolman.consumers import KEY_NOT_IN_FORCE
 from tests.conftest import postgres_only
+from tests.support.webhooks import wait_until_the_feed_serves_everything
 
 pytestmark = [pytest.mark.django_db(transaction=True), postgres_only]
 
@@ -91,8 +92,10 @@ def server(transactional_db):
         yield address
 
 
-def test_a_use_reported_to_one_process_reaches_a_websocket_on_another(two_servers, issued, spool):
+def test_a_use_reported_to_one_process_reaches_a_websocket_on_another(two_servers, tenant, issued, spool):
     listening, writing = two_servers
+    # The socket's first message is the reported use, not the spool's creation.
+    wait_until_the_feed_serves_everything(tenant)
 
     async def session():
         async with (

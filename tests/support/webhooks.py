@@ -13,6 +13,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from events import selectors
+from tenants.scoping import tenant_scope
+
 POLL_TIMEOUT_S = 60
 
 
@@ -86,3 +89,15 @@ def poll(read, until, timeout=POLL_TIMEOUT_S):
         if until(result) or time.monotonic() > deadline:
             return result
         time.sleep(0.05)
+
+
+def wait_until_the_feed_serves_everything(tenant):
+    """Until no event of `tenant` is held back (PostgreSQL's feed waits for every older transaction of
+    the cluster, other databases' included). A reader that starts then begins after all of them: a
+    test's setup, such as its spool's `spool.created`, is never served to it as a change."""
+
+    def held_back():
+        with tenant_scope(tenant):
+            return selectors.held_back(tenant=tenant)
+
+    assert not poll(held_back, lambda held: not held), "the feed still holds back events of the setup"
