@@ -10,6 +10,8 @@ from insights.dashboard import dashboard
 from insights.metrics import metrics
 from inventory.progress import progress_view
 from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
+from production.floor_views import PrinterSlotViewSet, QueueViewSet
+from production.nested_views import RunHistoryViewSet, RunItemViewSet, RunMaterialViewSet
 from production.report_views import (
     CostPerUnitReportView,
     LowStockReportView,
@@ -17,16 +19,7 @@ from production.report_views import (
     UsageReportView,
     VarianceReportView,
 )
-from production.views import (
-    PrinterSlotViewSet,
-    PrinterViewSet,
-    ProductionRunViewSet,
-    ProductViewSet,
-    QueueViewSet,
-    RunHistoryViewSet,
-    RunItemViewSet,
-    RunMaterialViewSet,
-)
+from production.views import PrinterViewSet, ProductionRunViewSet, ProductViewSet
 from spoolman.views import IntegrationKeyViewSet
 from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
 

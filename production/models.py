@@ -1,6 +1,3 @@
-from decimal import Decimal
-from typing import Protocol
-
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,6 +9,9 @@ from django.utils import timezone
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
 from inventory.models import GRAMS, ZERO, InventoryTransaction, Material, MaterialKind, Spool, TransactionType
+from production.choices import PRIORITY_RANK as PRIORITY_RANK
+from production.choices import FailureReason as FailureReason
+from production.choices import RunPriority as RunPriority
 from production.status_codes import (
     INITIAL_STATUS,
     LOCKED_STATUSES,
@@ -19,11 +19,14 @@ from production.status_codes import (
     RESERVING_STATUSES,
     RunStatus,
 )
+from production.variance import CENTS as CENTS
+from production.variance import HUNDRED as HUNDRED
+from production.variance import Variance as Variance
+from production.variance import percent_of as percent_of
+from production.variance import variance_of as variance_of
 from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 from tenants.scoping import TenantScopedManager
 
-HUNDRED = Decimal("100")
-CENTS = Decimal("0.01")
 MAX_UNITS_PER_RUN = 1000
 # The most rows one request body may list: checked before any lookup, so a huge body is cheap to refuse.
 MAX_ITEMS_PER_BODY = 100
@@ -147,28 +150,6 @@ class PrinterSlot(TenantOwnedModel):
         return f"{self.printer} slot {self.slot}: {self.spool}"
 
 
-class RunPriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
-
-
-# Dispatch order: the higher rank first (a Case over `priority` in production.selectors).
-PRIORITY_RANK = {RunPriority.URGENT: 3, RunPriority.HIGH: 2, RunPriority.NORMAL: 1, RunPriority.LOW: 0}
-
-
-class FailureReason(models.TextChoices):
-    ADHESION = "adhesion"
-    SPAGHETTI = "spaghetti"
-    NOZZLE_CLOG = "nozzle_clog"
-    LAYER_SHIFT = "layer_shift"
-    FILAMENT_RUNOUT = "filament_runout"
-    WARPING = "warping"
-    POWER_LOSS = "power_loss"
-    OTHER = "other"
-
-
 class RunNumberCounter(TenantOwnedModel):
     """The last run number handed out per tenant and local day; locked while taking the next."""
 
@@ -177,39 +158,6 @@ class RunNumberCounter(TenantOwnedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "day"], name="run_counter_unique_tenant_day")]
-
-
-class Totals(Protocol):
-    """A row whose filament has an estimate and, once known, an actual use: a run, one of its materials."""
-
-    @property
-    def estimated_total_g(self) -> Decimal: ...
-
-    @property
-    def actual_total_g(self) -> Decimal | None: ...
-
-
-def variance_of(row: Totals) -> Decimal | None:
-    actual = row.actual_total_g
-    return None if actual is None else actual - row.estimated_total_g
-
-
-def percent_of(variance: Decimal | None, estimate: Decimal) -> Decimal | None:
-    if variance is None or not estimate:
-        return None
-    return (variance / estimate * HUNDRED).quantize(CENTS)
-
-
-class Variance:
-    """How far the actual use ran from the estimate: one definition for a run and for each of its materials."""
-
-    @property
-    def variance_g(self: Totals) -> Decimal | None:
-        return variance_of(self)
-
-    @property
-    def variance_percent(self: Totals) -> Decimal | None:
-        return percent_of(variance_of(self), self.estimated_total_g)
 
 
 class ProductionRunQuerySet(TenantQuerySet):

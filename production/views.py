@@ -1,10 +1,7 @@
-from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
@@ -12,43 +9,29 @@ from core.api import tables
 from core.api.browsable import action_links, is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
-from production import floor, payloads, services
-from production.browsable import PrinterPagesMixin, QueuePagesMixin, SlotPagesMixin
+from production import payloads, services
+from production.browsable import PrinterPagesMixin
 from production.filters import (
     PrinterFilter,
     ProductFilter,
     ProductionRunFilter,
-    RunHistoryFilter,
-    RunItemFilter,
-    RunMaterialFilter,
 )
 from production.models import (
     Printer,
-    PrinterSlot,
     Product,
     ProductionRun,
-    ProductionRunItem,
-    ProductionRunMaterial,
-    RunHistoryEntry,
 )
 from production.serializers import (
     CompleteRunSerializer,
     FailRunSerializer,
     PrinterSerializer,
-    PrinterSlotSerializer,
     ProductionRunSerializer,
     ProductionRunUpdateSerializer,
     ProductSerializer,
-    QueueRunSerializer,
-    RunHistoryEntrySerializer,
-    RunItemSerializer,
-    RunMaterialSerializer,
-    SlotLoadSerializer,
     StartRunSerializer,
 )
 from production.services import dispatch, slots
 from production.status_codes import RunAction, allowed
-from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
 
 
@@ -111,77 +94,6 @@ class PrinterViewSet(PrinterPagesMixin, TenantScopedViewMixin, viewsets.ModelVie
         if slot_count is not None:
             slots.ensure_slots_fit(printer=serializer.instance, slot_count=slot_count)
         serializer.save()
-
-
-PRINTER_ID = OpenApiParameter(
-    "printer_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The printer's id (or name)."
-)
-SLOT = OpenApiParameter("slot", OpenApiTypes.INT, OpenApiParameter.PATH, description="The slot, 0-based.")
-
-
-@extend_schema_view(
-    list=extend_schema(parameters=[PRINTER_ID], responses=PrinterSlotSerializer(many=True)),
-    retrieve=extend_schema(parameters=[PRINTER_ID, SLOT], responses=PrinterSlotSerializer),
-    update=extend_schema(
-        parameters=[PRINTER_ID, SLOT],
-        request=SlotLoadSerializer,
-        responses={200: PrinterSlotSerializer, **errors(ErrorCode.SPOOL_INACTIVE, ErrorCode.BUSY)},
-    ),
-)
-class PrinterSlotViewSet(SlotPagesMixin, TenantScopedViewMixin, viewsets.GenericViewSet):
-    """A printer's filament slots (`slot_count` of them, 0-based) and the spool loaded in each.
-
-    `PUT {slot}/` with `{"spool": id | code | number | null}` loads a spool there (null unloads);
-    a spool loaded in another slot moves. Viewers read; members and up load.
-    """
-
-    queryset = PrinterSlot.objects
-    serializer_class = PrinterSlotSerializer
-    lookup_field = "slot"
-    lookup_value_regex = "[0-9]+"
-    pagination_class = None  # at most 32 entries, one per slot, always whole
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # The path's printer first: another tenant's printer is a 404 before any body is read.
-        printer_key = self.kwargs["printer_id"]
-        printer = natural_keys.resolve(Printer.objects.for_tenant(request.tenant), [printer_key]).get(printer_key)
-        if printer is None:
-            raise Http404("No such printer.")
-        self.printer = printer
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema's walk: no request tenant
-            return PrinterSlot.objects.none()
-        return super().get_queryset().filter(printer=self.printer)
-
-    def get_renderers(self):
-        # A printer's slots are a handful of entries, always whole: JSON (and the browsable page), no CSV.
-        return [renderer() for renderer in self.renderer_classes]
-
-    def get_serializer_class(self):
-        return SlotLoadSerializer if self.action == "update" else PrinterSlotSerializer
-
-    def slot_number(self):
-        slot = int(self.kwargs["slot"])
-        slots.check_slot(self.printer, slot)
-        return slot
-
-    def list(self, request, *args, **kwargs):
-        entries = floor.printer_slots(self.printer)
-        return Response(PrinterSlotSerializer(entries, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(PrinterSlotSerializer(floor.printer_slots(self.printer)[self.slot_number()]).data)
-
-    def update(self, request, *args, **kwargs):
-        slot = self.slot_number()
-        body = SlotLoadSerializer(data=request.data, context=self.get_serializer_context())
-        body.is_valid(raise_exception=True)
-        entry = slots.load_slot(
-            printer=self.printer, user=request.user, load=slots.SlotLoad(slot=slot, spool=body.validated_data["spool"])
-        )
-        return Response(PrinterSlotSerializer(entry).data)
 
 
 def items_csv_summary(items):
@@ -492,178 +404,3 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     def reopen(self, request, id=None):
         """Back to in_progress, reversing every usage/waste row of the run (admins and owners)."""
         return self.run_action(services.reopen_run)
-
-
-RUN_ID = OpenApiParameter("run_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The production run's id.")
-
-
-def run_child_schema(serializer, *, write_errors, delete_errors):
-    """The schema of an endpoint under `/production-runs/{run_id}/`: the run id, and its services' errors."""
-    write = {"parameters": [RUN_ID], "responses": {200: serializer, **errors(*write_errors)}}
-    return extend_schema_view(
-        list=extend_schema(parameters=[RUN_ID]),
-        retrieve=extend_schema(parameters=[RUN_ID]),
-        create=extend_schema(parameters=[RUN_ID], responses={201: serializer, **errors(*write_errors)}),
-        update=extend_schema(**write),
-        partial_update=extend_schema(**write),
-        destroy=extend_schema(parameters=[RUN_ID], responses={204: None, **errors(*delete_errors)}),
-    )
-
-
-class RunScopedMixin:
-    """Endpoints under `/production-runs/{run_id}/`: rows of that run only.
-
-    The path's run is resolved before any body is validated: another tenant's run, or a
-    soft-deleted one, is a 404, never a 400.
-    """
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        self.run = get_object_or_404(ProductionRun.objects.for_tenant(request.tenant), pk=self.kwargs["run_id"])
-
-    def get_queryset(self):
-        return super().get_queryset().filter(run=self.run)
-
-    def csv_name(self):
-        return f"{self.run.run_number}-{super().csv_name()}"
-
-
-class RunChildViewSet(RunScopedMixin, TenantScopedViewMixin, viewsets.ModelViewSet):
-    """Base of the item and material endpoints of a run."""
-
-    manager_actions = ()
-
-
-@run_child_schema(
-    RunItemSerializer,
-    write_errors=(
-        ErrorCode.INVALID_QUANTITIES,
-        ErrorCode.TOO_MANY_UNITS,
-        ErrorCode.MATERIAL_KIND_MISMATCH,
-        ErrorCode.RUN_LOCKED,
-        ErrorCode.BUSY,
-    ),
-    delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
-)
-class RunItemViewSet(RunChildViewSet):
-    """The products of one run: how many to print, and after it ends how many succeeded or failed."""
-
-    queryset = ProductionRunItem.objects
-    serializer_class = RunItemSerializer
-    filterset_class = RunItemFilter
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("product")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.add_item(
-            run=self.run, user=self.request.user, draft=services.ItemDraft(**serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_item(
-            item=serializer.instance, user=self.request.user, changes=services.ItemChanges(**serializer.validated_data)
-        )
-
-    def perform_destroy(self, instance):
-        services.remove_item(item=instance, user=self.request.user)
-
-
-@run_child_schema(
-    RunMaterialSerializer,
-    write_errors=(
-        ErrorCode.SPOOL_INACTIVE,
-        ErrorCode.MATERIAL_KIND_MISMATCH,
-        ErrorCode.INVALID_WEIGHING,
-        ErrorCode.DUPLICATE_SPOOL,
-        ErrorCode.DOES_NOT_EXIST,
-        ErrorCode.INSUFFICIENT_STOCK,
-        ErrorCode.RUN_LOCKED,
-        ErrorCode.BUSY,
-    ),
-    delete_errors=(ErrorCode.RUN_LOCKED, ErrorCode.BUSY),
-)
-class RunMaterialViewSet(RunChildViewSet):
-    """The spools of one run: the estimated grams, and the weighings or actual grams once it ends."""
-
-    queryset = ProductionRunMaterial.objects
-    serializer_class = RunMaterialSerializer
-    filterset_class = RunMaterialFilter
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("spool__material")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.add_material(
-            run=self.run, user=self.request.user, draft=services.MaterialDraft(**serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_material(
-            material=serializer.instance,
-            user=self.request.user,
-            changes=services.MaterialChanges(**serializer.validated_data),
-        )
-
-    def perform_destroy(self, instance):
-        services.remove_material(material=instance, user=self.request.user)
-
-
-@extend_schema_view(list=extend_schema(parameters=[RUN_ID]))
-class RunHistoryViewSet(RunScopedMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The run's history, newest first: who created, changed, completed, failed, cancelled,
-    reopened, deleted or restored it (or its items and materials), when, and what changed.
-    Read-only; viewers may read it too."""
-
-    queryset = RunHistoryEntry.objects
-    serializer_class = RunHistoryEntrySerializer
-    filterset_class = RunHistoryFilter
-
-    def get_queryset(self):
-        return super().get_queryset().select_related("user")
-
-
-QUEUE_PRINTER = OpenApiParameter(
-    "printer",
-    OpenApiTypes.STR,
-    OpenApiParameter.QUERY,
-    description="A printer's id or name: only the runs that would start on it now (none while it prints).",
-)
-
-
-@extend_schema_view(list=extend_schema(parameters=[QUEUE_PRINTER]))
-class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The planned runs in dispatch order (priority urgent to low, then planned_start earliest first with
-    none last, then the oldest plan), each as in the run detail with `ready` and per line `shortage_g`."""
-
-    queryset = ProductionRun.objects
-    serializer_class = QueueRunSerializer
-    filter_backends = []  # the order is the dispatch order; `?printer=` is read below
-    csv_summaries = {"items": items_csv_summary, "materials": materials_csv_summary}
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema's walk: no request tenant
-            return ProductionRun.objects.none()
-        runs = dispatch.queued_runs(self.request.tenant).with_details()
-        printer = self.printer_filter()
-        if printer is None:
-            return runs
-        if dispatch.busy_with(printer) is not None:
-            return runs.none()
-        window = dispatch.fitting_window(printer)
-        return runs.filter(pk__in=[run.pk for run, reason in window if reason is None])
-
-    def printer_filter(self):
-        value = self.request.query_params.get("printer")
-        if value is None:
-            return None
-        printer = natural_keys.resolve(Printer.objects.for_tenant(self.request.tenant), [value]).get(value)
-        if printer is None:
-            raise serializers.ValidationError({"printer": [f"No printer of this tenant has the id or name {value!r}."]})
-        return printer
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False):
-            context["queue"] = floor.QueueState(self.request.tenant)
-        return context

@@ -10,8 +10,8 @@ import pytest
 
 from production import services
 from production.models import ProductionRunItem, ProductionRunMaterial
+from production.nested_views import RunItemViewSet, RunMaterialViewSet
 from production.services import ItemChanges, MaterialChanges
-from production.views import RunItemViewSet, RunMaterialViewSet
 
 RUNS = "/api/v1/production-runs/"
 
