@@ -1,4 +1,5 @@
 import re
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -168,6 +169,10 @@ class Material(NumberedModel):
 
     objects = scoped_manager(MaterialQuerySet)
 
+    # Not columns: what `MaterialQuerySet.with_reservations` annotates (or a new material is given).
+    reserved_g: Decimal
+    available_g: Decimal
+
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["tenant", "name"], name="material_tenant_name")]
@@ -320,6 +325,13 @@ class Spool(NumberedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = scoped_manager(SpoolQuerySet)
+
+    # Not columns: what `SpoolQuerySet.for_floor` annotates (`SPOOL_FLOOR_ANNOTATIONS`, or
+    # `as_new_on_the_floor` sets).
+    reserved_g: Decimal
+    loaded_printer_id: uuid.UUID | None
+    loaded_printer_name: str | None
+    loaded_slot: int | None
 
     class Meta:
         ordering = ["code", "id"]

@@ -233,7 +233,7 @@ def decode(token, fields):
         texts = payload["v"]
         if not isinstance(texts, list) or len(texts) != len(fields):
             raise ValueError(texts)
-        values = []
+        values: list[Any] = []
         for (field, _), text in zip(fields, texts, strict=True):
             if text is None and field.null:
                 values.append(None)

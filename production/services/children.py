@@ -118,7 +118,7 @@ def _save_material(run: ProductionRun, material: ProductionRunMaterial, changed:
             material, other_spool_ids={other.spool_id for other in others if other.spool_id}, run_status=run.status
         )
         check_kinds(run_items(run), [material])
-        material.cost_per_gram = material.spool.cost_per_gram if material.spool_id is not None else None
+        material.cost_per_gram = material.spool.cost_per_gram if material.spool is not None else None
     check_weighings(material)
     material.save()
 

@@ -14,7 +14,11 @@ spool of it that can feed the line. Dispatch takes only spools loaded in the pri
 """
 
 import datetime
+import uuid
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Sum, Value, When
@@ -30,12 +34,14 @@ from production.models import (
     PrinterSlot,
     ProductionRun,
     ProductionRunMaterial,
+    ProductionRunQuerySet,
     RunHistoryAction,
 )
 from production.services import history
 from production.services.rules import lock_run, run_items, run_materials, transition
 from production.status_codes import PRINTING_STATUSES, QUEUED_STATUSES, RunAction
-from tenants.contracts import ensure_same_tenant
+from tenants.contracts import Actor, ensure_same_tenant
+from tenants.models import Tenant
 
 __all__ = [
     "DISPATCH_WINDOW",
@@ -75,11 +81,11 @@ class Start:
     started_at: datetime.datetime | None = None
 
     @classmethod
-    def from_data(cls, data) -> "Start":
+    def from_data(cls, data: Mapping[str, Any]) -> "Start":
         return cls(**data)
 
 
-def queued_runs(tenant):
+def queued_runs(tenant: Tenant | uuid.UUID) -> ProductionRunQuerySet:
     """The planned runs in dispatch order: priority urgent to low, then `planned_start` earliest
     first (none last), then the oldest plan first."""
     rank = Case(
@@ -95,7 +101,9 @@ def queued_runs(tenant):
     )
 
 
-def printing_reserved(spool_ids, *, exclude_run=None) -> dict:
+def printing_reserved(
+    spool_ids: Collection[uuid.UUID], *, exclude_run: ProductionRun | None = None
+) -> dict[uuid.UUID, Decimal]:
     """{spool id: grams in-progress runs (other than `exclude_run`) reserve on it}, one query."""
     if not spool_ids:
         return {}
@@ -106,7 +114,7 @@ def printing_reserved(spool_ids, *, exclude_run=None) -> dict:
     return {row["spool"]: row["total"] or ZERO for row in rows}
 
 
-def busy_with(printer, *, exclude_run=None):
+def busy_with(printer: Printer, *, exclude_run: ProductionRun | None = None) -> dict[str, Any] | None:
     """The printer's in-progress run (id and number), or None."""
     runs = ProductionRun.objects.filter(tenant_id=printer.tenant_id, printer=printer, status__in=PRINTING_STATUSES)
     if exclude_run is not None:
@@ -114,7 +122,7 @@ def busy_with(printer, *, exclude_run=None):
     return runs.order_by("pk").values("pk", "run_number").first()
 
 
-def _ensure_idle(printer, run=None):
+def _ensure_idle(printer: Printer, run: ProductionRun | None = None) -> None:
     current = busy_with(printer, exclude_run=run)
     if current is not None:
         raise PrinterBusy(
@@ -124,7 +132,7 @@ def _ensure_idle(printer, run=None):
         )
 
 
-def _lock_printer(printer_id):
+def _lock_printer(printer_id: uuid.UUID) -> Printer:
     (locked,) = lock_rows(Printer.objects.filter(pk=printer_id))
     return locked
 
@@ -136,24 +144,25 @@ class Supply:
     """What each spool can still give a starting run: its weight less the in-progress runs' reservations
     and less what this run's earlier lines took."""
 
-    def __init__(self, spools, printing):
+    def __init__(self, spools: Iterable[Spool], printing: Mapping[uuid.UUID, Decimal]) -> None:
         self.spools = {spool.pk: spool for spool in spools}
         self.free = {spool.pk: spool.current_weight_g - printing.get(spool.pk, ZERO) for spool in spools}
 
-    def can_feed(self, spool, grams):
+    def can_feed(self, spool: Spool, grams: Decimal) -> bool:
         return spool.is_active and self.free.get(spool.pk, ZERO) >= grams
 
-    def take(self, spool, grams):
+    def take(self, spool: Spool, grams: Decimal) -> None:
         self.free[spool.pk] = self.free.get(spool.pk, ZERO) - grams
 
 
-def _line_need(line):
+def _line_need(line: ProductionRunMaterial) -> Decimal:
     return line.estimated_total_g
 
 
-def _refuse_line(line, supply):
+def _refuse_line(line: ProductionRunMaterial, supply: Supply) -> InvalidInput | InsufficientStock:
     """The refusal of a line whose spool cannot feed it."""
     spool = line.spool
+    assert spool is not None  # only a line naming a spool is refused here
     if not spool.is_active:
         return InvalidInput(f"Spool {spool.code} is inactive.", code=ErrorCode.SPOOL_INACTIVE, line=str(line.pk))
     available = supply.free.get(spool.pk, ZERO)
@@ -167,18 +176,21 @@ def _refuse_line(line, supply):
     )
 
 
-def _feed(lines, supply, candidates):
+def _feed(
+    lines: Sequence[ProductionRunMaterial], supply: Supply, candidates: Mapping[uuid.UUID, Sequence[Spool]]
+) -> dict[uuid.UUID, Spool]:
     """Check each line against `supply` and pick a spool for each material-only line from
     `candidates` ({material id: spools, preferred first}). Returns {line id: picked spool};
     raises the refusal of the first line that cannot be fed. Writes nothing."""
-    picked = {}
+    picked: dict[uuid.UUID, Spool] = {}
     for line in lines:
         need = _line_need(line)
-        if line.spool_id is not None:
+        if line.spool is not None:
             if not supply.can_feed(line.spool, need):
                 raise _refuse_line(line, supply)
             supply.take(line.spool, need)
             continue
+        assert line.material_id is not None  # a line without a spool names a material (check_line)
         taken = {spool.pk for spool in picked.values()} | {other.spool_id for other in lines if other.spool_id}
         spool = next(
             (
@@ -189,6 +201,7 @@ def _feed(lines, supply, candidates):
             None,
         )
         if spool is None:
+            assert line.material is not None
             raise SpoolRequired(
                 f"No spool of {line.material.name} can feed {need} g for this line.",
                 line=str(line.pk),
@@ -200,7 +213,9 @@ def _feed(lines, supply, candidates):
     return picked
 
 
-def _candidates(tenant_id, material_ids, printer, *, loaded_only):
+def _candidates(
+    tenant_id: uuid.UUID, material_ids: Collection[uuid.UUID | None], printer: Printer, *, loaded_only: bool
+) -> dict[uuid.UUID, list[Spool]]:
     """Active spools of `material_ids`, those loaded in `printer` first, then the lightest first
     (finish a spool before opening another): {material id: [spools]}, one query."""
     if not material_ids:
@@ -213,13 +228,20 @@ def _candidates(tenant_id, material_ids, printer, *, loaded_only):
     )
     if loaded_only:
         spools = spools.filter(loaded_here=True)
-    by_material = {}
+    by_material: dict[uuid.UUID, list[Spool]] = {}
     for spool in spools:
         by_material.setdefault(spool.material_id, []).append(spool)
     return by_material
 
 
-def _start_locked(*, run, printer, user, started_at, loaded_only):
+def _start_locked(
+    *,
+    run: ProductionRun,
+    printer: Printer,
+    user: Actor,
+    started_at: datetime.datetime | None,
+    loaded_only: bool,
+) -> ProductionRun:
     """Start the locked planned `run` on the locked, idle `printer`: feed its lines, lock their spools
     and check them again, then write. Every refusal comes before the first write. A dispatch saw the
     printer idle under its lock already (`loaded_only`); `start/` looks here."""
@@ -230,7 +252,8 @@ def _start_locked(*, run, printer, user, started_at, loaded_only):
     items, lines = run_items(run), run_materials(run)
     needed_materials = {line.material_id for line in lines if line.spool_id is None}
     candidates = _candidates(run.tenant_id, needed_materials, printer, loaded_only=loaded_only)
-    spools = [line.spool for line in lines if line.spool_id] + [s for group in candidates.values() for s in group]
+    named = [line.spool for line in lines if line.spool is not None]
+    spools = named + [s for group in candidates.values() for s in group]
     picked = _feed(lines, Supply(spools, printing_reserved({s.pk for s in spools}, exclude_run=run)), candidates)
     # Lock what the run draws on, then check again against what the in-progress runs reserve now.
     used_ids = {line.spool_id for line in lines if line.spool_id} | {spool.pk for spool in picked.values()}
@@ -243,15 +266,15 @@ def _start_locked(*, run, printer, user, started_at, loaded_only):
     picked = {line_id: locked[spool.pk] for line_id, spool in picked.items()}
     supply = Supply(locked.values(), printing_reserved(used_ids, exclude_run=run))
     for line in lines:  # again, under the locks
-        spool = line.spool if line.spool_id is not None else picked[line.pk]
+        spool = line.spool if line.spool is not None else picked[line.pk]
         if not supply.can_feed(spool, _line_need(line)):
             raise _refuse_line(_with_spool(line, spool), supply)
         supply.take(spool, _line_need(line))
     assigned = []
     for line in lines:
-        spool = picked.get(line.pk)
-        if spool is not None:
-            line.spool, line.cost_per_gram = spool, spool.cost_per_gram
+        chosen = picked.get(line.pk)
+        if chosen is not None:
+            line.spool, line.cost_per_gram = chosen, chosen.cost_per_gram
             assigned.append(line)
     if assigned:
         ProductionRunMaterial.objects.bulk_update(assigned, ["spool", "cost_per_gram"])
@@ -271,12 +294,12 @@ def _start_locked(*, run, printer, user, started_at, loaded_only):
     return run
 
 
-def _with_spool(line, spool):
+def _with_spool(line: ProductionRunMaterial, spool: Spool) -> ProductionRunMaterial:
     line.spool = spool
     return line
 
 
-def start_run(*, run: ProductionRun, user, start: Start) -> ProductionRun:
+def start_run(*, run: ProductionRun, user: Actor, start: Start) -> ProductionRun:
     """planned -> in_progress on `start.printer` or the run's printer (400 `printer_required` without
     either; 409 `printer_busy` while it prints another run; 409 `insufficient_stock` /
     `spool_required` naming the line that cannot be fed). Writes nothing when refused."""
@@ -301,7 +324,7 @@ def start_run(*, run: ProductionRun, user, start: Start) -> ProductionRun:
 # --- dispatch ----------------------------------------------------------------------------------
 
 
-def _queue_window(printer):
+def _queue_window(printer: Printer) -> list[ProductionRun]:
     lines = ProductionRunMaterial.objects.select_related("spool", "material")
     return list(
         queued_runs(printer.tenant_id)
@@ -310,19 +333,27 @@ def _queue_window(printer):
     )
 
 
-def _loaded(printer):
+def _loaded(printer: Printer) -> tuple[dict[uuid.UUID, list[Spool]], set[uuid.UUID]]:
     """The spools loaded in `printer`, by material: {material id: [spools]}, and their ids."""
     rows = PrinterSlot.objects.filter(tenant_id=printer.tenant_id, printer=printer).select_related("spool")
-    by_material, ids = {}, set()
+    by_material: dict[uuid.UUID, list[Spool]] = {}
+    ids: set[uuid.UUID] = set()
     for row in rows.order_by("spool__current_weight_g", "slot"):
         by_material.setdefault(row.spool.material_id, []).append(row.spool)
         ids.add(row.spool_id)
     return by_material, ids
 
 
-def why_not(run, printer, loaded_by_material, loaded_ids, printing) -> str | None:
+def why_not(
+    run: ProductionRun,
+    printer: Printer,
+    loaded_by_material: Mapping[uuid.UUID, Sequence[Spool]],
+    loaded_ids: Collection[uuid.UUID],
+    printing: Mapping[uuid.UUID, Decimal],
+) -> str | None:
     """Why `run` cannot start on `printer` with its loaded spools now, or None when it fits."""
     if run.printer_id is not None and run.printer_id != printer.pk:
+        assert run.printer is not None  # its printer_id is set
         return f"It is planned for printer {run.printer.name}."
     lines = run.children("materials")
     for line in lines:
@@ -336,7 +367,12 @@ def why_not(run, printer, loaded_by_material, loaded_ids, printing) -> str | Non
     return None
 
 
-def fitting(printer, runs, *, loaded=None) -> list[tuple[ProductionRun, str | None]]:
+def fitting(
+    printer: Printer,
+    runs: Iterable[ProductionRun],
+    *,
+    loaded: tuple[dict[uuid.UUID, list[Spool]], set[uuid.UUID]] | None = None,
+) -> list[tuple[ProductionRun, str | None]]:
     """Each of `runs` with why it does not fit `printer` now (None: it fits), in their order."""
     loaded_by_material, loaded_ids = loaded or _loaded(printer)
     spool_ids = set(loaded_ids)
@@ -344,12 +380,12 @@ def fitting(printer, runs, *, loaded=None) -> list[tuple[ProductionRun, str | No
     return [(run, why_not(run, printer, loaded_by_material, loaded_ids, printing)) for run in runs]
 
 
-def fitting_window(printer):
+def fitting_window(printer: Printer) -> list[tuple[ProductionRun, str | None]]:
     """The first `DISPATCH_WINDOW` queued runs, each with why it does not fit `printer` now (None: fits)."""
     return fitting(printer, _queue_window(printer))
 
 
-def dispatch(*, printer: Printer, user) -> ProductionRun:
+def dispatch(*, printer: Printer, user: Actor) -> ProductionRun:
     """Start the first queued run that fits `printer` now (every line fed by a spool loaded in it).
 
     409 `printer_busy` while it prints; 409 `no_run_fits` naming the first queued runs and why each

@@ -130,10 +130,14 @@ def check_line(material: ProductionRunMaterial, run_status: str) -> None:
                 code=ErrorCode.INVALID,
             )
         return
-    if material.material_id is not None and material.spool.material_id != material.material_id:
+    if material.material_id is None:
+        return
+    spool = material.spool
+    assert spool is not None  # its spool_id is set
+    if spool.material_id != material.material_id:
+        assert material.material is not None  # its material_id is set
         raise InvalidInput(
-            f"Spool {material.spool.code} is {material.spool.material.name}, not the line's material "
-            f"{material.material.name}.",
+            f"Spool {spool.code} is {spool.material.name}, not the line's material {material.material.name}.",
             code=ErrorCode.INVALID,
         )
 

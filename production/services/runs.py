@@ -170,7 +170,7 @@ def create_run(
         locked = lock_named_spools(seen)
         for material in materials:  # the event's payload shows each spool's material: read with the lock
             if material.spool is not None and not Spool._meta.get_field("material").is_cached(material.spool):
-                material.spool.material = locked[material.spool_id].material
+                material.spool.material = locked[material.spool.pk].material
         run.run_number = next_run_number(tenant=tenant, now=created_at or timezone.now())
         run.save()
         if created_at is not None:

@@ -9,6 +9,7 @@ the events feed: `printer.slot_changed` for each printer whose slot changed, and
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from events.services import NewEvent, record_events
 from inventory.models import Spool
 from inventory.services import spool_payload
 from production.models import Printer, PrinterSlot
-from tenants.contracts import ensure_same_tenant
+from tenants.contracts import Actor, ensure_same_tenant
 
 __all__ = ["SlotLoad", "check_slot", "ensure_slots_fit", "load_slot", "slot_entry"]
 
@@ -88,7 +89,7 @@ def slot_spool(spool: Spool) -> dict:
     }
 
 
-def _lock_spool(spool):
+def _lock_spool(spool: Spool) -> Spool:
     spools = Spool.objects.filter(pk=spool.pk).with_material().with_reservations()
     locked = lock_rows(spools, of=("self",))
     if not locked:
@@ -96,12 +97,12 @@ def _lock_spool(spool):
     return locked[0]
 
 
-def _lock_printer(printer):
+def _lock_printer(printer: Printer) -> Printer:
     (locked,) = lock_rows(Printer.objects.filter(pk=printer.pk), pks=[printer.pk])
     return locked
 
 
-def load_slot(*, printer: Printer, user, load: SlotLoad, actor_label: str | None = None) -> dict:
+def load_slot(*, printer: Printer, user: Actor, load: SlotLoad, actor_label: str | None = None) -> dict:
     """Put `load.spool` into slot `load.slot` of `printer` (None empties it); return the slot's entry.
 
     Refused, writing nothing: a slot outside the printer (404), another tenant's spool (400), an
@@ -123,6 +124,7 @@ def load_slot(*, printer: Printer, user, load: SlotLoad, actor_label: str | None
         current = rows.filter(printer=printer, slot=load.slot).first()
         if (current.spool_id if current else None) == (spool.pk if spool else None):
             if current is not None:
+                assert spool is not None  # the slot holds it: a slot's spool is never null
                 current.spool = spool  # as locked, with its reservations
             return slot_entry(printer, load.slot, current)
         events = []
@@ -151,17 +153,17 @@ def load_slot(*, printer: Printer, user, load: SlotLoad, actor_label: str | None
     return entry
 
 
-def _brief(spool):
+def _brief(spool: Spool | None) -> dict[str, Any] | None:
     return None if spool is None else {"id": spool.pk, "code": spool.code, "number": spool.number}
 
 
-def _slot_event(printer, slot, row, *, previous):
+def _slot_event(printer: Printer, slot: int, row: PrinterSlot | None, *, previous: Spool | None) -> NewEvent:
     return NewEvent(
         "printer.slot_changed", printer.pk, {**slot_entry(printer, slot, row), "previous_spool": _brief(previous)}
     )
 
 
-def _spool_event(event_type, spool, row):
+def _spool_event(event_type: str, spool: Spool, row: PrinterSlot | None) -> NewEvent:
     """The spool as the API shows it, with where it sits now (`loaded_in`)."""
     if row is not None:
         spool.loaded_printer_id, spool.loaded_printer_name, spool.loaded_slot = (

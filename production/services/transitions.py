@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.changes import UNSET, Unset, sent
 from core.errors import ErrorCode, InvalidInput
 from events.services import NewEvent
-from inventory.models import ZERO, InventoryTransaction, TransactionType
+from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import Movement, record_movements
 from production.models import FailureReason, ProductionRun, ProductionRunItem, ProductionRunMaterial, RunHistoryAction
 from production.services import history
@@ -143,6 +143,7 @@ def _apply_actuals(materials: Sequence[ProductionRunMaterial], actuals: Sequence
 
 
 def _end_moment(run: ProductionRun, ended_at: datetime.datetime | None) -> datetime.datetime:
+    assert run.started_at is not None  # a run in progress has started (the table's constraint)
     ended_at = ended_at or timezone.now()
     if ended_at < run.started_at:
         raise InvalidInput("completed_at may not precede started_at.", code=ErrorCode.INVALID_DATES)
@@ -156,6 +157,7 @@ def _end_moment(run: ProductionRun, ended_at: datetime.datetime | None) -> datet
 
 
 def _duration_hours(run: ProductionRun, ended_at: datetime.datetime) -> Decimal:
+    assert run.started_at is not None  # a run in progress has started (the table's constraint)
     seconds = Decimal((ended_at - run.started_at).total_seconds())
     return (seconds / 3600).quantize(HOURS)
 
@@ -202,7 +204,7 @@ def _consume(
     """One row per material for its actual use less what its printer already reported (none when equal)."""
     movements = [
         Movement(
-            spool_id=material.spool_id,
+            spool_id=_line_spool_id(material),
             type=type,
             change_g=reported.get(material.pk, ZERO) - material.actual_total_g,
             description=f"{verb} run {run.run_number}",
@@ -218,6 +220,19 @@ def _consume(
         record_movements(
             movements=movements, user=user, occurred_at=run.completed_at, event_type="spool.updated", events=events
         )
+
+
+def _line_spool(material: ProductionRunMaterial) -> Spool:
+    """The spool a started run's line draws on: only a planned run's line may lack one (`check_line`)."""
+    spool = material.spool
+    assert spool is not None
+    return spool
+
+
+def _line_spool_id(material: ProductionRunMaterial) -> UUID:
+    """`_line_spool`'s id, read without loading the spool."""
+    assert material.spool_id is not None  # only a planned run's line may lack a spool (`check_line`)
+    return material.spool_id
 
 
 def _used_grams(materials: Sequence[ProductionRunMaterial]) -> dict[str, Decimal | None]:
@@ -245,7 +260,7 @@ def complete_run(*, run: ProductionRun, user: Actor, completion: Completion) -> 
                     material.actual_model_g = material.estimated_model_g
                     material.actual_flushed_g = material.estimated_flushed_g
                     material.actual_tower_g = material.estimated_tower_g
-        missing = [material.spool.code for material in materials if material.actual_total_g is None]
+        missing = [_line_spool(material).code for material in materials if material.actual_total_g is None]
         if missing:
             raise InvalidInput(
                 f"These materials have no actual usage: {', '.join(missing)}. "
