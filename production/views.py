@@ -87,7 +87,7 @@ class PrinterViewSet(PrinterPagesMixin, TenantScopedViewMixin, viewsets.ModelVie
         slots, or a loaded spool of the line's material that can feed it (then assigned to the line).
         409 `printer_busy` while it prints; 409 `no_run_fits` lists the first queued runs and why not."""
         run = dispatch.dispatch(printer=self.get_object(), user=request.user)
-        return Response(run.api_representation)
+        return Response(payloads.run_answer(run, context=self.get_serializer_context()))
 
     def perform_update(self, serializer):
         slot_count = serializer.validated_data.get("slot_count")
