@@ -7,6 +7,10 @@ It is the outermost middleware, and Django turns an exception of any middleware
 below it into a 500 before it comes back up; so `got_request_exception`, which
 Django sends with the exception being handled, marks the request, and the 500 is
 replaced on the way out. A view's exception is caught directly (`process_exception`).
+
+An API outside /api/ with answers of its own shape (the Spoolman-compatible API's
+`{"message"}`) sets `request.database_error_answer` to a function of the exception that
+answers it; the commit of its request's transaction fails here too, after its view.
 """
 
 import logging
@@ -30,15 +34,27 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         error = getattr(request, "database_error", None)
-        if error is not None and response.status_code >= 500 and is_api(request):
-            return database_error_response(error)
+        if error is not None and response.status_code >= 500:
+            return answer_for(request, error) or response
         return response
 
     def process_exception(self, request, exception):
-        if is_api(request) and is_database_error(exception):
-            logger.error("Database error outside the API's exception handler", exc_info=exception)
-            return database_error_response(exception)
+        if is_database_error(exception):
+            answer = answer_for(request, exception)
+            if answer is not None:
+                logger.error("Database error outside the API's exception handler", exc_info=exception)
+            return answer
         return None
+
+
+def answer_for(request, exception):
+    """The request's API's answer for a database error, or None for a page that is not an API's."""
+    own = getattr(request, "database_error_answer", None)
+    if own is not None:
+        return own(exception)
+    if is_api(request):
+        return database_error_response(exception)
+    return None
 
 
 def remember_database_error(sender, request=None, **kwargs):

@@ -13,8 +13,13 @@ The contract, for every service that changes tenant data:
 - One INSERT per call: several events of one write go through `record_events` (one
   `bulk_create`).
 
-Once the transaction commits, a tenant with active webhooks gets one `dispatch_events` task
-(events/webhooks.py), however many events the transaction wrote.
+A tenant with active webhooks gets one `dispatch_events` task (events/webhooks.py) per
+transaction, however many events it wrote, enqueued INSIDE the transaction (django-tasks'
+database backend: a row that commits or rolls back with the change). Nothing runs after the
+commit: a database lost between the commit and the answer could otherwise turn a committed
+change into an error answer, whose retry would do it twice (a printer retries every failed
+report). The check for active webhooks is one indexed read per call (a write records its events
+in one call), until the task is enqueued; a caller that already read it passes `webhooks_active`.
 """
 
 from collections.abc import Sequence
@@ -62,8 +67,19 @@ def record_event(
     return event
 
 
-def record_events(*, tenant, actor, events: Sequence[NewEvent], actor_label: str | None = None) -> list[Event]:
-    """Write several events of one change in one INSERT, in the given order."""
+def record_events(
+    *,
+    tenant,
+    actor,
+    events: Sequence[NewEvent],
+    actor_label: str | None = None,
+    webhooks_active: bool | None = None,
+) -> list[Event]:
+    """Write several events of one change in one INSERT, in the given order.
+
+    `webhooks_active`: whether the tenant has active webhooks, when the caller knows it from a
+    read of this transaction (else it is read here).
+    """
     unknown = {event.type for event in events} - EVENT_TYPES
     if unknown:
         raise ValueError(f"Unknown event types: {sorted(unknown)} (see events/types.py).")
@@ -75,7 +91,7 @@ def record_events(*, tenant, actor, events: Sequence[NewEvent], actor_label: str
         actor_label = actor.get_username() if actor is not None else ""
     tenant_id = getattr(tenant, "pk", tenant)  # a Tenant or its id
     now = timezone.now()
-    _dispatch_on_commit(tenant_id)
+    _hand_to_worker(tenant_id, webhooks_active)
     return Event.objects.bulk_create(
         [
             Event(
@@ -126,32 +142,38 @@ def _record_change(instance, user, event_type, payload):
     record_events(tenant=instance.tenant_id, actor=user, events=[NewEvent(event_type, instance.pk, payload)])
 
 
-class _DispatchAfterCommit:
-    """The on-commit callback that hands a tenant's new events to the worker; equal per tenant,
-    so a transaction that records several batches registers it once."""
+class _HandedToWorker:
+    """Marks, in the transaction's on-commit list, that the tenant's dispatch is enqueued in this
+    transaction: equal per tenant, so the task comes once per transaction. It does nothing when
+    called: the list is only where Django keeps what belongs to the transaction (a savepoint
+    rolled back drops its entries, as it drops the task's row)."""
 
     def __init__(self, tenant_id):
         self.tenant_id = tenant_id
 
     def __eq__(self, other):
-        return isinstance(other, _DispatchAfterCommit) and other.tenant_id == self.tenant_id
+        return isinstance(other, _HandedToWorker) and other.tenant_id == self.tenant_id
 
     def __hash__(self):
         return hash(self.tenant_id)
 
     def __call__(self):
-        with all_tenants():
-            if not Webhook.objects.filter(tenant_id=self.tenant_id, is_active=True).exists():
-                return
-        tasks.dispatch_events.enqueue(str(self.tenant_id))
+        pass
 
 
-def _dispatch_on_commit(tenant_id):
-    callback = _DispatchAfterCommit(tenant_id)
+def _hand_to_worker(tenant_id, webhooks_active=None):
+    """Enqueue the tenant's `dispatch_events` in this transaction, once, if it has active webhooks."""
+    marker = _HandedToWorker(tenant_id)
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(func == callback for _, func, _ in connection.run_on_commit):
+    if connection.in_atomic_block and any(func == marker for _, func, _ in connection.run_on_commit):
         return
-    transaction.on_commit(callback)
+    if webhooks_active is None:
+        with all_tenants():
+            webhooks_active = Webhook.objects.filter(tenant_id=tenant_id, is_active=True).exists()
+    if webhooks_active:
+        tasks.dispatch_events.enqueue(str(tenant_id))
+        if connection.in_atomic_block:
+            transaction.on_commit(marker)
 
 
 # --- webhooks ------------------------------------------------------------------------------

@@ -97,7 +97,15 @@ def spool_events(spool, event_type, *, before_g):
 
 
 def record_movements(
-    *, movements, user, occurred_at=None, below_zero_error=InsufficientStock, event_type=None, events=None
+    *,
+    movements,
+    user,
+    occurred_at=None,
+    below_zero_error=InsufficientStock,
+    event_type=None,
+    events=None,
+    locked=None,
+    also_save=(),
 ):
     """Apply `movements` atomically and return their ledger rows.
 
@@ -106,6 +114,11 @@ def record_movements(
     locked value, so concurrent callers can neither lose an update nor deadlock.
     A fixed number of queries, whatever the number of movements.
 
+    `locked`: {id: spool} of spools the caller already locked in this transaction, their
+    material loaded (a printer's report reads its spool once, locked): they are not read
+    again, and their new weights are set on them. `also_save`: fields of those spools the
+    caller changed, written by the same UPDATE as the weight.
+
     Events: `event_type` (e.g. `spool.adjusted`) for each spool moved, and `spool.low_stock` /
     `spool.empty` for a spool that crossed into them (`spool_events`). They are appended to
     `events` when the caller records them with its own (one INSERT for the whole write), else
@@ -113,7 +126,11 @@ def record_movements(
     """
     occurred_at = occurred_at or timezone.now()
     with write_step():
-        spools = lock_spools({m.spool_id for m in movements}, with_material=True)
+        ids = {m.spool_id for m in movements}
+        if locked is not None and ids <= locked.keys():
+            spools = {spool_id: locked[spool_id] for spool_id in ids}
+        else:
+            spools = lock_spools(ids, with_material=True)
         weights_before = {spool_id: spool.current_weight_g for spool_id, spool in spools.items()}
         rows = []
         for movement in movements:
@@ -161,12 +178,14 @@ def record_movements(
             # the CPU of the bulk forms (whose UPDATE is a CASE per column), same two statements.
             (row,) = rows
             row.save(force_insert=True)
+            also = {name: getattr(spools[row.spool_id], name) for name in also_save}
             Spool.objects.filter(pk=row.spool_id).update(
-                current_weight_g=row.weight_after_g, ledger_version=row.sequence, updated_at=occurred_at
+                current_weight_g=row.weight_after_g, ledger_version=row.sequence, updated_at=occurred_at, **also
             )
         else:
             InventoryTransaction.objects.bulk_create(rows)
-            Spool.objects.bulk_update(spools.values(), ["current_weight_g", "ledger_version", "updated_at"])
+            fields = ["current_weight_g", "ledger_version", "updated_at", *also_save]
+            Spool.objects.bulk_update(spools.values(), fields)
         new_events = [
             event
             for spool_id, spool in sorted(spools.items(), key=lambda pair: str(pair[0]))

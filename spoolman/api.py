@@ -17,17 +17,17 @@ import json
 import logging
 from decimal import Decimal, InvalidOperation
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from core import idempotency
-from core.api.writes import RETRYABLE_CODES
+from core import idempotency, writes
+from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
+from core.database import is_lock_timeout
 from core.errors import DomainError
-from core.locking import api_write_transaction
 from inventory.models import Material, Spool
 from spoolman import services, shapes
-from tenants.row_security import tenant_row_security
+from tenants.row_security import has_row_security, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,15 @@ def answer(data, status=200, headers=None):
 
 def error(status, message):
     return answer({"message": message}, status=status)
+
+
+def database_error_answer(exc):
+    """A database that is away (a 503, which Moonraker retries) or a lock not granted in time (409), as JSON."""
+    if is_lock_timeout(exc):
+        return error(409, "The spool is being changed by another request; try again.")
+    response = error(503, "The database is unavailable; try again.")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def source_of(request) -> str:
@@ -81,6 +90,7 @@ def endpoint(*methods, write=False):
                 response = error(405, "Method Not Allowed")
                 response["Allow"] = ", ".join(methods)
                 return response
+            request.database_error_answer = database_error_answer  # its commit fails after this view
             refused = nul_parameter(request)
             if refused is not None:
                 return error(400, f"The query parameter {refused!r} holds a NUL character, which no value can hold.")
@@ -91,7 +101,8 @@ def endpoint(*methods, write=False):
                 request.integration_key = integration
                 stack = request_scope_stack(request)
                 stack.enter_context(tenant_scope(integration.tenant))
-                stack.enter_context(tenant_row_security(integration.tenant))
+                # A write's bounds ride in the row-security round trip (core.locking.write_start_sql).
+                stack.enter_context(tenant_row_security(integration.tenant, write=write))
                 if write:
                     return write_in_transaction(view, request, **kwargs)
                 return view(request, **kwargs)
@@ -99,10 +110,10 @@ def endpoint(*methods, write=False):
                 return error(exc.status, exc.message)
             except DomainError as exc:
                 return error(exc.code.status, exc.detail)
-            except DatabaseError:
+            except DatabaseError as exc:
                 logger.exception("Spoolman API: database error")
                 connection.close_if_unusable_or_obsolete()
-                return error(503, "The database is unavailable; try again.")
+                return database_error_answer(exc)
 
         return wrapper
 
@@ -122,6 +133,7 @@ def nul_parameter(request):
 
 
 def write_in_transaction(view, request, **kwargs):
+    """The view in the one write step of every API (core.writes), with Spoolman's answers."""
     raw_key = request.headers.get(idempotency.HEADER)
     key = request.integration_key
     keyed = None
@@ -135,26 +147,32 @@ def write_in_transaction(view, request, **kwargs):
             path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
             body_sha256=idempotency.body_digest(request.body),
         )
-    # Bounded once for all its locks, its constraints checked by each statement (core.locking).
-    with api_write_transaction():
-        if keyed is not None:
-            row, claimed = idempotency.claim(keyed)
-            if not claimed:
-                response = answer(json.loads(row.response_body), status=row.response_status)
-                response[idempotency.REPLAYED_HEADER] = "true"
-                return response
-        try:
-            with transaction.atomic():
-                response = view(request, **kwargs)
-        except SpoolmanError as exc:
-            response = error(exc.status, exc.message)
-        except DomainError as exc:
-            if exc.code in RETRYABLE_CODES:
-                raise  # a retry can get past it: not stored, as in the REST API (core.api.writes)
-            response = error(exc.code.status, exc.detail)
-        if keyed is not None:
-            idempotency.complete(row, status=response.status_code, body=response.content.decode())
-        return response
+    # Inside the request's row-security transaction (PostgreSQL), no savepoint of its own: that
+    # transaction holds only this write, and an error answer (plain JSON) needs no query, so an
+    # error rolls the request's transaction back at its end. Elsewhere the write is the transaction.
+    return writes.run_write(
+        lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS, savepoint=not has_row_security()
+    )
+
+
+class SpoolmanAnswers:
+    """Spoolman's answers for the write step: JSON bodies, a refusal as `{"message": ...}`."""
+
+    refusals = (SpoolmanError, DomainError)
+
+    def refused(self, refusal):
+        if isinstance(refusal, SpoolmanError):
+            return error(refusal.status, refusal.message)
+        return error(refusal.code.status, refusal.detail)
+
+    def stored_body(self, answer):
+        return answer.content.decode()
+
+    def replayed(self, status, body):
+        return answer(json.loads(body), status=status, headers={idempotency.REPLAYED_HEADER: "true"})
+
+
+SPOOLMAN_ANSWERS = SpoolmanAnswers()
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -282,24 +300,38 @@ def spool_answer(request, spool_id):
     return answer(shapes.spool(spool, shapes.vendor_ids(tenant_id)))
 
 
+def reported_spool(request, spool_id, *, attribute=True):
+    """The spool a report names, locked, read once with all the report and its answer need."""
+    reported = services.lock_for_report(key=request.integration_key, number=spool_id, attribute=attribute)
+    if reported is None:
+        raise SpoolmanError(404, f"No spool with ID {spool_id} found.")
+    return reported
+
+
 @endpoint("PUT", write=True)
 def spool_use(request, spool_id):
-    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density)."""
+    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density).
+
+    Six statements (issue's budget): the key; the row-security and write bounds' round trip; the
+    spool read once, locked, with the run it is attributed to (locked first), its use dates, its
+    vendor and the tenant's webhooks; the ledger row; the spool's UPDATE; the events. The answer
+    is the spool as written, not read again.
+    """
     data = body_of(request)
     weight, length = quantity(data, "use_weight"), quantity(data, "use_length")
-    spool = spool_by_number(spool_id)
+    reported = reported_spool(request, spool_id)
     if weight is not None and length is not None:
         raise SpoolmanError(400, "Only specify either use_weight or use_length.")
     if weight is None and length is None:
         raise SpoolmanError(400, "Either use_weight or use_length must be specified.")
-    used = weight if weight is not None else length * shapes.grams_per_mm(spool.material)
+    used = weight if weight is not None else length * shapes.grams_per_mm(reported.spool.material)
     if used > services.MAX_WEIGHT_G:
         raise SpoolmanError(422, f"A use of more than {services.MAX_WEIGHT_G} g cannot be recorded.")
     services.report_use(
         key=request.integration_key,
-        report=services.UseReport(spool=spool, grams=used, source=source_of(request)),
+        report=services.UseReport(spool=reported, grams=used, source=source_of(request)),
     )
-    return spool_answer(request, spool_id)
+    return answer(shapes.spool(reported.spool, reported.vendor_by_brand))
 
 
 @endpoint("PUT", write=True)
@@ -307,14 +339,14 @@ def spool_measure(request, spool_id):
     """`{"weight": g}`: the spool weighed on its reel."""
     data = body_of(request)
     weight = quantity(data, "weight")
-    spool = spool_by_number(spool_id)
+    reported = reported_spool(request, spool_id, attribute=False)
     if weight is None:
         raise SpoolmanError(422, "weight must be given.")
     services.record_measurement(
         key=request.integration_key,
-        measurement=services.Measurement(spool=spool, gross_weight_g=weight, source=source_of(request)),
+        measurement=services.Measurement(spool=reported, gross_weight_g=weight, source=source_of(request)),
     )
-    return spool_answer(request, spool_id)
+    return answer(shapes.spool(reported.spool, reported.vendor_by_brand))
 
 
 @endpoint("GET")

@@ -6,20 +6,26 @@ spool, the row is attributed to that run's material: completing or failing the r
 charges only the rest (production.services), so no gram is charged twice.
 """
 
+import json
 import secrets
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Exists, JSONField, Min, OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from core.errors import ErrorCode, InvalidInput
-from core.locking import lock_rows
+from core.errors import ErrorCode, InvalidInput, NotFound
+from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write_step
+from events.models import Webhook
 from events.services import record_events
-from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
-from inventory.services import MAX_WEIGHT_G, Movement, lock_spools, record_movements
+from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
+from inventory.services import MAX_WEIGHT_G, Movement, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
+from spoolman import shapes
 from spoolman.models import KEY_PREFIX, IntegrationKey, key_digest
 from tenants.contracts import ensure_same_tenant
 from tenants.models import Tenant
@@ -69,8 +75,13 @@ def revoke_key(*, key: IntegrationKey) -> IntegrationKey:
     return key
 
 
+# A key's printer is active (a key without a printer has none to deactivate).
+PRINTER_ACTIVE = Q(printer__isnull=True) | Q(printer__is_active=True)
+
+
 def authenticate(secret: str) -> IntegrationKey | None:
-    """The active key with this secret (its printer and tenant loaded), else None.
+    """The active key with this secret (its printer and tenant loaded), else None: a revoked key, or
+    one of a printer that was deactivated, authenticates nothing.
 
     Looked up across tenants by digest, before any tenant is known: the one query the
     integration API runs outside its tenant's scope.
@@ -80,25 +91,60 @@ def authenticate(secret: str) -> IntegrationKey | None:
     with all_tenants():
         return (
             IntegrationKey.objects.select_related("printer", "tenant")
-            .filter(digest=key_digest(secret), revoked_at__isnull=True)
+            .filter(PRINTER_ACTIVE, digest=key_digest(secret), revoked_at__isnull=True)
             .first()
         )
 
 
 @dataclass(frozen=True, kw_only=True)
-class UseReport:
-    """`grams` of `spool` the key's printer says it used; `source` names the client (Moonraker...)."""
+class ReportedSpool:
+    """A spool locked for a printer's report in this transaction, read with all the report and its
+    answer need in one statement (`lock_for_report`).
+
+    `spool` has its material loaded and `first_used`/`last_used` (its first and last use rows);
+    `run_material` is the material line of the printer's in-progress run that uses it (its run
+    locked, as every run operation locks it first), or None; `vendor_id` is its material's vendor
+    (spoolman.shapes); `webhooks_active` whether the tenant has active webhooks (events.services).
+    """
 
     spool: Spool
+    run_material: "AttributedRun | None"
+    vendor_id: int | None
+    webhooks_active: bool
+
+    @property
+    def vendor_by_brand(self) -> dict[str, int]:
+        brand = self.spool.material.brand
+        return {brand: self.vendor_id} if brand and self.vendor_id is not None else {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttributedRun:
+    """The material line (and its run) a printer's report of a spool is charged to."""
+
+    material_id: uuid.UUID
+    run_id: uuid.UUID
+    run_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UseReport:
+    """`grams` of `spool` the key's printer says it used; `source` names the client (Moonraker...).
+
+    `spool`: a `ReportedSpool` the caller locked in this transaction, or a `Spool` the service
+    locks (once) itself.
+    """
+
+    spool: "Spool | ReportedSpool"
     grams: Decimal
     source: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Measurement:
-    """A weighing of `spool` on its reel: `gross_weight_g` includes the empty spool."""
+    """A weighing of `spool` (as in `UseReport`) on its reel: `gross_weight_g` includes the empty spool."""
 
-    spool: Spool
+    spool: "Spool | ReportedSpool"
     gross_weight_g: Decimal
     source: str = ""
 
@@ -107,26 +153,84 @@ def grams(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _run_material_in_progress(printer, spool):
-    """The material of the in-progress run on `printer` that uses `spool` (the latest started), locked with its run."""
-    candidate = (
-        ProductionRunMaterial.objects.filter(
-            spool=spool,
-            run__printer=printer,
-            run__status=RunStatus.IN_PROGRESS,
-            run__deleted_at__isnull=True,
-        )
-        .order_by("-run__started_at", "-run__pk")
-        .first()
+def lock_for_report(*, key: IntegrationKey, number=None, pk=None, attribute=True) -> ReportedSpool | None:
+    """The key's tenant's spool of `number` (or `pk`), locked, with what a report needs (`ReportedSpool`),
+    in one statement; None when there is none.
+
+    `attribute`: also find (and lock) the material line of the printer's in-progress run that uses the
+    spool (the latest started). The run is locked before the spool, in the same statement (its
+    subquery runs as the spool's row is read, the spool's lock is taken on the row it returns), the
+    order every run operation takes them in: a completion of that run waits for this report, then
+    charges only the rest. A run that ended while this waited is not attributed.
+    """
+    spools = Spool.objects.filter(tenant_id=key.tenant_id)
+    spools = spools.filter(number=number) if pk is None else spools.filter(pk=pk)
+    vendor = (
+        Material.objects.filter(tenant_id=OuterRef("tenant_id"), brand=OuterRef("material__brand"))
+        .exclude(brand="")
+        .order_by()
+        .values("brand")
+        .annotate(first=Min("number"))
+        .values("first")[:1]
     )
-    if candidate is None:
+    spools = shapes.with_use_dates(spools).annotate(
+        vendor_id=Subquery(vendor),
+        webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True)),
+    )
+    if attribute:
+        # The run alone is locked: the subquery's FOR UPDATE takes every table of its FROM (Django
+        # writes no `OF` in a subquery), and the run's material line, which a completion updates
+        # under the run's lock, is only looked up.
+        line = ProductionRunMaterial.objects.filter(run=OuterRef("pk"), spool=OuterRef(OuterRef("pk")))
+        candidates = (
+            ProductionRun.all_objects.filter(
+                pk__in=ProductionRunMaterial.objects.filter(spool=OuterRef(OuterRef("pk"))).values("run_id"),
+                printer_id=key.printer_id,
+                status=RunStatus.IN_PROGRESS,
+                deleted_at__isnull=True,
+            )
+            .order_by("-started_at", "-pk")
+            .select_for_update()
+            .values(found=JSONObject(material=Subquery(line.values("pk")[:1]), run="pk", number="run_number"))[:1]
+        )
+        # Named in the WHERE too: a condition is evaluated before its row is passed up to be locked,
+        # so the run is locked first; the value (above) may be computed after the spool's lock, and
+        # then reads the run as this transaction locked it.
+        spools = spools.annotate(attribution=Subquery(candidates, output_field=JSONField())).filter(
+            Q(attribution__isnull=True) | Q(attribution__isnull=False)
+        )
+    bound_lock_wait()
+    with busy_on_lock_timeout():
+        # Unordered: a number or id names one spool of the tenant.
+        found = list(spools.order_by().select_for_update(of=("self",)))
+    if not found:
         return None
-    # The run's lock first (as every run operation takes it), then the spool's in record_movements:
-    # a completion of this run waits for this report, and then charges only the rest.
-    (run,) = lock_rows(ProductionRun.all_objects.filter(pk=candidate.run_id))
-    if run.status != RunStatus.IN_PROGRESS or run.deleted_at is not None:
-        return None
-    return candidate
+    (spool,) = found
+    found = getattr(spool, "attribution", None)
+    if isinstance(found, str):  # a backend that answers JSON as text
+        found = json.loads(found)
+    run_material = None
+    if found:
+        run_material = AttributedRun(
+            material_id=uuid.UUID(str(found["material"])),
+            run_id=uuid.UUID(str(found["run"])),
+            run_number=found["number"],
+        )
+    return ReportedSpool(
+        spool=spool, run_material=run_material, vendor_id=spool.vendor_id, webhooks_active=spool.webhooks_active
+    )
+
+
+def _locked(key, spool, *, attribute):
+    """The report's spool as a `ReportedSpool`: the caller's, or locked here (a 404 if it is gone)."""
+    if isinstance(spool, ReportedSpool):
+        ensure_same_tenant(key.tenant_id, spool.spool)
+        return spool
+    ensure_same_tenant(key.tenant_id, spool)
+    reported = lock_for_report(key=key, pk=spool.pk, attribute=attribute)
+    if reported is None:
+        raise NotFound("The spool was deleted by another request.")
+    return reported
 
 
 def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransaction | None:
@@ -138,22 +242,27 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
     wrong by up to half a cent per report, always the same way. Carried, the booked total
     never trails the reported total by a cent or more. A report that does not complete a cent
     writes no row (None).
+
+    Its statements: the spool's locked read (`lock_for_report`, unless the caller did it), the
+    ledger row, the spool's UPDATE (weight and carried use together), the events' INSERT. The
+    `ReportedSpool`'s spool is left as stored, its `last_used` included, for the answer.
     """
-    ensure_same_tenant(key.tenant_id, report.spool)
     if report.grams < ZERO:
         raise InvalidInput("The use must not be negative.", code=ErrorCode.INVALID)
-    with transaction.atomic():
-        material = _run_material_in_progress(key.printer, report.spool)
-        spool = lock_spools({report.spool.pk})[report.spool.pk]
-        reported = report.grams + spool.unbooked_use_g
-        used = reported.quantize(CENTS, rounding=ROUND_DOWN)
-        carried = (reported - used).quantize(MICROGRAMS, rounding=ROUND_HALF_UP)
-        if carried != spool.unbooked_use_g:
-            Spool.objects.filter(pk=spool.pk).update(unbooked_use_g=carried)
+    with write_step():
+        reported = _locked(key, report.spool, attribute=True)
+        spool, material = reported.spool, reported.run_material
+        total = report.grams + spool.unbooked_use_g
+        used = total.quantize(CENTS, rounding=ROUND_DOWN)
+        carried = (total - used).quantize(MICROGRAMS, rounding=ROUND_HALF_UP)
         if used == ZERO:
+            if carried != spool.unbooked_use_g:
+                spool.unbooked_use_g = carried
+                Spool.objects.filter(pk=spool.pk).update(unbooked_use_g=carried)
             return None
+        spool.unbooked_use_g = carried
         taken = min(used, spool.current_weight_g)
-        where = f" during run {material.run.run_number}" if material is not None else ""
+        where = f" during run {material.run_number}" if material is not None else ""
         events = []
         (row,) = record_movements(
             movements=[
@@ -163,7 +272,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
                     change_g=-taken,
                     description=f"Reported by printer {key.printer.name}{where}",
                     production_run_id=material.run_id if material is not None else None,
-                    production_run_material_id=material.pk if material is not None else None,
+                    production_run_material_id=material.material_id if material is not None else None,
                     printer_id=key.printer_id,
                     source=report.source[:100],
                     excess_g=used - taken,
@@ -172,39 +281,54 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             user=None,
             event_type="spool.adjusted",
             events=events,
+            locked={spool.pk: spool},
+            also_save=("unbooked_use_g",),
         )
-        _record_printer_events(key, events)
+        _record_printer_events(key, events, webhooks_active=reported.webhooks_active)
+        _used_at(spool, row.occurred_at)
     return row
 
 
-def _record_printer_events(key, events):
+def _used_at(spool, moment):
+    """The spool's use dates once a use row at `moment` is written (no need to read them again)."""
+    spool.last_used = moment
+    if getattr(spool, "first_used", None) is None:
+        spool.first_used = moment
+
+
+def _record_printer_events(key, events, *, webhooks_active=None):
     """The write's events (`spool.adjusted`, and `spool.low_stock`/`spool.empty` on crossing), by the printer.
 
     They feed the events API, the webhooks and the Spoolman websockets (spoolman.consumers).
     """
-    record_events(tenant=key.tenant, actor=None, actor_label=f"printer:{key.printer.name}", events=events)
+    record_events(
+        tenant=key.tenant_id,
+        actor=None,
+        actor_label=f"printer:{key.printer.name}",
+        events=events,
+        webhooks_active=webhooks_active,
+    )
 
 
 def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> InventoryTransaction:
     """A printer-side weighing: the spool's weight becomes gross minus its empty reel, as a `count` row."""
-    ensure_same_tenant(key.tenant_id, measurement.spool)
-    with transaction.atomic():
-        spool = lock_spools({measurement.spool.pk})[measurement.spool.pk]
+    with write_step():
+        reported = _locked(key, measurement.spool, attribute=False)
+        spool = reported.spool
         if spool.empty_spool_weight_g is None:
             raise InvalidInput(
                 f"Spool {spool.number} has no empty spool weight, so a gross weight cannot be converted.",
                 code=ErrorCode.INVALID,
             )
         net = grams(measurement.gross_weight_g) - spool.empty_spool_weight_g
-        if spool.unbooked_use_g:
-            # The weighing is the truth: use below a cent reported before it is in it.
-            Spool.objects.filter(pk=spool.pk).update(unbooked_use_g=ZERO)
         if net < ZERO or net > MAX_WEIGHT_G:
             raise InvalidInput(
                 f"A gross weight of {measurement.gross_weight_g} g is less than spool {spool.number}'s empty "
                 f"spool ({spool.empty_spool_weight_g} g), or more than can be recorded.",
                 code=ErrorCode.INVALID,
             )
+        # The weighing is the truth: use below a cent reported before it is in it.
+        spool.unbooked_use_g = ZERO
         events = []
         (row,) = record_movements(
             movements=[
@@ -220,6 +344,8 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
             user=None,
             event_type="spool.adjusted",
             events=events,
+            locked={spool.pk: spool},
+            also_save=("unbooked_use_g",),
         )
-        _record_printer_events(key, events)
+        _record_printer_events(key, events, webhooks_active=reported.webhooks_active)
     return row

@@ -1,39 +1,17 @@
-"""Every API write in one transaction with its response; a POST may carry an `Idempotency-Key`.
+"""The REST API's writes: each in the one write step (core.writes), a POST with an `Idempotency-Key`.
 
 `TransactionalWritesMixin` (a base of every tenant-scoped view) wraps the handler of a
 POST, PUT, PATCH or DELETE, once DRF has authenticated the user, resolved the tenant
-and checked permissions, in one `transaction.atomic()` that:
-
-1. bounds its lock waits (`SET LOCAL lock_timeout`, settings.LOCK_TIMEOUT_MS) before
-   any write, once for every lock the write takes (core.locking.api_write_transaction),
-   so a foreign-key check waiting on a row another transaction holds
-   `FOR UPDATE` runs out into a 409 `busy` instead of hanging, and each of its
-   statements (`SET LOCAL statement_timeout`, settings.STATEMENT_TIMEOUT_MS), so a
-   database that stops answering is a 503 `database_unavailable`, not a hung request;
-   and checks its foreign keys by each statement (`SET CONSTRAINTS ALL IMMEDIATE`, the
-   same round trip), so a refusal or a wait for a referenced row is the view's error,
-   not the request transaction's commit's;
-2. claims the request's idempotency key (POST only; see core.idempotency), or answers
-   the finished request's stored response with `Idempotent-Replayed: true`;
-3. runs the view, which builds its response from what it wrote, before the commit:
-   a failure while building it rolls the change back, so no client is answered an
-   error for a change that was committed;
-4. stores the response in the key row, in the same transaction.
+and checked permissions, in `core.writes.run_write`: one bounded transaction with its
+response, its key claimed, replayed or completed (see there for which answers a key stores).
+What is this API's own: the key's scope (user, tenant, method, path, body), its answers in
+DRF's `{"detail", "code"}` shape (`RestAnswers`), and that what refuses a request before its
+write (authentication, tenant, permission, throttling, a 404 on the path, a parse error, field
+validation) is not an outcome a key stores: only the domain errors a service raised are.
 
 On PostgreSQL this transaction is a savepoint in the request's transaction, which the
 tenant layer opens for row-level security and commits once the response is rendered
 (tenants/row_security.py); a commit that fails there is still the client's 503.
-
-Which responses a key stores (a retry replays them) and which it does not (the key is
-released with the rolled-back transaction, and a retry runs again), after Stripe:
-
-- stored: every response of a request the view processed, the success (2xx) and
-  the domain errors a service raised (`insufficient_stock`, `invalid_transition`, ...),
-  whose change was rolled back but whose answer is the request's outcome;
-- not stored: what refuses the request before it is processed (authentication,
-  tenant, permission, throttling, a 404 on the path, a parse error, field
-  validation), what a retry can get past (409 `busy`, `idempotency_in_progress`,
-  503 `database_unavailable`), and any 5xx.
 """
 
 import functools
@@ -41,18 +19,15 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http.request import RawPostDataException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from core import idempotency
-from core.errors import DomainError, ErrorCode, InvalidInput
-from core.locking import api_write_transaction, lock_on_read, locking_queryset
+from core import idempotency, writes
+from core.errors import DomainError, InvalidInput
+from core.locking import lock_on_read, locking_queryset
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Domain errors a retry can get past: answering them again from the key would be wrong.
-RETRYABLE_CODES = frozenset({ErrorCode.BUSY, ErrorCode.IDEMPOTENCY_IN_PROGRESS})
 
 
 class TransactionalWritesMixin:
@@ -91,31 +66,25 @@ class TransactionalWritesMixin:
         return lock_on_read(self.get_object)
 
     def write_in_transaction(self, handler, keyed, request, *args, **kwargs):
-        with api_write_transaction():
-            if keyed is None:
-                return checked(handler, request, *args, **kwargs)
-            row, claimed = idempotency.claim(keyed)
-            if not claimed:
-                return replay(row)
-            try:
-                # A savepoint: a refused request's writes go, its key row stays to store the refusal.
-                with transaction.atomic():
-                    response = checked(handler, request, *args, **kwargs)
-            except DomainError as exc:
-                if exc.code in RETRYABLE_CODES:
-                    raise
-                # The service refused: its writes are rolled back, its answer is the outcome.
-                response = self.handle_exception(exc)
-            if response.status_code >= 500:
-                transaction.set_rollback(True)
-            else:
-                idempotency.complete(row, status=response.status_code, body=stored_body(response))
-            return response
+        return writes.run_write(
+            lambda: handler(request, *args, **kwargs), keyed=keyed, answers=RestAnswers(self.handle_exception)
+        )
 
 
-def checked(handler, request, *args, **kwargs):
-    # Its foreign keys are checked by each statement (core.locking.bound_write_transaction).
-    return handler(request, *args, **kwargs)
+class RestAnswers:
+    """The REST API's answers for the write step: DRF responses, a refusal as its exception handler answers it."""
+
+    refusals = (DomainError,)
+
+    def __init__(self, handle_exception):
+        self.refused = handle_exception
+
+    def stored_body(self, answer):
+        return "" if answer.data is None else JSONRenderer().render(answer.data).decode()
+
+    def replayed(self, status, body):
+        data = json.loads(body) if body else None
+        return Response(data, status=status, headers={idempotency.REPLAYED_HEADER: "true"})
 
 
 def raw_body(request):
@@ -130,12 +99,3 @@ def raw_body(request):
     except RawPostDataException:
         # Something read the stream first (a multipart form parsed for CSRF): hash what it parsed.
         return json.dumps(sorted(request._request.POST.lists())).encode()
-
-
-def stored_body(response):
-    return "" if response.data is None else JSONRenderer().render(response.data).decode()
-
-
-def replay(row):
-    data = json.loads(row.response_body) if row.response_body else None
-    return Response(data, status=row.response_status, headers={idempotency.REPLAYED_HEADER: "true"})

@@ -57,6 +57,7 @@ def test_several_events_of_one_write_cost_one_insert(tenant, member):
             tenant=tenant,
             actor=member,
             events=[NewEvent("spool.adjusted", uuid.uuid4(), {}), NewEvent("spool.low_stock", uuid.uuid4(), {})],
+            webhooks_active=False,  # known to the caller: no check
         )
 
     assert len(queries) == 1
@@ -105,33 +106,48 @@ def record(tenant):
     )
 
 
-def test_a_transaction_hands_its_tenants_events_to_the_worker_once(tenant, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+def test_a_transaction_hands_its_tenants_events_to_the_worker_once_inside_it(tenant, make_webhook):
+    make_webhook(tenant)
+    with transaction.atomic():
         record(tenant)
         record(tenant)
+        [task] = DBTaskResult.objects.all()  # before the commit: it commits with the events
 
-    assert len(callbacks) == 1
+    assert task.task_path == "events.tasks.dispatch_events"
+    assert task.args_kwargs["args"] == [str(tenant.pk)]
 
 
-def test_without_webhooks_the_commit_costs_one_query_and_queues_nothing(tenant, django_capture_on_commit_callbacks):
+def test_without_webhooks_the_check_costs_one_query_and_queues_nothing(tenant):
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        record(tenant)
+
+    webhook_checks = [query for query in queries if '"events_webhook"' in query["sql"]]
+    assert len(webhook_checks) == 1
+    assert not DBTaskResult.objects.exists()
+
+
+def test_a_rolled_back_write_queues_no_dispatch(tenant, make_webhook):
+    make_webhook(tenant)
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), transaction.atomic():
+        record(tenant)
+        raise Refused
+
+    assert not DBTaskResult.objects.exists()
+
+
+def test_nothing_of_an_event_s_write_runs_after_its_commit(tenant, make_webhook, django_capture_on_commit_callbacks):
+    # A query after the commit could fail (the database lost) and turn the committed write into an error answer.
+    make_webhook(tenant)
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         record(tenant)
 
     with CaptureQueriesContext(connection) as queries:
-        callbacks[0]()
+        for callback in callbacks:
+            callback()
 
-    assert len(queries) == 1
-    assert not DBTaskResult.objects.exists()
-
-
-def test_with_an_active_webhook_the_commit_queues_one_dispatch(
-    tenant, make_webhook, django_capture_on_commit_callbacks
-):
-    make_webhook(tenant)
-    with django_capture_on_commit_callbacks(execute=True):
-        record(tenant)
-        record(tenant)
-
-    [task] = DBTaskResult.objects.all()
-    assert task.task_path == "events.tasks.dispatch_events"
-    assert task.args_kwargs["args"] == [str(tenant.pk)]
+    assert len(queries) == 0
+    assert DBTaskResult.objects.count() == 1

@@ -8,32 +8,36 @@ backend with `pg_terminate_backend`, as an operator or the OOM killer would; or 
 request runs a statement longer than its `statement_timeout` (a database that stopped
 answering). Whatever the fault, the client gets a JSON 503 `database_unavailable` and
 nothing is written, or, for a committed change, its outcome; a retry with the same
-`Idempotency-Key` then gives exactly one outcome.
-
-Django's test client does not run `close_old_connections` around a request as the
-server's handler does; `next_request()` does it, so that, as in production (with
-CONN_HEALTH_CHECKS), a connection whose backend died is replaced before it is used.
+`Idempotency-Key` then gives exactly one outcome. The faults are tests/support/faults.py's;
+tests/platform/test_write_faults.py kills the backend at every statement of every kind of write.
 """
 
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 
 import psycopg
 import pytest
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework.renderers import JSONRenderer
 
 from core.models import IdempotencyKey
 from inventory.models import InventoryTransaction
 from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunNumberCounter
 from tests.conftest import client_for, postgres_only
+from tests.support.faults import (
+    fault_at,
+    insert_into,
+    killed,
+    killed_after_commit,
+    next_request,
+    pid_of_this_connection,
+    terminate_backend,
+    update_of,
+)
 from tests.support.ledger import assert_ledger_balances
 from tests.support.threads import RowHeldByAnotherTransaction
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
-
-TERMINATE_WAIT_MS = 20_000  # under load the backend may take a while to exit: pg_terminate_backend waits for it
 
 
 @pytest.fixture
@@ -61,87 +65,11 @@ def run_body(product, spool):
     }
 
 
-def next_request():
-    """What Django's handler does between two requests: drop a connection whose backend is gone."""
-    close_old_connections()
-
-
-# --- the faults -----------------------------------------------------------------------------------
-
-
-def terminate_backend(pid):
-    """Another connection ends backend `pid` (as a superuser may) and waits until it has exited."""
-    settings = connection.settings_dict
-    with psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        autocommit=True,
-    ) as other:
-        (ended,) = other.execute("SELECT pg_terminate_backend(%s, %s)", [pid, TERMINATE_WAIT_MS]).fetchone()
-    assert ended, f"backend {pid} did not exit"
-
-
-def backend_pid(context):
-    """The pid of the backend serving the request's connection (psycopg knows it: no query)."""
-    return context["connection"].connection.info.backend_pid
-
-
-@contextmanager
-def fault_at(statement, fault, *, after=True):
-    """Run `fault(execute, context)` once, right after (or before) the request's first `statement`.
-
-    `statement` is the start of the SQL, e.g. `INSERT INTO "inventory_inventorytransaction"`.
-    Yields a list that holds the pid of the backend the fault hit, once it has fired.
-    """
-    fired = []
-
-    def hook(execute, sql, params, many, context):
-        if fired or not sql.startswith(statement):
-            return execute(sql, params, many, context)
-        fired.append(backend_pid(context))
-        if after:
-            result = execute(sql, params, many, context)
-            fault(execute, context)
-            return result
-        fault(execute, context)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(hook):
-        yield fired
-    assert fired, f"the request never ran {statement}"
-
-
-def killed(execute, context):
-    terminate_backend(backend_pid(context))
-
-
-def killed_after_commit(execute, context):
-    pid = backend_pid(context)
-    transaction.on_commit(lambda: terminate_backend(pid))
-
-
-def insert_into(model):
-    return f'INSERT INTO "{model._meta.db_table}"'
-
-
-def update_of(model):
-    return f'UPDATE "{model._meta.db_table}"'
-
-
 def assert_database_unavailable(response):
     assert response.status_code == 503, response.content
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "database_unavailable"
     assert int(response["Retry-After"]) > 0
-
-
-def pid_of_this_connection():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
 
 
 # --- the backend terminated in the middle of complete/ ---------------------------------------------

@@ -22,17 +22,18 @@ LIST_QUERIES = 5 + row_security_statements()
 FILTERED_LIST_QUERIES = LIST_QUERIES + 2
 # detail: membership, run, items, materials.
 DETAIL_QUERIES = 4 + row_security_statements()
-# complete (16): get_object (the run alone); savepoint, lock run, items, materials; the grams the
+# complete (17): get_object (the run alone); savepoint, lock run, items, materials; the grams the
 # run's printer already reported (`printer_use` rows, so none is charged twice); lock spools,
 # insert ledger rows, update spools (no savepoint of their own inside an API write:
 # core.locking.write_step); update items, update materials, update run, insert the history row;
 # one insert for the events (the spools' `spool.updated` and the run's `run.completed`, whose
-# payload, built from the rows already loaded, is also the response: the run is not read again);
-# release. Plus the write's own transaction (core.api.writes): a savepoint and its release under
-# the test's transaction (BEGIN/COMMIT in production). On PostgreSQL, the request's row-security
-# statements: the write's bounds ride in the request's first round trip, cover every lock, and
-# check each statement's constraints at once (core.locking.api_write_transaction).
-COMPLETE_QUERIES = 16 + 2 + row_security_statements()
+# payload, built from the rows already loaded, is also the response: the run is not read again),
+# and the check for the tenant's active webhooks (inside the transaction, events.services); release.
+# Plus the write's own transaction (core.writes): a savepoint and its release under the test's
+# transaction (BEGIN/COMMIT in production). On PostgreSQL, the request's row-security statements:
+# the write's bounds ride in the request's first round trip, cover every lock, and check each
+# statement's constraints at once (core.locking.api_write_transaction).
+COMPLETE_QUERIES = 17 + 2 + row_security_statements()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
@@ -42,8 +43,9 @@ FAIL_QUERIES = COMPLETE_QUERIES
 # the two lock wait bounds; the write's transaction (2) and its lock wait bound, as above. (15
 # before the run history's insert.) Then the events: the run's items and materials for the
 # payload of `run.reopened` (2), and one insert for it and the spools' `spool.updated` rows; the
-# payload is the response, which no longer reads the run, its items and materials again (3).
-REOPEN_QUERIES = 14 + 2 + row_security_statements()
+# payload is the response, which no longer reads the run, its items and materials again (3); the
+# check for the tenant's active webhooks, inside the transaction (+1).
+REOPEN_QUERIES = 15 + 2 + row_security_statements()
 
 
 def count_queries(call):

@@ -3,23 +3,9 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from spoolman import services
-
-
-class SpoolmanClient:
-    """Requests as the printer-side tools send them: JSON bodies, paths under `/spoolman/<key>/api/v1/`."""
-
-    def __init__(self, secret, **headers):
-        self.base = f"/spoolman/{secret}/api/v1/"
-        self.client = Client(**headers)
-
-    def get(self, path, **params):
-        return self.client.get(self.base + path, params)
-
-    def put(self, path, body, **headers):
-        return self.client.put(self.base + path, body, content_type="application/json", headers=headers)
+from tests.support.clients import SpoolmanClient
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from inventory.models import InventoryTransaction
 from spoolman import services
-from tests.spoolman.conftest import SpoolmanClient
+from tests.support.clients import SpoolmanClient
 from tests.support.ledger import assert_ledger_balances
 
 pytestmark = pytest.mark.django_db

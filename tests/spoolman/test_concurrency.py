@@ -1,16 +1,20 @@
 """Concurrent reports, completions and creations lose nothing and charge nothing twice (PostgreSQL row locks)."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from inventory.models import InventoryTransaction, Material, Spool
 from production.models import ProductionRun
 from production.services import Completion, MaterialActuals, complete_run
 from spoolman import services
+from tenants.scoping import all_tenants
 from tests.conftest import postgres_only
 from tests.support.ledger import assert_ledger_balances
-from tests.support.threads import run_together
+from tests.support.threads import RowHeldByAnotherTransaction, run_together
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -70,3 +74,45 @@ def test_concurrent_creations_get_distinct_numbers(tenant):
     numbers = run_together(THREADS, create)
 
     assert sorted(numbers) == list(range(1, THREADS + 1))
+
+
+def waiting_for_a_lock(seconds=10):
+    """Whether another backend of this database is waiting for a row lock, within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_report_waits_for_its_run_s_lock_before_it_locks_the_spool(issued, tenant, make_run, printer, spool):
+    # A completion locks the run, then the spools. A report that locked the spool and then waited for the
+    # run would deadlock with it; it must wait for the run holding nothing the completion will need.
+    run = make_run(tenant, printer=printer, materials=[{"spool": spool, "estimated_model_g": Decimal("50.00")}])
+    reported = []
+
+    def report():
+        with all_tenants():
+            reported.append(
+                services.report_use(
+                    key=issued.key, report=services.UseReport(spool=Spool.objects.get(pk=spool.pk), grams=Decimal("5"))
+                )
+            )
+        connection.close()
+
+    with RowHeldByAnotherTransaction(run):
+        reporter = threading.Thread(target=report)
+        reporter.start()
+        assert waiting_for_a_lock()
+        with transaction.atomic():  # as the completion would now: the spool is free
+            Spool.objects.select_for_update(nowait=True).get(pk=spool.pk)
+    reporter.join(30)
+
+    (row,) = reported
+    assert row.production_run_id == run.pk

@@ -3,7 +3,7 @@
 import pytest
 
 from spoolman.models import IntegrationKey, key_digest
-from tests.spoolman.conftest import SpoolmanClient
+from tests.support.clients import SpoolmanClient
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Clients for the browsable API and the admin: a logged-in browser session."""
+"""Clients for the browsable API and the admin (a logged-in browser session), and for the Spoolman-compatible API."""
 
 from django.test import Client
 
@@ -17,3 +17,17 @@ def post_form(response):
     if start == -1:
         return None
     return html[start : html.index("</form>", start)]
+
+
+class SpoolmanClient:
+    """Requests as the printer-side tools send them: JSON bodies, paths under `/spoolman/<key>/api/v1/`."""
+
+    def __init__(self, secret, **headers):
+        self.base = f"/spoolman/{secret}/api/v1/"
+        self.client = Client(**headers)
+
+    def get(self, path, **params):
+        return self.client.get(self.base + path, params)
+
+    def put(self, path, body, **headers):
+        return self.client.put(self.base + path, body, content_type="application/json", headers=headers)
