@@ -85,7 +85,7 @@ class PrinterSlotSerializer(serializers.Serializer):
     printer_name = serializers.CharField(read_only=True)
     slot = serializers.IntegerField(read_only=True, help_text="0-based; AMS unit u tray t is slot u*4+t.")
     spool = SlotSpoolSerializer(read_only=True, allow_null=True)
-    loaded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    loaded_at = DateTimeField(read_only=True, allow_null=True)
     loaded_by = serializers.CharField(read_only=True, allow_null=True)
 
 
@@ -334,7 +334,7 @@ class StartRunSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The printer to start on (id or name); defaults to the run's own.",
     )
-    started_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Defaults to now. " + NAIVE_TIME)
+    started_at = DateTimeField(required=False, allow_null=True, help_text="Defaults to now. " + NAIVE_TIME)
 
 
 class QueueMaterialSerializer(RunMaterialSerializer):

@@ -106,7 +106,9 @@ def concrete(template, records):
     segments = template.strip("/").split("/")
     parts = []
     for index, segment in enumerate(segments):
-        if segment.startswith("{"):
+        if segment == "{slot}":  # a printer's slot is a number, not a record
+            segment = "0"
+        elif segment.startswith("{"):
             kind = segments[index - 1]
             if kind == "materials":
                 kind = "run-materials" if "production-runs" in segments[: index - 1] else "catalog-materials"
