@@ -301,7 +301,8 @@ def enter_in_one_round_trip(request):
     connection = connections[DEFAULT_DB_ALIAS]
     reused = connection.connection is not None and not connection.in_atomic_block
     if reused:
-        connection.health_check_done = True
+        # Django's own flag (BaseDatabaseWrapper.health_check_done), not in django-stubs.
+        setattr(connection, "health_check_done", True)  # noqa: B010
     try:
         return _enter_in_one_round_trip(request, connection, *key)
     except (OperationalError, InterfaceError):
