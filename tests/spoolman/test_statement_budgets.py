@@ -29,14 +29,14 @@ pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 USE_STATEMENTS = 6
 # With an active webhook, the dispatch task's row, in the same transaction (events.services).
 USE_STATEMENTS_WITH_WEBHOOKS = USE_STATEMENTS + 1
-# The REST API's spool detail: token, user, membership and tenant in one query; the row security;
-# the spool with its material.
-SPOOL_DETAIL_STATEMENTS = 3
-# `adjust/`: the token query; the row security and the write's bounds; the write's savepoint and its
+# The REST API's spool detail: token, user, membership and tenant read and the tenant's row security
+# entered in one message (tenants/resolution.py `enter_in_one_round_trip`); the spool with its material.
+SPOOL_DETAIL_STATEMENTS = 2
+# `adjust/`: the token's message, with the row security and the write's bounds; the write's savepoint and its
 # release (the REST API keeps one: a refusal's answer may render a browsable page that queries); the
 # spool, read and locked once; the ledger row; the weight; the check for the tenant's webhooks; the
 # event.
-ADJUST_STATEMENTS = 9
+ADJUST_STATEMENTS = 8
 
 
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT"}
@@ -100,13 +100,13 @@ def rest(tenant, make_member):
     return client
 
 
-def test_the_rest_spool_detail_is_three_statements(rest, spool):
+def test_the_rest_spool_detail_is_two_statements(rest, spool):
     statements = captured(lambda: rest.get(f"/api/v1/spools/{spool.pk}/"))
 
     assert len(statements) == SPOOL_DETAIL_STATEMENTS, statements
 
 
-def test_a_rest_adjustment_is_nine_statements(rest, spool):
+def test_a_rest_adjustment_is_eight_statements(rest, spool):
     statements = captured(
         lambda: rest.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "count", "new_weight_g": "900"}, format="json")
     )
