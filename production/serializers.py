@@ -179,6 +179,7 @@ class ProductionRunSerializer(TenantOwnedSerializer):
     status = serializers.ChoiceField(
         choices=RunStatus.choices,
         required=False,
+        initial=INITIAL_STATUS,  # the browsable API's form preselects what a body without `status` gets
         help_text=f"On create: {INITIAL_STATUS} (the default) or planned (queued; start/ or dispatch starts it).",
     )
     printer_name = serializers.CharField(source="printer.name", read_only=True, allow_null=True, default=None)
