@@ -118,26 +118,24 @@ def _settle_outcomes(item: ProductionRunItem) -> None:
         item.failed_quantity = max(item.quantity - successful, 0)
 
 
-def _apply_outcomes(items: Sequence[ProductionRunItem], outcomes: Sequence[ItemOutcome]) -> None:
-    by_id = {item.pk: item for item in items}
-    for outcome in outcomes:
-        item = by_id.get(outcome.id)
-        if item is None:
-            raise InvalidInput(f"Item {outcome.id} is not an item of this run.", code=ErrorCode.UNKNOWN_ITEM)
-        for name, value in sent(outcome).items():
+def _apply_named(rows: Sequence[Any], entries: Sequence[Any], *, kind: str, unknown: ErrorCode) -> None:
+    """Set each entry's sent fields on the run's row of its `id`; an id that is not the run's is refused."""
+    by_id = {row.pk: row for row in rows}
+    for entry in entries:
+        row = by_id.get(entry.id)
+        if row is None:
+            raise InvalidInput(f"{kind} {entry.id} is not a {kind.lower()} of this run.", code=unknown)
+        for name, value in sent(entry).items():
             if name != "id":
-                setattr(item, name, value)
+                setattr(row, name, value)
+
+
+def _apply_outcomes(items: Sequence[ProductionRunItem], outcomes: Sequence[ItemOutcome]) -> None:
+    _apply_named(items, outcomes, kind="Item", unknown=ErrorCode.UNKNOWN_ITEM)
 
 
 def _apply_actuals(materials: Sequence[ProductionRunMaterial], actuals: Sequence[MaterialActuals]) -> None:
-    by_id = {material.pk: material for material in materials}
-    for entry in actuals:
-        material = by_id.get(entry.id)
-        if material is None:
-            raise InvalidInput(f"Material {entry.id} is not a material of this run.", code=ErrorCode.UNKNOWN_MATERIAL)
-        for name, value in sent(entry).items():
-            if name != "id":
-                setattr(material, name, value)
+    _apply_named(materials, actuals, kind="Material", unknown=ErrorCode.UNKNOWN_MATERIAL)
     for material in materials:
         check_weighings(material)
 

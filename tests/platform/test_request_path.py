@@ -11,8 +11,8 @@ on a new connection, so the client never sees the restart.
 import pytest
 
 from tests.conftest import postgres_only
-from tests.platform.test_faults import next_request, pid_of_this_connection, terminate_backend
 from tests.support.clients import token_client
+from tests.support.faults import next_request, pid_of_this_connection, terminate_backend
 
 SPOOLS = "/api/v1/spools/"
 
