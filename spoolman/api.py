@@ -27,6 +27,7 @@ from core.database import is_lock_timeout
 from core.errors import DomainError
 from inventory.models import Material, Spool
 from spoolman import services, shapes
+from spoolman.errors import SpoolmanError
 from tenants.row_security import has_row_security, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
@@ -35,12 +36,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 10_000
 TRUE = {"true", "1", "yes", "on"}
 FALSE = {"false", "0", "no", "off"}
-
-
-class SpoolmanError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 def answer(data, status=200, headers=None):
