@@ -507,9 +507,19 @@ def find(params: QueryDict, rows: QuerySet, listing: Listing, extra_fields: Extr
     """`rows` filtered and ordered as Spoolman's find endpoint of `listing` answers `params`.
 
     Errors as Spoolman gives them: a malformed id list, boolean, limit or offset is a 422 (its
-    request validation); a malformed sort, an unknown sort field or a bad extra-field value a 400.
-    `extra_fields` is called (once per entity) only when an extra field is filtered or sorted by.
+    request validation, so before any 400); a malformed sort, an unknown sort field or a bad
+    extra-field value a 400. `extra_fields` is called (once per entity) only when an extra field
+    is filtered or sorted by.
     """
+    window(params)
+    definitions = _cached(extra_fields) if extra_fields is not None else _no_extra_fields
+    rows = filtered(params, rows, listing, definitions)
+    return rows.order_by(*ordering(parse_sort(params.get("sort")), listing, definitions))
+
+
+def filtered(params: QueryDict, rows: QuerySet, listing: Listing, extra_fields: ExtraFields | None = None) -> QuerySet:
+    """`rows` narrowed by `listing`'s filters, its extra-field filters and `allow_archived`, unordered
+    (what a grouped list, Spoolman's `spool/group`, filters by as well)."""
     conditions = Q()
     for spec in listing.filters:
         value = parameter(params, *spec.names)
@@ -522,16 +532,12 @@ def find(params: QueryDict, rows: QuerySet, listing: Listing, extra_fields: Extr
         else:
             conditions &= string_filter(condition.path, value, nullable=condition.nullable)
     allow_archived = flag(params, "allow_archived") if listing.archived is not None else True
-    window(params)  # its 422s come with the other parameters', before the sort's 400s
-    sort = parse_sort(params.get("sort"))
-    cached = _cached(extra_fields) if extra_fields is not None else _no_extra_fields
     if listing.extra:
-        conditions &= extra_filters(params, listing.extra, cached)
-    order = ordering(sort, listing, cached)
+        conditions &= extra_filters(params, listing.extra, extra_fields or _no_extra_fields)
     rows = rows.filter(conditions)
     if not allow_archived and listing.archived is not None:
         rows = rows.exclude(listing.archived)
-    return rows.order_by(*order)
+    return rows
 
 
 def _no_extra_fields(entity: str) -> Iterable[ExtraFieldDefinition]:

@@ -558,3 +558,16 @@ def test_a_spool_sorts_by_its_own_extra_field(shelf, tenant):
     definitions = definitions_of({"spool": [Definition("slot", "integer")]})
     found = query.find(params(sort="extra.slot:asc"), spool_rows(), SPOOLS, definitions)
     assert numbers(found) == [2, 5, 1, 4]
+
+
+# --- the pieces an endpoint may use alone ---------------------------------------------------
+
+
+def test_filtered_narrows_without_ordering_for_a_grouped_list(shelf):
+    rows = query.filtered(params(location="pantry", sort="nope"), spool_rows(), SPOOLS)
+    assert sorted(numbers(rows)) == [1, 5]
+    assert not rows.query.order_by
+
+
+def test_a_repeated_parameter_is_its_last_value(shelf):
+    assert numbers(query.find(QueryDict("location=pantry&location=room"), spool_rows(), SPOOLS)) == [2]
