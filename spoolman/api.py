@@ -27,20 +27,14 @@ from core.database import is_lock_timeout
 from core.errors import DomainError
 from inventory.models import Material, Spool
 from spoolman import services, shapes
+from spoolman.errors import SpoolmanError
+from spoolman.query import flag, paged
 from tenants.row_security import has_row_security, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 10_000
-TRUE = {"true", "1", "yes", "on"}
-FALSE = {"false", "0", "no", "off"}
-
-
-class SpoolmanError(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 def answer(data, status=200, headers=None):
@@ -210,41 +204,12 @@ def quantity(data, name) -> Decimal | None:
     return value
 
 
-def flag(request, name, default=False) -> bool:
-    value = request.GET.get(name)
-    if value is None:
-        return default
-    if value.strip().lower() in TRUE:
-        return True
-    if value.strip().lower() in FALSE:
-        return False
-    raise SpoolmanError(422, f"{name} must be true or false.")
-
-
-def whole(request, name, default=None):
-    value = request.GET.get(name)
-    if value is None:
-        return default
-    if not (value.isascii() and value.isdigit()) or len(value) > 9:
-        raise SpoolmanError(422, f"{name} must be a non-negative whole number.")
-    return int(value)
-
-
 def spool_by_number(spool_id, queryset=None):
     spool = (queryset if queryset is not None else Spool.objects.select_related("material")).filter(number=spool_id)
     found = spool.first()
     if found is None:
         raise SpoolmanError(404, f"No spool with ID {spool_id} found.")
     return found
-
-
-def paged(request, rows, render):
-    """Spoolman's `limit`/`offset`, with the full count in `x-total-count`."""
-    limit = whole(request, "limit")
-    offset = whole(request, "offset", 0)
-    total = rows.count()
-    window = rows[offset : offset + limit] if limit is not None else rows[offset:]
-    return answer([render(row) for row in window], headers={"X-Total-Count": str(total)})
 
 
 # --- endpoints ------------------------------------------------------------------------------
@@ -276,7 +241,7 @@ def health(request):
 def spool_list(request):
     tenant_id = request.integration_key.tenant_id
     rows = shapes.with_use_dates(Spool.objects.for_tenant(tenant_id)).order_by("number")
-    if not flag(request, "allow_archived"):
+    if not flag(request.GET, "allow_archived"):
         rows = rows.filter(is_active=True)
     if "filament.material" in request.GET:
         rows = rows.filter(shapes.term_filter("material__kind", request.GET["filament.material"]))
