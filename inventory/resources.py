@@ -344,17 +344,21 @@ class MaterialResource(SpreadsheetSafeResource):
         values = {name: getattr(instance, name) for name in MATERIAL_FIELDS}
         brand = getattr(instance, "imported_brand", None)
         user = getattr(self, "user", None)
-        if is_create:
-            created = services.create_material(
-                tenant=instance.tenant, user=user, fields=services.MaterialFields(**values, vendor_name=brand)
-            )
-            instance.pk, instance._state.adding = created.pk, False
-            return
-        stored = Material.objects.select_related("vendor").get(pk=instance.pk)
-        changed = {name: value for name, value in values.items() if value != getattr(stored, name)}
-        if brand is not None and brand != stored.vendor_name:
-            changed["vendor_name"] = brand
-        services.update_material(material=stored, user=user, changes=services.MaterialFieldChanges(**changed))
+        try:
+            if is_create:
+                created = services.create_material(
+                    tenant=instance.tenant, user=user, fields=services.MaterialFields(**values, vendor_name=brand)
+                )
+                instance.pk, instance._state.adding = created.pk, False
+                return
+            stored = Material.objects.select_related("vendor").get(pk=instance.pk)
+            changed = {name: value for name, value in values.items() if value != getattr(stored, name)}
+            if brand is not None and brand != stored.vendor_name:
+                changed["vendor_name"] = brand
+            services.update_material(material=stored, user=user, changes=services.MaterialFieldChanges(**changed))
+        except DomainError as error:
+            # A brand that is too long or that several vendors share: the row's error, beside it in the preview.
+            raise refused(error) from error
 
     def import_instance(self, instance, row, **kwargs):
         stored_tenant = None if instance._state.adding else instance.tenant_id

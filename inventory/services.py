@@ -591,6 +591,9 @@ def _resolve_vendor(
         return vendor
     if vendor_name == "":
         return None
+    longest = Vendor._meta.get_field("name").max_length or 0
+    if len(vendor_name) > longest:
+        raise InvalidInput(f"A vendor's name (brand) has at most {longest} characters.", code=ErrorCode.INVALID)
     found = vendor_by_name(tenant=tenant_id, name=vendor_name)
     if found is not None:
         return found

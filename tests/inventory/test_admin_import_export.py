@@ -192,6 +192,14 @@ def test_a_material_s_brand_column_names_its_vendor_and_a_new_brand_creates_one(
     assert exported.dict[0]["brand"] == "Acme" and exported.dict[1]["brand"] == "Eryone"
 
 
+def test_a_brand_longer_than_a_vendor_s_name_is_a_row_error(staff_user, tenant):
+    dataset = tablib.Dataset(headers=["id", "tenant", "name", "kind", "brand"])
+    dataset.append(["", "acme", "Long", "PLA", "x" * 65])
+
+    assert MaterialResource().import_data(dataset, dry_run=False, user=staff_user).has_validation_errors()
+    assert not Material.objects.filter(name="Long").exists()
+
+
 def test_a_material_with_a_bad_colour_is_a_row_error(staff_user, tenant):
     dataset = tablib.Dataset(headers=["id", "tenant", "name", "kind", "color_hex"])
     dataset.append(["", "acme", "Odd", "PLA", "red"])
