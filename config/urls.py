@@ -9,7 +9,7 @@ from events.views import EventFeedView, WebhookDeliveryViewSet, WebhookViewSet
 from insights.dashboard import dashboard
 from insights.metrics import metrics
 from inventory.progress import progress_view
-from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet
+from inventory.views import InventoryTransactionViewSet, MaterialViewSet, SpoolViewSet, VendorViewSet
 from production.floor_views import PrinterSlotViewSet, QueueViewSet
 from production.nested_views import RunHistoryViewSet, RunItemViewSet, RunMaterialViewSet
 from production.report_views import (
@@ -43,6 +43,7 @@ class APIRouter(routers.DefaultRouter):
 
 
 router = APIRouter()
+router.register("vendors", VendorViewSet, basename="vendor")
 router.register("materials", MaterialViewSet, basename="material")
 router.register("spools", SpoolViewSet, basename="spool")
 router.register("inventory-transactions", InventoryTransactionViewSet, basename="inventory-transaction")

@@ -70,6 +70,11 @@ class ErrorCode(StrEnum):
         "A product on the run must be printed in another material kind.",
     )
     SPOOL_INACTIVE = "spool_inactive", 400, "The spool is inactive."
+    AMBIGUOUS_VENDOR = (
+        "ambiguous_vendor",
+        400,
+        "More than one vendor of the tenant has this name (`brand`): name the vendor by its id (`vendor`).",
+    )
     INVALID_WEIGHING = "invalid_weighing", 400, "A spool's weight after exceeds its weight before."
     INVALID_ORIGINAL_RUN = "invalid_original_run", 400, "A run cannot be a reprint of itself."
     INVALID_DATES = (

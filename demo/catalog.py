@@ -85,7 +85,7 @@ class TenantPlan:
 def filament(name, brand, kind, color_name, color_hex, density, notes=""):
     return {
         "name": name,
-        "brand": brand,
+        "vendor_name": brand,  # the vendor of that name, created with its first material
         "kind": kind,
         "color_name": color_name,
         "color_hex": color_hex,

@@ -21,6 +21,7 @@ PRINTER_TYPES = ("slot_changed", "status_changed")
 EVENT_TYPES = frozenset(
     [f"run.{what}" for what in RUN_TYPES]
     + [f"spool.{what}" for what in SPOOL_TYPES]
+    + [f"vendor.{what}" for what in CATALOG_TYPES]
     + [f"material.{what}" for what in CATALOG_TYPES]
     + [f"product.{what}" for what in CATALOG_TYPES]
     + [f"printer.{what}" for what in PRINTER_TYPES]

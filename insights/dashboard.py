@@ -64,8 +64,8 @@ def runs_chart(tenant, days):
 def usage_chart(tenant, days):
     """A column per day, stacked by material in the material's colour (the palette's if it has none)."""
     rows = usage_report(tenant=tenant, days=days, group_by="material", period="day")
-    materials = Material.objects.for_tenant(tenant).in_bulk({row.id for row in rows})
-    # Each series in the legend as choice lists name a material (names repeat: number, kind, colour, brand).
+    materials = Material.objects.for_tenant(tenant).select_related("vendor").in_bulk({row.id for row in rows})
+    # Each series in the legend as choice lists name a material (names repeat: number, kind, colour, vendor).
     names = {row.id: materials[row.id].choice_label() if row.id in materials else row.name for row in rows}
     series = [
         (name, safe_colour(getattr(materials.get(material_id), "color_hex", None), PALETTE[index % len(PALETTE)]))

@@ -10,7 +10,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 
 from inventory import labels, selectors, services
 from inventory.charts import Series, line_chart, safe_colour
-from inventory.models import InventoryTransaction, Material, Spool, TransactionType
+from inventory.models import InventoryTransaction, Material, Spool, TransactionType, Vendor
 from inventory.resources import LedgerResource, MaterialResource, SpoolResource
 from tenants.admin import CatalogServiceAdmin, ReadOnlyInline, ReadOnlyTenantOwnedAdmin, TenantOwnedAdmin
 
@@ -49,14 +49,38 @@ class ImportWithProgressMixin(ImportExportMixin, ExportActionMixin):
         return {**kwargs, "progress_key": request.POST.get("progress_key", "") if request is not None else ""}
 
 
+@admin.register(Vendor)
+class VendorAdmin(CatalogServiceAdmin, TenantOwnedAdmin):
+    fields_class, changes_class = services.VendorFields, services.VendorChanges
+    list_display = ["name", "number", "empty_spool_weight_g", "external_id", "tenant"]
+    search_fields = ["name", "external_id", "=number"]
+    # Extra fields are Spoolman's, written through its API (their definitions live there).
+    readonly_fields = ["number", "extra"]
+
+    def create(self, tenant, user, fields):
+        return services.create_vendor(tenant=tenant, user=user, fields=fields)
+
+    def update(self, vendor, user, changes):
+        services.update_vendor(vendor=vendor, user=user, changes=changes)
+
+    def delete(self, vendor, user):
+        services.delete_vendor(vendor=vendor, user=user)
+
+
 @admin.register(Material)
 class MaterialAdmin(CatalogServiceAdmin, ImportWithProgressMixin, TenantOwnedAdmin):
     resource_classes = [MaterialResource]
     fields_class, changes_class = services.MaterialFields, services.MaterialFieldChanges
-    list_display = ["name", "number", "brand", "kind", "colour", "low_stock_threshold", "tenant"]
-    list_filter = ["tenant", "kind", "brand"]
-    search_fields = ["name", "brand", "color_name", "=number"]
-    readonly_fields = ["number"]
+    list_display = ["name", "number", "vendor_name", "kind", "colour", "low_stock_threshold", "tenant"]
+    list_filter = ["tenant", "kind", "vendor__name"]
+    list_select_related = ["tenant", "vendor"]
+    search_fields = ["name", "vendor__name", "color_name", "=number"]
+    readonly_fields = ["number", "extra"]
+    autocomplete_fields = ["tenant", "vendor"]
+
+    @admin.display(description="Vendor", ordering="vendor__name")
+    def vendor_name(self, material):
+        return material.vendor_name
 
     def create(self, tenant, user, fields):
         return services.create_material(tenant=tenant, user=user, fields=fields)
@@ -124,7 +148,8 @@ class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     search_fields = ["code", "material__name", "material__color_name", "location", "=number", "=rfid_uid"]
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
-    readonly_fields = ["number", "current_weight_g", "weight_over_time"]
+    # The use dates are the ledger's (its first and last use row); extra fields are Spoolman's.
+    readonly_fields = ["number", "current_weight_g", "first_used", "last_used", "extra", "weight_over_time"]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 

@@ -142,7 +142,7 @@ def bar_chart(bars, *, label, unit=""):
     return _svg(label, "".join(parts))
 
 
-LEGEND_COLUMNS = 2  # a material is named with its number, kind, colour and brand: room for about 50 characters
+LEGEND_COLUMNS = 2  # a material is named with its number, kind, colour and vendor: room for about 50 characters
 
 
 def _legend(series):

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from core.api.filters import BooleanFilter, DateBoundFilter, OrderingFilter
-from inventory.models import InventoryTransaction, Material, MaterialKind, Spool, TransactionType
+from inventory.models import InventoryTransaction, Material, MaterialKind, Spool, TransactionType, Vendor
 from tenants.filters import TenantFilterSet
 
 
@@ -10,18 +10,38 @@ class MaterialFilter(TenantFilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=MaterialKind.choices, label="Kind")
     search = django_filters.CharFilter(
         method="filter_search",
-        label="Search (name, brand, colour)",
-        help_text="Name, brand or colour name contains this (case-insensitive).",
+        label="Search (name, vendor, colour)",
+        help_text="Name, vendor name or colour name contains this (case-insensitive).",
     )
     number = django_filters.NumberFilter(label="Number", help_text="The material with this per-tenant number.")
-    ordering = OrderingFilter(fields=["number", "name", "brand", "kind", "created_at"])
+    vendor = django_filters.ModelChoiceFilter(label="Vendor", help_text="The vendor's id or number.")
+    brand = django_filters.CharFilter(
+        field_name="vendor__name", label="Brand (vendor name)", help_text="Exactly this vendor name."
+    )
+    ordering = OrderingFilter(fields=["number", "name", ("vendor__name", "brand"), "kind", "created_at"])
 
     class Meta:
         model = Material
-        fields = ["kind", "number"]
+        fields = ["kind", "number", "vendor", "brand"]
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(brand__icontains=value) | Q(color_name__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(vendor__name__icontains=value) | Q(color_name__icontains=value)
+        )
+
+
+class VendorFilter(TenantFilterSet):
+    name = django_filters.CharFilter(label="Name", help_text="Exactly this name.")
+    search = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", label="Search (name)", help_text="The name contains this."
+    )
+    number = django_filters.NumberFilter(label="Number", help_text="The vendor with this per-tenant number.")
+    external_id = django_filters.CharFilter(label="External id", help_text="Exactly this external id.")
+    ordering = OrderingFilter(fields=["number", "name", "created_at"])
+
+    class Meta:
+        model = Vendor
+        fields = ["name", "number", "external_id"]
 
 
 class SpoolFilter(TenantFilterSet):

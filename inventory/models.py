@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from core.expressions import ToDecimal
-from core.fields import FreeTextField
+from core.fields import FREE_TEXT_MAX_LENGTH, FreeTextField
 from core.integrity import CLIENT_UNIQUE
 from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 
@@ -127,12 +127,90 @@ class MaterialQuerySet(TenantQuerySet):
         )
 
 
+# Bounds of a record's extra fields (Spoolman's keys are at most 64 characters).
+MAX_EXTRA_FIELDS = 100
+MAX_EXTRA_KEY_LENGTH = 64
+
+
+def validate_extra(value):
+    """Spoolman's extra fields: a JSON object of {key: JSON text} (each value a string holding JSON), bounded."""
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str)
+        and 0 < len(key) <= MAX_EXTRA_KEY_LENGTH
+        and isinstance(text, str)
+        and len(text) <= FREE_TEXT_MAX_LENGTH
+        for key, text in value.items()
+    ):
+        raise ValidationError(
+            f"extra is an object of {{key: JSON text}}: keys of 1 to {MAX_EXTRA_KEY_LENGTH} characters, "
+            f"texts of at most {FREE_TEXT_MAX_LENGTH}.",
+            code="invalid_extra",
+        )
+    if len(value) > MAX_EXTRA_FIELDS:
+        raise ValidationError(f"extra holds at most {MAX_EXTRA_FIELDS} fields.", code="invalid_extra")
+
+
+def extra_field():
+    # A default in the table too (as for the other columns Spoolman brought): rows written outside Django
+    # (a raw INSERT, a restore) get none, not an error.
+    return models.JSONField(
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+        validators=[validate_extra],
+        help_text="Extra fields: {key: JSON text}.",
+    )
+
+
+class Vendor(NumberedModel):
+    """A filament maker (Spoolman's vendor). Names may repeat within a tenant: a body names one by its
+    name only when exactly one vendor has it (inventory.services.vendor_by_name)."""
+
+    number_kind = "vendor"
+
+    name = models.CharField(max_length=64, blank=True)
+    comment = models.CharField(max_length=1024, blank=True)
+    empty_spool_weight_g = models.DecimalField(
+        **GRAMS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="The weight of an empty spool of this vendor, in grams.",
+    )
+    external_id = models.CharField(max_length=256, blank=True)
+    extra = extra_field()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["tenant", "name"], name="vendor_tenant_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="vendor_unique_tenant_number"),
+            models.CheckConstraint(
+                condition=Q(empty_spool_weight_g__isnull=True) | Q(empty_spool_weight_g__gte=0),
+                name="vendor_empty_weight_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.choice_label()
+
+    def choice_label(self):
+        return f"#{self.number} {self.name}" if self.number is not None else self.name
+
+
 class Material(NumberedModel):
     number_kind = "material"
+    # The admin's and browsable API's choice lists name a material with its vendor (`choice_label`).
+    choice_related = ("vendor",)
 
-    name = models.CharField(max_length=100)
-    brand = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=100, blank=True)
+    # Spoolman's filament vendor; a vendor's delete leaves its materials without one (as Spoolman does).
+    vendor = models.ForeignKey(Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="materials")
     kind = models.CharField(max_length=8, choices=MaterialKind.choices)
+    # Spoolman's free-text `material` ("PLA+", "Silk PLA"); `kind` is our choice of it.
+    material_name = models.CharField(max_length=64, blank=True, default="", db_default="")
     color_name = models.CharField(max_length=50, blank=True)
     color_hex = models.CharField(
         max_length=7,
@@ -146,6 +224,27 @@ class Material(NumberedModel):
         max_digits=5, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal("0.001"))]
     )
     notes = FreeTextField()
+    # Spoolman's filament fields, stored as it sends them (with defaults in the table too, as `extra_field`).
+    price = models.DecimalField(
+        **GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)], help_text="The price of a full spool."
+    )
+    weight_g = models.DecimalField(
+        **GRAMS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="The net filament weight of a full spool, in grams.",
+    )
+    spool_weight_g = models.DecimalField(
+        **GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)], help_text="The weight of an empty spool."
+    )
+    article_number = models.CharField(max_length=64, blank=True, default="", db_default="")
+    settings_extruder_temp = models.PositiveIntegerField(null=True, blank=True, help_text="Extruder temperature, °C.")
+    settings_bed_temp = models.PositiveIntegerField(null=True, blank=True, help_text="Bed temperature, °C.")
+    multi_color_hexes = models.CharField(max_length=128, blank=True, default="", db_default="")
+    multi_color_direction = models.CharField(max_length=16, blank=True, default="", db_default="")
+    external_id = models.CharField(max_length=256, blank=True, default="", db_default="")
+    extra = extra_field()
     # The low-stock rule (`Spool.is_low_stock`): below `low_stock_threshold_g` grams when set,
     # else below `low_stock_threshold_percent` of the spool's initial weight.
     low_stock_threshold_percent = models.DecimalField(
@@ -189,6 +288,16 @@ class Material(NumberedModel):
             models.CheckConstraint(
                 condition=Q(density_g_cm3__isnull=True) | Q(density_g_cm3__gt=0), name="material_density_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="material_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_g__isnull=True) | Q(weight_g__gte=0), name="material_weight_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(spool_weight_g__isnull=True) | Q(spool_weight_g__gte=0),
+                name="material_spool_weight_not_negative",
+            ),
             models.UniqueConstraint(fields=["tenant", "number"], name="material_unique_tenant_number"),
         ]
 
@@ -198,9 +307,16 @@ class Material(NumberedModel):
 
     def choice_label(self):
         """How choice lists and report legends name it: names repeat (two "PLA Basic"), so with its
-        number, kind, colour and brand: `#3 PLA Basic (PLA) · Red · Acme`."""
+        number, kind, colour and vendor: `#3 PLA Basic (PLA) · Red · Acme` (read it with `vendor` joined)."""
         number = f"#{self.number} " if self.number is not None else ""
-        return " · ".join(part for part in (f"{number}{self.name} ({self.kind})", self.color_name, self.brand) if part)
+        return " · ".join(
+            part for part in (f"{number}{self.name} ({self.kind})", self.color_name, self.vendor_name) if part
+        )
+
+    @property
+    def vendor_name(self) -> str:
+        """The vendor's name, "" without one (the REST API's `brand`)."""
+        return self.vendor.name if self.vendor_id is not None else ""
 
     def choice_data(self):
         """The plan form's script marks a material of a kind the chosen products do not allow."""
@@ -321,6 +437,14 @@ class Spool(NumberedModel):
         validators=[validate_rfid_uid],
         help_text="The spool's RFID tag identity (Bambu Lab: the tray UUID), hexadecimal; optional.",
     )
+    # Spoolman's spool fields, stored as it sends them.
+    lot_nr = models.CharField("lot number", max_length=64, blank=True, default="", db_default="")
+    comment = models.CharField(max_length=1024, blank=True, default="", db_default="")
+    extra = extra_field()
+    # The moments of its first and last use row (printer_use, usage, waste): kept by
+    # inventory.services.record_movements, settable through Spoolman's API.
+    first_used = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,8 +5,8 @@ The services call these for their events' payloads; a service itself never rende
 
 from typing import Any
 
-from inventory.models import Material, Spool
-from inventory.serializers import MaterialSerializer, SpoolSerializer
+from inventory.models import Material, Spool, Vendor
+from inventory.serializers import MaterialSerializer, SpoolSerializer, VendorSerializer
 
 
 def spool_payload(spool: Spool) -> dict[str, Any]:
@@ -16,3 +16,7 @@ def spool_payload(spool: Spool) -> dict[str, Any]:
 
 def material_payload(material: Material) -> dict[str, Any]:
     return MaterialSerializer(material).data
+
+
+def vendor_payload(vendor: Vendor) -> dict[str, Any]:
+    return VendorSerializer(vendor).data

@@ -272,13 +272,33 @@ class SpoolResource(SpreadsheetSafeResource):
             raise refused(error) from error
 
 
-MATERIAL_FIELDS = tuple(field.name for field in fields_of(services.MaterialFields))
+# A row's columns that go to the services as they are; its vendor goes by name (`brand`).
+MATERIAL_FIELDS = tuple(
+    field.name for field in fields_of(services.MaterialFields) if field.name not in ("vendor", "vendor_name")
+)
+
+
+class BrandField(fields.Field):
+    """The material's vendor by name (`brand`, as before vendors were records): exported as the vendor's name;
+    imported, the tenant's one vendor of that name, a new vendor when none has it (the services resolve it)."""
+
+    def __init__(self):
+        super().__init__(attribute="vendor_name", column_name="brand")
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        instance.imported_brand = self.clean(row, **kwargs) or ""
+
+    def get_value(self, instance):
+        # What the row says, once imported (so a change of vendor alone is not skipped as unchanged).
+        imported = getattr(instance, "imported_brand", None)
+        return imported if imported is not None else instance.vendor_name
 
 
 class MaterialResource(SpreadsheetSafeResource):
     """Materials by id: a row without one is a new material; a row with one updates it (in its tenant)."""
 
     tenant = fields.Field(attribute="tenant", column_name="tenant", widget=TenantWidget())
+    brand = BrandField()
 
     class Meta:
         model = Material
@@ -288,10 +308,20 @@ class MaterialResource(SpreadsheetSafeResource):
             "name",
             "brand",
             "kind",
+            "material_name",
             "color_name",
             "color_hex",
+            "multi_color_hexes",
+            "multi_color_direction",
             "diameter_mm",
             "density_g_cm3",
+            "weight_g",
+            "spool_weight_g",
+            "price",
+            "article_number",
+            "settings_extruder_temp",
+            "settings_bed_temp",
+            "external_id",
             "low_stock_threshold_percent",
             "low_stock_threshold_g",
             "notes",
@@ -312,16 +342,23 @@ class MaterialResource(SpreadsheetSafeResource):
     def do_instance_save(self, instance, is_create):
         """Through the services, which record the `material.created` / `material.updated` event."""
         values = {name: getattr(instance, name) for name in MATERIAL_FIELDS}
+        brand = getattr(instance, "imported_brand", None)
         user = getattr(self, "user", None)
-        if is_create:
-            created = services.create_material(
-                tenant=instance.tenant, user=user, fields=services.MaterialFields(**values)
-            )
-            instance.pk, instance._state.adding = created.pk, False
-            return
-        stored = Material.objects.get(pk=instance.pk)
-        changed = {name: value for name, value in values.items() if value != getattr(stored, name)}
-        services.update_material(material=stored, user=user, changes=services.MaterialFieldChanges(**changed))
+        try:
+            if is_create:
+                created = services.create_material(
+                    tenant=instance.tenant, user=user, fields=services.MaterialFields(**values, vendor_name=brand)
+                )
+                instance.pk, instance._state.adding = created.pk, False
+                return
+            stored = Material.objects.select_related("vendor").get(pk=instance.pk)
+            changed = {name: value for name, value in values.items() if value != getattr(stored, name)}
+            if brand is not None and brand != stored.vendor_name:
+                changed["vendor_name"] = brand
+            services.update_material(material=stored, user=user, changes=services.MaterialFieldChanges(**changed))
+        except DomainError as error:
+            # A brand that is too long or that several vendors share: the row's error, beside it in the preview.
+            raise refused(error) from error
 
     def import_instance(self, instance, row, **kwargs):
         stored_tenant = None if instance._state.adding else instance.tenant_id

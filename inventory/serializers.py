@@ -8,6 +8,7 @@ from inventory.models import (
     InventoryTransaction,
     Material,
     Spool,
+    Vendor,
     normalize_rfid_uid,
     validate_rfid_uid,
 )
@@ -52,9 +53,38 @@ class LoadedInField(serializers.Field):
         }
 
 
+EXTRA_HELP = "Extra fields (Spoolman's): an object of {key: JSON text}."
+
+
+class VendorSerializer(TenantOwnedSerializer):
+    class Meta:
+        model = Vendor
+        fields = [
+            "id",
+            "number",
+            "name",
+            "comment",
+            "empty_spool_weight_g",
+            "external_id",
+            "extra",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"extra": {"help_text": EXTRA_HELP}}
+
+
 class MaterialSerializer(TenantOwnedSerializer):
     reserved_g = reservation_grams()
     available_g = reservation_grams()
+    # The vendor by name, as before vendors were records (a natural key: names may repeat).
+    brand = serializers.CharField(
+        source="vendor_name",
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The vendor's name: the tenant's one vendor of that name, a new vendor when none has it "
+        "(more than one: a 400 `ambiguous_vendor`, name it by `vendor` instead); empty: no vendor.",
+    )
 
     class Meta:
         model = Material
@@ -63,11 +93,23 @@ class MaterialSerializer(TenantOwnedSerializer):
             "number",
             "name",
             "brand",
+            "vendor",
             "kind",
+            "material_name",
             "color_name",
             "color_hex",
+            "multi_color_hexes",
+            "multi_color_direction",
             "diameter_mm",
             "density_g_cm3",
+            "weight_g",
+            "spool_weight_g",
+            "price",
+            "article_number",
+            "settings_extruder_temp",
+            "settings_bed_temp",
+            "external_id",
+            "extra",
             "notes",
             "low_stock_threshold_percent",
             "low_stock_threshold_g",
@@ -76,6 +118,13 @@ class MaterialSerializer(TenantOwnedSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            # Spoolman's filaments may be nameless; ours, made here, are named.
+            "name": {"required": True, "allow_blank": False},
+            "vendor": {"help_text": "The vendor's id or number; null: no vendor."},
+            "material_name": {"help_text": 'Spoolman\'s free-text material ("PLA+"); `kind` is ours.'},
+            "extra": {"help_text": EXTRA_HELP},
+        }
 
 
 class RfidUidField(serializers.CharField):
@@ -132,10 +181,17 @@ class SpoolSerializer(TenantOwnedSerializer):
             "is_active",
             "loaded_in",
             "rfid_uid",
+            "lot_nr",
+            "comment",
+            "extra",
+            "first_used",
+            "last_used",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["current_weight_g"]
+        # The use dates are the ledger's: its first and last use row (printer_use, usage, waste).
+        read_only_fields = ["current_weight_g", "first_used", "last_used"]
+        extra_kwargs = {"extra": {"help_text": EXTRA_HELP}}
 
     def get_fields(self):
         fields = super().get_fields()

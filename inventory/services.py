@@ -3,7 +3,7 @@
 import datetime
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from core.locking import lock_rows, write_step
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
 from inventory.models import (
     ADJUSTMENT_TYPES,
+    CONSUMPTION_TYPES,
     DEFAULT_LOW_STOCK_PERCENT,
     SPOOL_FLOOR_ANNOTATIONS,
     ZERO,
@@ -23,17 +24,22 @@ from inventory.models import (
     Material,
     Spool,
     TransactionType,
+    Vendor,
     as_new_on_the_floor,
     normalize_rfid_uid,
     take_numbers,
 )
-from inventory.payloads import material_payload, spool_payload
+from inventory.payloads import material_payload, spool_payload, vendor_payload
 from tenants.contracts import Actor, acting_user, ensure_same_tenant
 from tenants.models import Tenant
 
 
 class InsufficientStock(Conflict):
     default_code = ErrorCode.INSUFFICIENT_STOCK
+
+
+class AmbiguousVendor(InvalidInput):
+    default_code = ErrorCode.AMBIGUOUS_VENDOR
 
 
 class BelowZero(InvalidInput):
@@ -140,6 +146,7 @@ def record_movements(
             spools = lock_spools(ids, with_material=True)
         weights_before = {spool_id: spool.current_weight_g for spool_id, spool in spools.items()}
         rows = []
+        uses = False
         for movement in movements:
             spool = spools[movement.spool_id]
             before = spool.current_weight_g
@@ -160,6 +167,9 @@ def record_movements(
             spool.current_weight_g = after
             spool.ledger_version += 1
             spool.updated_at = occurred_at
+            if movement.type in CONSUMPTION_TYPES:
+                used_at(spool, occurred_at)
+                uses = True
             rows.append(
                 InventoryTransaction(
                     tenant_id=spool.tenant_id,
@@ -185,13 +195,13 @@ def record_movements(
             # the CPU of the bulk forms (whose UPDATE is a CASE per column), same two statements.
             (row,) = rows
             row.save(force_insert=True)
-            also = {name: getattr(spools[row.spool_id], name) for name in also_save}
+            also = {name: getattr(spools[row.spool_id], name) for name in (*also_save, *use_dates(uses))}
             Spool.objects.filter(pk=row.spool_id).update(
                 current_weight_g=row.weight_after_g, ledger_version=row.sequence, updated_at=occurred_at, **also
             )
         else:
             InventoryTransaction.objects.bulk_create(rows)
-            fields = ["current_weight_g", "ledger_version", "updated_at", *also_save]
+            fields = ["current_weight_g", "ledger_version", "updated_at", *also_save, *use_dates(uses)]
             Spool.objects.bulk_update(spools.values(), fields)
         new_events = [
             event
@@ -203,6 +213,22 @@ def record_movements(
         elif new_events:
             record_events(tenant=next(iter(spools.values())).tenant_id, actor=user, events=new_events)
     return rows
+
+
+def use_dates(uses: bool) -> tuple[str, ...]:
+    """The spool columns a write of use rows also sets (none when it has no use row)."""
+    return ("first_used", "last_used") if uses else ()
+
+
+def used_at(spool: Spool, moment: datetime.datetime) -> None:
+    """`spool`'s use dates once a use row (printer_use, usage, waste) at `moment` is booked on it.
+
+    A row dated in the past (an import's, the demo seed's) moves `first_used` back, not `last_used`.
+    """
+    if spool.first_used is None or moment < spool.first_used:
+        spool.first_used = moment
+    if spool.last_used is None or moment > spool.last_used:
+        spool.last_used = moment
 
 
 def record_movement(
@@ -234,6 +260,8 @@ def record_movement(
     spool.current_weight_g = row.weight_after_g
     spool.ledger_version = row.sequence
     spool.updated_at = row.occurred_at
+    if type in CONSUMPTION_TYPES:
+        used_at(spool, row.occurred_at)
     return row
 
 
@@ -251,6 +279,11 @@ class SpoolDraft:
     location: str = ""
     is_active: bool = True
     rfid_uid: str = ""
+    lot_nr: str = ""
+    comment: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+    first_used: datetime.datetime | None = None
+    last_used: datetime.datetime | None = None
     id: uuid.UUID | None = None
 
 
@@ -272,6 +305,11 @@ class SpoolChanges:
     location: str | Unset = UNSET
     is_active: bool | Unset = UNSET
     rfid_uid: str | Unset = UNSET
+    lot_nr: str | Unset = UNSET
+    comment: str | Unset = UNSET
+    extra: dict[str, str] | Unset = UNSET
+    first_used: datetime.datetime | Unset | None = UNSET
+    last_used: datetime.datetime | Unset | None = UNSET
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -476,18 +514,106 @@ def delete_spool(*, spool: Spool, user: Actor = None) -> None:
         record_events(tenant=spool.tenant_id, actor=user, events=[NewEvent("spool.deleted", spool_id, payload)])
 
 
-# --- materials -------------------------------------------------------------------------------
+# --- vendors and materials ------------------------------------------------------------------
 # One row and its event: the caller's transaction (the API write's) is joined without a savepoint;
 # called alone, they get a transaction of their own.
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaterialFields:
-    """A new material: its writable fields (the model's defaults where optional)."""
+class VendorFields:
+    """A new vendor: its writable fields (the model's defaults where optional)."""
 
-    name: str
+    name: str = ""
+    comment: str = ""
+    empty_spool_weight_g: Decimal | None = None
+    external_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorChanges:
+    """A PUT/PATCH of a vendor: a field left `UNSET` was not sent and keeps its value."""
+
+    name: str | Unset = UNSET
+    comment: str | Unset = UNSET
+    empty_spool_weight_g: Decimal | Unset | None = UNSET
+    external_id: str | Unset = UNSET
+    extra: dict[str, str] | Unset = UNSET
+
+
+def create_vendor(*, tenant: Tenant, user: Actor, fields: VendorFields) -> Vendor:
+    """A new vendor; event `vendor.created`."""
+    vendor = Vendor(tenant=tenant, **vars(fields))
+    return create_recorded(vendor, user=user, event_type="vendor.created", represent=vendor_payload)
+
+
+def update_vendor(*, vendor: Vendor, user: Actor, changes: VendorChanges) -> Vendor:
+    """Change a vendor's fields; event `vendor.updated`."""
+    return update_recorded(
+        vendor, user=user, event_type="vendor.updated", represent=vendor_payload, fields=sent(changes)
+    )
+
+
+def delete_vendor(*, vendor: Vendor, user: Actor) -> None:
+    """Delete a vendor; its materials stay, without a vendor (as Spoolman's delete does). Event `vendor.deleted`."""
+    delete_recorded(vendor, user=user, event_type="vendor.deleted", represent=vendor_payload)
+
+
+def vendor_by_name(*, tenant: Tenant | uuid.UUID, name: str) -> Vendor | None:
+    """The tenant's one vendor named `name` (exactly), None when none is; two or more: a 400 `ambiguous_vendor`."""
+    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
+    found = list(Vendor.objects.filter(tenant_id=tenant_id, name=name).order_by("number")[:2])
+    if len(found) > 1:
+        raise AmbiguousVendor(
+            f"More than one vendor is named {name!r}: name the vendor by its id (`vendor`) instead.",
+            name=name,
+        )
+    return found[0] if found else None
+
+
+def _resolve_vendor(
+    *, tenant_id: uuid.UUID, user: Actor, vendor: Vendor | Unset | None, vendor_name: str | Unset | None
+) -> Vendor | Unset | None:
+    """The material's vendor from what was sent: `vendor` (a row), or `vendor_name` (the REST API's `brand`):
+    "" is no vendor, a name the one vendor of that name, a new vendor when none has it (event `vendor.created`).
+    Both sent must agree (a null `vendor` beside a name: the name's). `UNSET`: neither sent."""
+    if vendor_name is None or isinstance(vendor_name, Unset):
+        if isinstance(vendor, Vendor):
+            ensure_same_tenant(tenant_id, vendor)
+        return vendor
+    if isinstance(vendor, Vendor):
+        if vendor_name != vendor.name:
+            raise InvalidInput(
+                f"brand {vendor_name!r} is not the name of the vendor given ({vendor.name!r}); send one of them.",
+                code=ErrorCode.INVALID,
+            )
+        ensure_same_tenant(tenant_id, vendor)
+        return vendor
+    if vendor_name == "":
+        return None
+    longest = Vendor._meta.get_field("name").max_length or 0
+    if len(vendor_name) > longest:
+        raise InvalidInput(f"A vendor's name (brand) has at most {longest} characters.", code=ErrorCode.INVALID)
+    found = vendor_by_name(tenant=tenant_id, name=vendor_name)
+    if found is not None:
+        return found
+    new = Vendor(tenant_id=tenant_id, name=vendor_name)
+    return create_recorded(new, user=user, event_type="vendor.created", represent=vendor_payload)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialFields:
+    """A new material: its writable fields (the model's defaults where optional).
+
+    Its vendor is `vendor`, or `vendor_name` (the REST API's `brand`): the tenant's one vendor of that
+    name, created when none has it (`_resolve_vendor`).
+    """
+
+    name: str = ""
     kind: str
-    brand: str = ""
+    vendor: Vendor | None = None
+    vendor_name: str | None = None
+    material_name: str = ""
     color_name: str = ""
     color_hex: str = ""
     diameter_mm: Decimal = Decimal("1.75")
@@ -495,15 +621,28 @@ class MaterialFields:
     notes: str = ""
     low_stock_threshold_percent: Decimal = DEFAULT_LOW_STOCK_PERCENT
     low_stock_threshold_g: Decimal | None = None
+    price: Decimal | None = None
+    weight_g: Decimal | None = None
+    spool_weight_g: Decimal | None = None
+    article_number: str = ""
+    settings_extruder_temp: int | None = None
+    settings_bed_temp: int | None = None
+    multi_color_hexes: str = ""
+    multi_color_direction: str = ""
+    external_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
 class MaterialFieldChanges:
-    """A PUT/PATCH of a material: a field left `UNSET` was not sent and keeps its value."""
+    """A PUT/PATCH of a material: a field left `UNSET` was not sent and keeps its value (`vendor_name`: as
+    in `MaterialFields`)."""
 
     name: str | Unset = UNSET
     kind: str | Unset = UNSET
-    brand: str | Unset = UNSET
+    vendor: Vendor | Unset | None = UNSET
+    vendor_name: str | Unset = UNSET
+    material_name: str | Unset = UNSET
     color_name: str | Unset = UNSET
     color_hex: str | Unset = UNSET
     diameter_mm: Decimal | Unset = UNSET
@@ -511,14 +650,30 @@ class MaterialFieldChanges:
     notes: str | Unset = UNSET
     low_stock_threshold_percent: Decimal | Unset = UNSET
     low_stock_threshold_g: Decimal | Unset | None = UNSET
+    price: Decimal | Unset | None = UNSET
+    weight_g: Decimal | Unset | None = UNSET
+    spool_weight_g: Decimal | Unset | None = UNSET
+    article_number: str | Unset = UNSET
+    settings_extruder_temp: int | Unset | None = UNSET
+    settings_bed_temp: int | Unset | None = UNSET
+    multi_color_hexes: str | Unset = UNSET
+    multi_color_direction: str | Unset = UNSET
+    external_id: str | Unset = UNSET
+    extra: dict[str, str] | Unset = UNSET
 
 
 def create_material(*, tenant: Tenant, user: Actor, fields: MaterialFields) -> Material:
-    """A new material; event `material.created`."""
-    material = Material(tenant=tenant, **vars(fields))
-    # A new material has no spools and no plan yet: nothing reserved, nothing available.
-    material.reserved_g = material.available_g = ZERO
-    return create_recorded(material, user=user, event_type="material.created", represent=material_payload)
+    """A new material; event `material.created` (and `vendor.created` for a new vendor name)."""
+    values = vars(fields).copy()
+    vendor_name = values.pop("vendor_name")
+    with transaction.atomic(savepoint=False):
+        values["vendor"] = _resolve_vendor(
+            tenant_id=tenant.pk, user=user, vendor=fields.vendor, vendor_name=vendor_name
+        )
+        material = Material(tenant=tenant, **values)
+        # A new material has no spools and no plan yet: nothing reserved, nothing available.
+        material.reserved_g = material.available_g = ZERO
+        return create_recorded(material, user=user, event_type="material.created", represent=material_payload)
 
 
 # A material's fields that move its spools' low-stock line.
@@ -529,11 +684,17 @@ def update_material(*, material: Material, user: Actor, changes: MaterialFieldCh
     """Change a material's fields; event `material.updated`, and `spool.low_stock` for each of its
     spools that a new threshold puts below the line (as a weight crossing it does)."""
     fields = sent(changes)
-    if not THRESHOLD_FIELDS & fields.keys():
-        return update_recorded(
-            material, user=user, event_type="material.updated", represent=material_payload, fields=fields
-        )
+    vendor_name = fields.pop("vendor_name", UNSET)
     with transaction.atomic(savepoint=False):
+        vendor = _resolve_vendor(
+            tenant_id=material.tenant_id, user=user, vendor=fields.pop("vendor", UNSET), vendor_name=vendor_name
+        )
+        if not isinstance(vendor, Unset):
+            fields["vendor"] = vendor
+        if not THRESHOLD_FIELDS & fields.keys():
+            return update_recorded(
+                material, user=user, event_type="material.updated", represent=material_payload, fields=fields
+            )
         spools = Spool.objects.filter(material=material)
         low_before = set(spools.low_stock().values_list("pk", flat=True))
         update_recorded(material, user=user, event_type="material.updated", represent=material_payload, fields=fields)

@@ -12,8 +12,8 @@ from core.api.exports import PDFRenderer, SVGRenderer
 from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
 from inventory import labels, services
-from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter
-from inventory.models import InventoryTransaction, Material, Spool
+from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter, VendorFilter
+from inventory.models import InventoryTransaction, Material, Spool, Vendor
 from inventory.serializers import (
     MAX_LABELS,
     InventoryTransactionSerializer,
@@ -22,6 +22,7 @@ from inventory.serializers import (
     SpoolAdjustmentSerializer,
     SpoolSerializer,
     SpoolWeighInSerializer,
+    VendorSerializer,
 )
 from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
@@ -40,16 +41,49 @@ LABEL_RESPONSES = {
 }
 
 
-@extend_schema_view(destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}))
+class VendorViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+    """Filament vendors (Spoolman's): deleting one leaves its materials without a vendor."""
+
+    queryset = Vendor.objects
+    serializer_class = VendorSerializer
+    filterset_class = VendorFilter
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_vendor(
+            tenant=self.request.tenant,
+            user=self.request.user,
+            fields=services.VendorFields(**serializer.validated_data),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_vendor(
+            vendor=serializer.instance,
+            user=self.request.user,
+            changes=services.VendorChanges(**serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_vendor(vendor=instance, user=self.request.user)
+
+
+MATERIAL_WRITE_ERRORS = errors(ErrorCode.AMBIGUOUS_VENDOR)
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: MaterialSerializer, **MATERIAL_WRITE_ERRORS}),
+    update=extend_schema(responses={200: MaterialSerializer, **MATERIAL_WRITE_ERRORS}),
+    partial_update=extend_schema(responses={200: MaterialSerializer, **MATERIAL_WRITE_ERRORS}),
+    destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED)}),
+)
 class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
-    """Filament materials: kind, brand, colour, and when their spools count as low on stock."""
+    """Filament materials: kind, vendor, colour, and when their spools count as low on stock."""
 
     queryset = Material.objects
     serializer_class = MaterialSerializer
     filterset_class = MaterialFilter
 
     def get_queryset(self):
-        return super().get_queryset().with_reservations()
+        return super().get_queryset().select_related("vendor").with_reservations()
 
     def perform_create(self, serializer):
         serializer.instance = services.create_material(

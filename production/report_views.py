@@ -41,7 +41,7 @@ def report_cell(name, value):
 
 class ReportTableMixin:
     """A report's rows as a table (core/api/tables.py): a material group is named as choice lists name it
-    (number, kind, colour, brand) with its colour swatch; a low-stock row lists its spools."""
+    (number, kind, colour, vendor) with its colour swatch; a low-stock row lists its spools."""
 
     def html_table(self, data):
         rows = tables.results_of(data)
@@ -85,7 +85,7 @@ class ReportTableMixin:
         ids = [row["id"] for row in rows if row.get("id")]
         return {
             str(material.pk): material
-            for material in Material.objects.for_tenant(self.request.tenant).filter(pk__in=ids)
+            for material in Material.objects.for_tenant(self.request.tenant).select_related("vendor").filter(pk__in=ids)
         }
 
     groups_by_material = False

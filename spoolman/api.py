@@ -240,7 +240,7 @@ def health(request):
 @endpoint("GET")
 def spool_list(request):
     tenant_id = request.integration_key.tenant_id
-    rows = shapes.with_use_dates(Spool.objects.for_tenant(tenant_id)).order_by("number")
+    rows = shapes.with_filament(Spool.objects.for_tenant(tenant_id)).order_by("number")
     if not flag(request.GET, "allow_archived"):
         rows = rows.filter(is_active=True)
     if "filament.material" in request.GET:
@@ -250,8 +250,7 @@ def spool_list(request):
     if "filament.id" in request.GET:
         ids = [part for part in request.GET["filament.id"].split(",") if part.strip().isdigit()]
         rows = rows.filter(material__number__in=[int(part) for part in ids])
-    vendor_by_brand = shapes.vendor_ids(tenant_id)
-    return paged(request, rows, lambda spool: shapes.spool(spool, vendor_by_brand))
+    return paged(request, rows, shapes.spool)
 
 
 @endpoint("GET")
@@ -261,8 +260,8 @@ def spool_detail(request, spool_id):
 
 def spool_answer(request, spool_id):
     tenant_id = request.integration_key.tenant_id
-    spool = spool_by_number(spool_id, shapes.with_use_dates(Spool.objects.for_tenant(tenant_id)))
-    return answer(shapes.spool(spool, shapes.vendor_ids(tenant_id)))
+    spool = spool_by_number(spool_id, shapes.with_filament(Spool.objects.for_tenant(tenant_id)))
+    return answer(shapes.spool(spool))
 
 
 def reported_spool(request, spool_id, *, attribute=True):
@@ -296,7 +295,7 @@ def spool_use(request, spool_id):
         key=request.integration_key,
         report=services.UseReport(spool=reported, grams=used, source=source_of(request)),
     )
-    return answer(shapes.spool(reported.spool, reported.vendor_by_brand))
+    return answer(shapes.spool(reported.spool))
 
 
 @endpoint("PUT", write=True)
@@ -311,26 +310,25 @@ def spool_measure(request, spool_id):
         key=request.integration_key,
         measurement=services.Measurement(spool=reported, gross_weight_g=weight, source=source_of(request)),
     )
-    return answer(shapes.spool(reported.spool, reported.vendor_by_brand))
+    return answer(shapes.spool(reported.spool))
 
 
 @endpoint("GET")
 def filament_list(request):
     tenant_id = request.integration_key.tenant_id
-    rows = Material.objects.for_tenant(tenant_id).order_by("number")
+    rows = Material.objects.for_tenant(tenant_id).select_related("vendor").order_by("number")
     if "material" in request.GET:
         rows = rows.filter(shapes.term_filter("kind", request.GET["material"]))
-    vendor_by_brand = shapes.vendor_ids(tenant_id)
-    return paged(request, rows, lambda material: shapes.filament(material, vendor_by_brand))
+    return paged(request, rows, shapes.filament)
 
 
 @endpoint("GET")
 def filament_detail(request, filament_id):
     tenant_id = request.integration_key.tenant_id
-    material = Material.objects.for_tenant(tenant_id).filter(number=filament_id).first()
+    material = Material.objects.for_tenant(tenant_id).select_related("vendor").filter(number=filament_id).first()
     if material is None:
         raise SpoolmanError(404, f"No filament with ID {filament_id} found.")
-    return answer(shapes.filament(material, shapes.vendor_ids(tenant_id)))
+    return answer(shapes.filament(material))
 
 
 @endpoint("GET")

@@ -76,14 +76,13 @@ def _spool_messages(tenant, cursor, spool_number):
     spools = Spool.objects.for_tenant(tenant).filter(pk__in={event.resource_id for event in events})
     if spool_number is not None:
         spools = spools.filter(number=spool_number)
-    by_id = {spool.pk: spool for spool in shapes.with_use_dates(spools)}
-    vendor_by_brand = shapes.vendor_ids(tenant.pk) if by_id else {}
+    by_id = {spool.pk: spool for spool in shapes.with_filament(spools)}
     messages = [
         {
             "type": MESSAGE_TYPES[event.type],
             "resource": "spool",
             "date": shapes.iso(event.occurred_at),
-            "payload": shapes.spool(by_id[event.resource_id], vendor_by_brand),
+            "payload": shapes.spool(by_id[event.resource_id]),
         }
         for event in events
         if event.resource_id in by_id

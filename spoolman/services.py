@@ -6,7 +6,6 @@ spool, the row is attributed to that run's material: completing or failing the r
 charges only the rest (production.services), so no gram is charged twice.
 """
 
-import datetime
 import json
 import secrets
 import uuid
@@ -15,7 +14,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, JSONField, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, JSONField, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from core.errors import ErrorCode, InvalidInput, NotFound
 from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write_step
 from events.models import Webhook
 from events.services import NewEvent, record_events
-from inventory.models import ZERO, InventoryTransaction, Material, Spool, TransactionType
+from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import MAX_WEIGHT_G, Movement, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
@@ -103,21 +102,15 @@ class ReportedSpool:
     """A spool locked for a printer's report in this transaction, read with all the report and its
     answer need in one statement (`lock_for_report`).
 
-    `spool` has its material loaded and `first_used`/`last_used` (its first and last use rows);
+    `spool` has its material and the material's vendor loaded (what spoolman.shapes renders);
     `run_material` is the material line of the printer's in-progress run that uses it (its run
-    locked, as every run operation locks it first), or None; `vendor_id` is its material's vendor
-    (spoolman.shapes); `webhooks_active` whether the tenant has active webhooks (events.services).
+    locked, as every run operation locks it first), or None; `webhooks_active` whether the tenant
+    has active webhooks (events.services).
     """
 
     spool: Spool
     run_material: "AttributedRun | None"
-    vendor_id: int | None
     webhooks_active: bool
-
-    @property
-    def vendor_by_brand(self) -> dict[str, int]:
-        brand = self.spool.material.brand
-        return {brand: self.vendor_id} if brand and self.vendor_id is not None else {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,16 +162,7 @@ def lock_for_report(
     """
     spools = Spool.objects.filter(tenant_id=key.tenant_id)
     spools = spools.filter(pk=pk) if pk is not None else spools.filter(number=number or 0)
-    vendor = (
-        Material.objects.filter(tenant_id=OuterRef("tenant_id"), brand=OuterRef("material__brand"))
-        .exclude(brand="")
-        .order_by()
-        .values("brand")
-        .annotate(first=Min("number"))
-        .values("first")[:1]
-    )
-    spools = shapes.with_use_dates(spools).annotate(
-        vendor_id=Subquery(vendor),
+    spools = shapes.with_filament(spools).annotate(
         webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True)),
     )
     if attribute:
@@ -220,9 +204,7 @@ def lock_for_report(
             run_id=uuid.UUID(str(attribution["run"])),
             run_number=attribution["number"],
         )
-    return ReportedSpool(
-        spool=spool, run_material=run_material, vendor_id=spool.vendor_id, webhooks_active=spool.webhooks_active
-    )
+    return ReportedSpool(spool=spool, run_material=run_material, webhooks_active=spool.webhooks_active)
 
 
 def _locked(key: IntegrationKey, spool: Spool | ReportedSpool, *, attribute: bool) -> ReportedSpool:
@@ -248,8 +230,8 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
     writes no row (None).
 
     Its statements: the spool's locked read (`lock_for_report`, unless the caller did it), the
-    ledger row, the spool's UPDATE (weight and carried use together), the events' INSERT. The
-    `ReportedSpool`'s spool is left as stored, its `last_used` included, for the answer.
+    ledger row, the spool's UPDATE (weight, carried use and use dates together), the events' INSERT.
+    The `ReportedSpool`'s spool is left as stored, its `last_used` included, for the answer.
     """
     if report.grams < ZERO:
         raise InvalidInput("The use must not be negative.", code=ErrorCode.INVALID)
@@ -288,17 +270,9 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             locked={spool.pk: spool},
             also_save=("unbooked_use_g",),
         )
+        # `record_movements` set the locked spool's weight and use dates as it wrote them.
         _record_printer_events(key, events, webhooks_active=reported.webhooks_active)
-        _used_at(spool, row.occurred_at)
     return row
-
-
-def _used_at(spool: Spool, moment: datetime.datetime) -> None:
-    """The spool's use dates once a use row at `moment` is written (no need to read them again)."""
-    # Annotations of `shapes.with_use_dates`, not fields: set as the next read would give them.
-    setattr(spool, "last_used", moment)  # noqa: B010
-    if getattr(spool, "first_used", None) is None:
-        setattr(spool, "first_used", moment)  # noqa: B010
 
 
 def _record_printer_events(key: IntegrationKey, events: list[NewEvent], *, webhooks_active: bool | None = None) -> None:

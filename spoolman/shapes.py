@@ -1,17 +1,16 @@
 """This farm's spools and materials in Spoolman's v1 shapes (its `Spool`, `Filament` and `Vendor`).
 
-Spoolman's ids are the per-tenant `number`s. A material is a filament; its `brand` is a vendor,
-whose id is the lowest number of the tenant's materials of that brand (stable while that
-material exists). Weights are grams and lengths millimetres, as floats; a material without a
+Spoolman's ids are the per-tenant `number`s. A material is a filament, its vendor a vendor.
+Weights are grams and lengths millimetres, as floats; a material without a
 density uses its kind's usual one, so lengths can always be converted.
 """
 
 import math
 from decimal import Decimal
 
-from django.db.models import Max, Min, OuterRef, Q, Subquery
+from django.db.models import Q
 
-from inventory.models import InventoryTransaction, Material, MaterialKind, Spool, TransactionType
+from inventory.models import Material, MaterialKind, Spool, Vendor
 
 SPOOLMAN_VERSION = "0.22.1"
 
@@ -26,7 +25,6 @@ TYPICAL_DENSITY = {
     MaterialKind.PC: Decimal("1.20"),
     MaterialKind.OTHER: Decimal("1.24"),
 }
-USE_TYPES = (TransactionType.PRINTER_USE, TransactionType.USAGE, TransactionType.WASTE)
 
 
 def density_of(material) -> Decimal:
@@ -47,84 +45,69 @@ def number(value):
     return None if value is None else float(value)
 
 
-def vendor_ids(tenant_id) -> dict[str, int]:
-    """{brand: vendor id}: the lowest material number of each brand."""
-    rows = (
-        Material.objects.filter(tenant_id=tenant_id)
-        .exclude(brand="")
-        .values("brand")
-        .annotate(first=Min("number"), registered=Min("created_at"))
-    )
-    return {row["brand"]: row["first"] for row in rows}
-
-
 def vendors(tenant_id) -> list[dict]:
-    rows = (
-        Material.objects.filter(tenant_id=tenant_id)
-        .exclude(brand="")
-        .values("brand")
-        .annotate(first=Min("number"), registered=Min("created_at"))
-        .order_by("first")
-    )
-    return [vendor(row["first"], row["brand"], row["registered"]) for row in rows]
+    return [vendor(row) for row in Vendor.objects.filter(tenant_id=tenant_id).order_by("number")]
 
 
-def vendor(vendor_id, name, registered):
+def extra(values) -> dict:
+    return dict(values or {})
+
+
+def vendor(row: Vendor) -> dict:
     return {
-        "id": vendor_id,
-        "registered": iso(registered),
-        "name": name,
-        "comment": None,
-        "empty_spool_weight": None,
-        "external_id": None,
-        "extra": {},
+        "id": row.number,
+        "registered": iso(row.created_at),
+        "name": row.name,
+        "comment": row.comment or None,
+        "empty_spool_weight": number(row.empty_spool_weight_g),
+        "external_id": row.external_id or None,
+        "extra": extra(row.extra),
     }
 
 
-def filament(material, vendor_by_brand) -> dict:
+def filament(material: Material) -> dict:
+    """The material as Spoolman's filament (its vendor loaded: `with_filament`, or `select_related("vendor")`)."""
     shape = {
         "id": material.number,
         "registered": iso(material.created_at),
-        "name": material.name,
-        "material": material.kind,
-        "price": None,
+        "name": material.name or None,
+        "material": material.material_name or material.kind,
+        "price": number(material.price),
         "density": number(density_of(material)),
         "diameter": number(material.diameter_mm),
-        "weight": None,
-        "spool_weight": None,
-        "article_number": None,
+        "weight": number(material.weight_g),
+        "spool_weight": number(material.spool_weight_g),
+        "article_number": material.article_number or None,
         "comment": material.notes or None,
-        "settings_extruder_temp": None,
-        "settings_bed_temp": None,
+        "settings_extruder_temp": material.settings_extruder_temp,
+        "settings_bed_temp": material.settings_bed_temp,
         "color_hex": material.color_hex.lstrip("#").upper() or None,
-        "multi_color_hexes": None,
-        "external_id": None,
-        "extra": {},
+        "multi_color_hexes": material.multi_color_hexes or None,
+        "multi_color_direction": material.multi_color_direction or None,
+        "external_id": material.external_id or None,
+        "extra": extra(material.extra),
     }
-    if material.brand:
-        shape["vendor"] = vendor(vendor_by_brand.get(material.brand, material.number), material.brand, None)
+    if material.vendor_id is not None:
+        # Left out, not null, without one: Home Assistant reads `filament.get("vendor", {}).get("name")`.
+        shape["vendor"] = vendor(material.vendor)
     return shape
 
 
-def with_use_dates(spools):
-    """The spool queryset with `first_used`/`last_used`: its first and last use row's moment."""
-    uses = InventoryTransaction.objects.filter(spool=OuterRef("pk"), type__in=USE_TYPES).order_by()
-    return spools.select_related("material").annotate(
-        first_used=Subquery(uses.values("spool").annotate(at=Min("occurred_at")).values("at")[:1]),
-        last_used=Subquery(uses.values("spool").annotate(at=Max("occurred_at")).values("at")[:1]),
-    )
+def with_filament(spools):
+    """The spool queryset with what `spool` renders: its material and that material's vendor (joined)."""
+    return spools.select_related("material__vendor")
 
 
-def spool(spool: Spool, vendor_by_brand) -> dict:
+def spool(spool: Spool) -> dict:
     material = spool.material
     per_mm = grams_per_mm(material)
     used = max(spool.initial_weight_g - spool.current_weight_g, Decimal("0"))
     return {
         "id": spool.number,
         "registered": iso(spool.created_at),
-        "first_used": iso(getattr(spool, "first_used", None)),
-        "last_used": iso(getattr(spool, "last_used", None)),
-        "filament": filament(material, vendor_by_brand),
+        "first_used": iso(spool.first_used),
+        "last_used": iso(spool.last_used),
+        "filament": filament(material),
         "price": number(spool.purchase_price),
         "remaining_weight": number(spool.current_weight_g),
         "initial_weight": number(spool.initial_weight_g),
@@ -133,10 +116,10 @@ def spool(spool: Spool, vendor_by_brand) -> dict:
         "remaining_length": float(spool.current_weight_g / per_mm),
         "used_length": float(used / per_mm),
         "location": spool.location or None,
-        "lot_nr": spool.code,
-        "comment": None,
+        "lot_nr": spool.lot_nr or None,
+        "comment": spool.comment or None,
         "archived": not spool.is_active,
-        "extra": {},
+        "extra": extra(spool.extra),
     }
 
 

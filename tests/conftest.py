@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from events.models import Event, Webhook, WebhookDelivery
 from events.webhooks import new_secret
-from inventory.models import Material
+from inventory.models import Material, Vendor
 from inventory.services import SpoolDraft, create_spool
 from production.models import Printer, Product
 from production.services import RunDraft, create_run
@@ -97,10 +97,24 @@ def other_api(other_tenant, make_member):
 
 
 @pytest.fixture
+def make_vendor(db):
+    def make(tenant, **fields):
+        return Vendor.objects.create(tenant=tenant, **{"name": "Acme", **fields})
+
+    return make
+
+
+@pytest.fixture
 def make_material(db):
     def make(tenant, **fields):
+        """A material; `brand` names its vendor (the tenant's first of that name, made when it has none)."""
         defaults = {"name": "PLA Basic", "brand": "Acme", "kind": "PLA", "color_name": "Red", "color_hex": "#FF0000"}
-        return Material.objects.create(tenant=tenant, **{**defaults, **fields})
+        data = {**defaults, **fields}
+        brand = data.pop("brand")
+        if brand and "vendor" not in data:
+            vendors = Vendor.objects.for_tenant(tenant).filter(name=brand).order_by("number")
+            data["vendor"] = vendors.first() or Vendor.objects.create(tenant=tenant, name=brand)
+        return Material.objects.create(tenant=tenant, **data)
 
     return make
 

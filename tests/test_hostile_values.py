@@ -93,6 +93,7 @@ def records(tenant, make_run, make_printer, make_webhook, member):
         "run-materials": material,
         "spools": material.spool,
         "catalog-materials": material.spool.material,
+        "vendors": material.spool.material.vendor,
         "inventory-transactions": material.spool.transactions.first(),
         "products": run.items.get().product,
         "printers": printer,

@@ -531,6 +531,7 @@ def test_bodies_name_products_spools_and_printers_by_id_or_natural_key(schema):
 
 
 CSV_LISTS = [
+    "/api/v1/vendors/",
     "/api/v1/materials/",
     "/api/v1/spools/",
     "/api/v1/products/",

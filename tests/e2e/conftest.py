@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from inventory.models import Material, Spool
+from inventory.models import Material, Spool, Vendor
 from inventory.services import SpoolDraft, create_spool
 from production.models import Product
 from tenants.models import Tenant
@@ -139,7 +139,7 @@ def farm(transactional_db):
     material = Material.objects.create(
         tenant=tenant,
         name="Prusament PLA",
-        brand="Prusa Polymers",
+        vendor=Vendor.objects.create(tenant=tenant, name="Prusa Polymers"),
         kind="PLA",
         color_name="Lipstick Red",
         color_hex="#C4112F",

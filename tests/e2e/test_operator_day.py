@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from inventory.models import InventoryTransaction, Material, Spool
+from inventory.models import InventoryTransaction, Material, Spool, Vendor
 from inventory.services import SpoolDraft, create_spool
 from production.models import Printer, Product, ProductionRun
 from tests.e2e.conftest import ARTIFACTS, screenshot
@@ -31,7 +31,7 @@ def shop(farm):
     black = Material.objects.create(
         tenant=farm.tenant,
         name="Prusament PLA",
-        brand="Prusa Polymers",
+        vendor=Vendor.objects.for_tenant(farm.tenant).get(name="Prusa Polymers"),
         kind="PLA",
         color_name="Galaxy Black",
         color_hex="#111111",

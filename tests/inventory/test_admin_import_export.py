@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 
 from events.models import Event
 from inventory import progress
-from inventory.models import InventoryTransaction, Material, Spool
+from inventory.models import InventoryTransaction, Material, Spool, Vendor
 from inventory.resources import IMPORT_BATCH_SIZE, MaterialResource, SpoolResource
 from tests.support.clients import browser_for
 from tests.support.ledger import assert_ledger_balances
@@ -175,6 +175,29 @@ def test_materials_are_created_and_updated_in_their_tenant(staff_user, tenant, o
     assert MaterialResource().import_data(moved, dry_run=False, user=staff_user).has_validation_errors()
     pla.refresh_from_db()
     assert pla.tenant == tenant
+
+
+def test_a_material_s_brand_column_names_its_vendor_and_a_new_brand_creates_one(staff_user, tenant, pla):
+    dataset = tablib.Dataset(headers=["id", "tenant", "name", "kind", "brand"])
+    dataset.append(["", "acme", "PETG Blue", "PETG", "Acme"])
+    dataset.append([str(pla.pk), "acme", "PLA Basic", "PLA", "Eryone"])  # only the brand changes
+
+    result = MaterialResource().import_data(dataset, dry_run=False, user=staff_user)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert Material.objects.get(name="PETG Blue").vendor == Vendor.objects.get(name="Acme")
+    pla.refresh_from_db()
+    assert pla.vendor_name == "Eryone"
+    exported = MaterialResource().export(Material.objects.order_by("name"))
+    assert exported.dict[0]["brand"] == "Acme" and exported.dict[1]["brand"] == "Eryone"
+
+
+def test_a_brand_longer_than_a_vendor_s_name_is_a_row_error(staff_user, tenant):
+    dataset = tablib.Dataset(headers=["id", "tenant", "name", "kind", "brand"])
+    dataset.append(["", "acme", "Long", "PLA", "x" * 65])
+
+    assert MaterialResource().import_data(dataset, dry_run=False, user=staff_user).has_validation_errors()
+    assert not Material.objects.filter(name="Long").exists()
 
 
 def test_a_material_with_a_bad_colour_is_a_row_error(staff_user, tenant):

@@ -5,13 +5,13 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from inventory.models import InventoryTransaction, Material, Spool
+from inventory.models import InventoryTransaction, Material, Spool, Vendor
 from production.models import Printer, Product
 from tests.conftest import client_for
 
 
 @pytest.fixture
-def resources(make_material, make_spool, make_product, make_printer):
+def resources(make_vendor, make_material, make_spool, make_product, make_printer):
     """Per resource: its list URL, a factory of a record in a tenant, a valid create body, and a valid patch."""
     counter = iter(range(1, 1000))
 
@@ -19,6 +19,7 @@ def resources(make_material, make_spool, make_product, make_printer):
         return {"code": f"NEW-{next(counter)}", "material": str(make_material(tenant).pk), "initial_weight_g": "500"}
 
     return {
+        "vendors": ("/api/v1/vendors/", make_vendor, lambda tenant: {"name": "Polymaker"}, {"comment": "Changed"}),
         "materials": (
             "/api/v1/materials/",
             make_material,
@@ -41,7 +42,7 @@ def resources(make_material, make_spool, make_product, make_printer):
     }
 
 
-MODELS = {"materials": Material, "spools": Spool, "products": Product, "printers": Printer}
+MODELS = {"vendors": Vendor, "materials": Material, "spools": Spool, "products": Product, "printers": Printer}
 resource_names = pytest.mark.parametrize("name", list(MODELS))
 
 

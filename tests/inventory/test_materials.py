@@ -71,7 +71,7 @@ def test_put_without_required_fields_is_400(api, tenant, make_material):
     assert response.status_code == 400
     assert {"name", "kind"} <= set(response.json())
     material.refresh_from_db()
-    assert (material.name, material.brand) == ("Kept", "Acme")
+    assert (material.name, material.vendor_name) == ("Kept", "Acme")
 
 
 def test_patch_changes_only_given_fields(api, tenant, make_material):
@@ -82,7 +82,7 @@ def test_patch_changes_only_given_fields(api, tenant, make_material):
     assert response.status_code == 200
     material.refresh_from_db()
     assert material.color_hex == "#00ff00"
-    assert material.brand == "Prusament"
+    assert material.vendor_name == "Prusament"
 
 
 @pytest.mark.parametrize("color_hex", ["red", "#FFF", "FF0000", "#GG0000", "#FF00000", "#FF 000"])

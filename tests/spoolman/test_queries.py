@@ -10,9 +10,9 @@ from tests.support.queries import row_security_statements
 
 pytestmark = pytest.mark.django_db
 
-# The key (1); the spools with their material and first/last use (1), the vendors (1). Without a
-# `limit` the rows read are the total: no COUNT (spoolman.query.page).
-SPOOL_LIST_QUERIES = 3 + row_security_statements()
+# The key (1); the spools with their material and its vendor joined, their use dates stored (1).
+# Without a `limit` the rows read are the total: no COUNT (spoolman.query.page).
+SPOOL_LIST_QUERIES = 2 + row_security_statements()
 # The key; the spool, read once and locked, with its material, the run it is attributed to (locked
 # first), its use dates, its vendor and whether the tenant has webhooks; the ledger row; the spool's
 # weight and carried use; the events (4). The write has no savepoint of its own and its bounds ride in

@@ -42,7 +42,7 @@ SPOOLS = query.Listing(
     },
     models={"": "Spool", "filament": "Filament", "filament.vendor": "Vendor"},
     tiebreak=("number",),
-    extra=(query.ExtraScope("extra.", "spool", "extra"), query.ExtraScope("filament.extra.", "filament", "m_extra")),
+    extra=(query.ExtraScope("extra.", "spool", "s_extra"), query.ExtraScope("filament.extra.", "filament", "m_extra")),
     archived=Q(is_active=False),
 )
 
@@ -79,7 +79,7 @@ def spool_rows():
     payloads = extras.filter(resource_id=OuterRef("pk")).values("payload")[:1]
     material_payloads = extras.filter(resource_id=OuterRef("material_id")).values("payload")[:1]
     return Spool.objects.annotate(
-        extra=Subquery(payloads, output_field=JSONField()),
+        s_extra=Subquery(payloads, output_field=JSONField()),
         m_extra=Subquery(material_payloads, output_field=JSONField()),
     )
 
