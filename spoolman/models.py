@@ -86,3 +86,72 @@ class IntegrationKey(TenantOwnedModel):
         key has its printer's rights, not a member's)."""
         creator_role = getattr(self, "creator_role", None)
         return Role(creator_role) if self.is_manage and creator_role else None
+
+
+# --- Spoolman's catalogue: extra field definitions and settings (spoolman.catalogue writes them) ------
+
+
+class EntityType(models.TextChoices):
+    VENDOR = "vendor", "Vendor"
+    FILAMENT = "filament", "Filament (a material)"
+    SPOOL = "spool", "Spool"
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    INTEGER = "integer", "Integer"
+    INTEGER_RANGE = "integer_range", "Integer range"
+    FLOAT = "float", "Float"
+    FLOAT_RANGE = "float_range", "Float range"
+    DATETIME = "datetime", "Date and time"
+    BOOLEAN = "boolean", "Boolean"
+    CHOICE = "choice", "Choice"
+
+
+class ExtraField(TenantOwnedModel):
+    """A Spoolman extra field of a tenant's vendors, filaments or spools: its definition.
+
+    The values live on the entities (`extra`, a dict of key to JSON text). `default_value` is
+    JSON text too (a default of the field's type); `choices` and `multi_choice` are set for a
+    `choice` field only, as Spoolman has them. `unit` is blank where Spoolman's is null.
+    """
+
+    entity_type = models.CharField(max_length=16, choices=EntityType.choices)
+    key = models.CharField(max_length=64)
+    name = models.CharField(max_length=128)
+    field_type = models.CharField(max_length=16, choices=FieldType.choices)
+    unit = models.CharField(max_length=16, blank=True)
+    # JSON text, or null for none (as Spoolman has it: "" would be neither).
+    default_value = models.TextField(null=True, blank=True)  # noqa: DJ001
+    choices = models.JSONField(null=True, blank=True)
+    multi_choice = models.BooleanField(null=True, blank=True)
+    order = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["entity_type", "order", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "entity_type", "key"], name="extra_field_unique_tenant_key"),
+            models.CheckConstraint(condition=Q(entity_type__in=EntityType.values), name="extra_field_known_entity"),
+            models.CheckConstraint(condition=Q(field_type__in=FieldType.values), name="extra_field_known_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity_type}.{self.key} ({self.field_type})"
+
+
+class Setting(TenantOwnedModel):
+    """A Spoolman setting the tenant has set (JSON text of its type); one not set has its default
+    (spoolman.catalogue.SETTINGS, Spoolman's registry)."""
+
+    key = models.CharField(max_length=64)
+    value = models.TextField()
+    last_updated = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="setting_unique_tenant_key")]
+
+    def __str__(self):
+        return self.key
