@@ -255,6 +255,22 @@ def test_a_role_named_in_manage_holds_for_every_write(issued, make_manage_key):
     assert call("admins-only", admin.secret, "POST").status_code == 200
 
 
+def test_a_view_may_ask_for_a_higher_role_for_part_of_a_body(make_manage_key):
+    member, _ = make_manage_key("member")
+    owner, _ = make_manage_key("owner")
+
+    def patch(secret, body):
+        return SpoolmanClient(secret).client.patch(
+            f"/spoolman/{secret}/api/v1/test-weight", body, content_type="application/json"
+        )
+
+    assert patch(member.secret, {"comment": "x"}).status_code == 200
+    refused = patch(member.secret, {"weight": 1})
+    assert refused.status_code == 403 and "admin" in refused.json()["message"]
+    assert patch(owner.secret, {"weight": 1}).status_code == 200
+    assert endpoints.calls == ["PATCH", "PATCH"]
+
+
 def test_an_unknown_role_in_manage_fails_where_the_endpoint_is_declared():
     with pytest.raises(ValueError):
         endpoint("POST", write=True, manage="superuser")

@@ -1,4 +1,4 @@
-"""The project's URLs plus three Spoolman endpoints marked with the `endpoint` decorator's `manage`, as the
+"""The project's URLs plus four Spoolman endpoints marked with the `endpoint` decorator's `manage`, as the
 catalogue's endpoints mark theirs (tests/spoolman/test_key_scopes.py).
 
 Used with `@pytest.mark.urls("tests.support.spoolman_endpoints")`.
@@ -7,7 +7,7 @@ Used with `@pytest.mark.urls("tests.support.spoolman_endpoints")`.
 from django.urls import re_path
 
 from config.urls import urlpatterns as project_urlpatterns
-from spoolman.api import answer, endpoint
+from spoolman.api import answer, body_of, endpoint, require_role
 from tenants.models import Role
 
 KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/test-"
@@ -35,7 +35,17 @@ def admins_only(request):
     return answer({})
 
 
+@endpoint("PATCH", write=True, manage=True)
+def weight_needs_admin(request):
+    """A member's manage key changes it, but a change of its weight needs an admin's (a PATCH of a spool)."""
+    if "weight" in body_of(request):
+        require_role(request, Role.ADMIN)
+    calls.append(request.method)
+    return answer({})
+
+
 urlpatterns = [
+    re_path(KEY + r"weight/?$", weight_needs_admin),
     re_path(KEY + r"catalogue/?$", catalogue_like),
     re_path(KEY + r"closed-read/?$", closed_read),
     re_path(KEY + r"admins-only/?$", admins_only),
