@@ -20,7 +20,7 @@ from production.report_views import (
     VarianceReportView,
 )
 from production.views import PrinterViewSet, ProductionRunViewSet, ProductViewSet
-from spoolman.views import IntegrationKeyViewSet
+from spoolman.views import IntegrationKeyViewSet, TenantIntegrationKeyViewSet
 from tenants.views import ActiveTenantView, MeView, TokenView, healthz, readyz
 
 PAGE_METHODS = ["get", "head"]
@@ -51,6 +51,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("printers", PrinterViewSet, basename="printer")
 router.register("production-runs", ProductionRunViewSet, basename="production-run")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("integration-keys", TenantIntegrationKeyViewSet, basename="integration-key")
 router.register("queue", QueueViewSet, basename="queue")
 
 runs_router = routers.NestedSimpleRouter(router, "production-runs", lookup="run")

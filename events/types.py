@@ -17,6 +17,9 @@ CATALOG_TYPES = ("created", "updated", "deleted")
 # A printer's slot got or lost a spool (production.services.slots); a connected printer's own state
 # changed (bambu/: its `gcode_state`, with the old and new one).
 PRINTER_TYPES = ("slot_changed", "status_changed")
+# Spoolman's catalogue of a tenant (spoolman.catalogue): an extra field's definition, a setting.
+FIELD_TYPES = ("created", "updated", "deleted")
+SETTING_TYPES = ("updated", "deleted")
 
 EVENT_TYPES = frozenset(
     [f"run.{what}" for what in RUN_TYPES]
@@ -25,6 +28,8 @@ EVENT_TYPES = frozenset(
     + [f"material.{what}" for what in CATALOG_TYPES]
     + [f"product.{what}" for what in CATALOG_TYPES]
     + [f"printer.{what}" for what in PRINTER_TYPES]
+    + [f"field.{what}" for what in FIELD_TYPES]
+    + [f"setting.{what}" for what in SETTING_TYPES]
 )
 
 RESOURCES = frozenset(event_type.split(".", 1)[0] for event_type in EVENT_TYPES)

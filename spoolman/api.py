@@ -2,8 +2,9 @@
 
 Plain Django views, not DRF: the shapes, status codes and error bodies are Spoolman's
 (`{"message": ...}`), and the integration key in the path is the only authentication. It
-is kept apart from the user-token path (tenants.authentication): a key acts for its
-printer's tenant, may read spools, filaments and vendors and report use, and nothing else.
+is kept apart from the user-token path (tenants.authentication). A `printer` key acts for its
+printer's tenant, may read and report use and weighings, and nothing else; a `manage` key
+acts as its creator, with the creator's current role in the tenant (`endpoint`'s `manage`).
 
 Every request enters its key's tenant scope (and, on PostgreSQL, row-level security) for
 the rest of the request, as the REST API's views do. Writes run in one transaction with
@@ -29,6 +30,7 @@ from inventory.models import Material, Spool
 from spoolman import services, shapes
 from spoolman.errors import SpoolmanError
 from spoolman.query import flag, paged
+from tenants.models import Role
 from tenants.row_security import has_row_security, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
@@ -73,8 +75,38 @@ def source_of(request) -> str:
     return agent[:100] or "spoolman-api"
 
 
-def endpoint(*methods, write=False):
-    """A Spoolman endpoint: key authentication, tenant scope, Spoolman's errors, and for writes a transaction."""
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a role may do, in order: viewers read, members write, admins and owners also delete and
+# adjust (SPEC section 2); an owner may do what an admin may.
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 2}
+# What each rank may do, for the refusal's message.
+ROLE_WORDS = {0: "read", 1: "write", 2: "manage"}
+
+
+def endpoint(*methods, write=False, manage=False):
+    """A Spoolman endpoint: key authentication, tenant scope, Spoolman's errors, and for writes a transaction.
+
+    `write`: the endpoint's methods other than GET/HEAD/OPTIONS write (a transaction, the write's
+    bounds, `Idempotency-Key`).
+
+    Every key reads. A write needs, of a `manage` key, a creator who is a member or above now (a
+    viewer's key only reads). `manage` says which writes a `printer` key may not make (403,
+    Spoolman's `{"message": ...}`), and which role they need of a manage key's creator:
+
+    - False: none; a printer key makes this endpoint's writes too (`use`, `measure`).
+    - True: every write of the endpoint needs a manage key (a member's or above).
+    - a `Role` (`Role.ADMIN`: deletes, say): every write needs a manage key whose creator holds at
+      least that role (admin and owner rank alike).
+    - a dict `{method: Role}`: those methods need a manage key with that role (a read named here is
+      refused to a printer key too); the other writes as with True.
+
+    The key, its tenant and its creator's current role are read in one statement at each
+    request (spoolman.services.authenticate): a revoked key, or a creator who left the tenant,
+    is a 401 at the next request; a changed role applies to it. A view that needs more (a field
+    of a PATCH that only admins may change) calls `require_role(request, role)` itself.
+    """
+    for method in methods:
+        _needs(manage, method)  # a typo of a role fails at import, not at a request
 
     def decorate(view):
         @csrf_exempt
@@ -88,16 +120,21 @@ def endpoint(*methods, write=False):
             refused = nul_parameter(request)
             if refused is not None:
                 return error(400, f"The query parameter {refused!r} holds a NUL character, which no value can hold.")
+            is_write = write and request.method not in READ_METHODS
             try:
                 integration = services.authenticate(key)
                 if integration is None:
                     return error(401, "Unknown or revoked integration key.")
                 request.integration_key = integration
+                needs_manage, role = _needs(manage, request.method)
+                refusal = _refusal(integration, request.method, needs_manage=needs_manage, role=role)
+                if refusal is not None:
+                    return error(403, refusal)
                 stack = request_scope_stack(request)
                 stack.enter_context(tenant_scope(integration.tenant))
                 # A write's bounds ride in the row-security round trip (core.locking.write_start_sql).
-                stack.enter_context(tenant_row_security(integration.tenant, write=write))
-                if write:
+                stack.enter_context(tenant_row_security(integration.tenant, write=is_write))
+                if is_write:
                     return write_in_transaction(view, request, **kwargs)
                 return view(request, **kwargs)
             except SpoolmanError as exc:
@@ -112,6 +149,58 @@ def endpoint(*methods, write=False):
         return wrapper
 
     return decorate
+
+
+def _needs(manage, method) -> tuple[bool, Role]:
+    """(whether `method` needs a manage key, the least role of its creator) under `manage` (`endpoint`)."""
+    reading = method in READ_METHODS
+    base = Role.VIEWER if reading else Role.MEMBER
+    if isinstance(manage, dict):
+        if method in manage:
+            named = Role(manage[method])
+            return True, named if ROLE_RANK[named] > ROLE_RANK[base] else base
+        manage = True
+    if manage is False or reading:
+        return False, base
+    if manage is True:
+        return True, base
+    named = Role(manage)
+    return True, named if ROLE_RANK[named] > ROLE_RANK[base] else base
+
+
+def _refusal(key, method, *, needs_manage, role) -> str | None:
+    """Why `key` may not make this request (a 403's message), else None."""
+    if not key.is_manage:
+        if needs_manage:
+            what = "read this" if method in READ_METHODS else "make this change"
+            return (
+                f"A printer key may read and report its printer's use and weighings; to {what} "
+                "use a manage key (created by an admin or owner)."
+            )
+        return None
+    return _role_refusal(key.role, role)
+
+
+def _role_refusal(held, needed) -> str | None:
+    if held is None:  # not authenticated as a manage key: authenticate() answers none such
+        return "This integration key acts for nobody in its tenant."
+    if ROLE_RANK[held] >= ROLE_RANK[needed]:
+        return None
+    may = ROLE_WORDS[ROLE_RANK[held]]
+    if ROLE_RANK[needed] >= ROLE_RANK[Role.ADMIN]:
+        return f"Only an admin's or owner's manage key may do this; this key's creator is a {held} (may {may})."
+    return f"This key's creator is a {held} in its tenant, who may only {may}."
+
+
+def require_role(request, role) -> None:
+    """Refuse (403, Spoolman's shape) unless the request's key is a manage key whose creator holds
+    at least `role` now: for a view whose need depends on its body (a PATCH of a spool's weight)."""
+    key = request.integration_key
+    if not key.is_manage:
+        raise SpoolmanError(403, _refusal(key, request.method, needs_manage=True, role=Role(role)))
+    refusal = _role_refusal(key.role, Role(role))
+    if refusal is not None:
+        raise SpoolmanError(403, refusal)
 
 
 def nul_parameter(request):

@@ -12,8 +12,9 @@ made by any worker or process reaches every connected client in well under 2 s, 
 Redis or channel layer. The cost is two indexed queries (the feed, the key) per connection and interval.
 
 Each poll first checks, in the same row-security transaction, that the connection's key is still
-in force: not revoked, its printer active, and still a row of its tenant (a deleted printer or
-tenant takes its keys with it). Otherwise the socket is closed with code 4401 before it is served
+in force: not revoked, its printer (a manage key may have none) active, a manage key's creator
+still a member of the tenant, and still a row of its tenant (a deleted printer or tenant takes
+its keys with it). Otherwise the socket is closed with code 4401 before it is served
 anything more: a revoked key stops receiving within one poll, as it stops authenticating at once.
 """
 
@@ -27,7 +28,6 @@ from django.conf import settings
 from events import selectors
 from inventory.models import Spool
 from spoolman import services, shapes
-from spoolman.models import IntegrationKey
 from tenants.row_security import tenant_row_security
 from tenants.scoping import tenant_scope
 
@@ -63,10 +63,9 @@ def poll_for(key, cursor, spool_number=None):
 
 
 def in_force(key) -> bool:
-    """The key is not revoked, its printer is active, and both are still its tenant's (read under its row security)."""
-    return IntegrationKey.objects.filter(
-        services.PRINTER_ACTIVE, pk=key.pk, tenant_id=key.tenant_id, revoked_at__isnull=True
-    ).exists()
+    """The key is in force (services.keys_in_force: not revoked, its printer, if it has one, active, a
+    manage key's creator still a member) and still its tenant's, read under its row security."""
+    return services.keys_in_force().filter(pk=key.pk, tenant_id=key.tenant_id).exists()
 
 
 def _spool_messages(tenant, cursor, spool_number):

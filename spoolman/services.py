@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, JSONField, OuterRef, Q, Subquery
+from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from core.errors import ErrorCode, InvalidInput, NotFound
+from core.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write_step
 from events.models import Webhook
 from events.services import NewEvent, record_events
@@ -27,9 +28,9 @@ from inventory.services import MAX_WEIGHT_G, Movement, record_movements
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
 from spoolman import shapes
-from spoolman.models import KEY_PREFIX, IntegrationKey, key_digest
-from tenants.contracts import Actor, ensure_same_tenant
-from tenants.models import Tenant
+from spoolman.models import KEY_PREFIX, IntegrationKey, KeyScope, key_digest
+from tenants.contracts import Actor, acting_user, ensure_same_tenant
+from tenants.models import Membership, Role, Tenant
 from tenants.scoping import all_tenants
 
 CENTS = Decimal("0.01")
@@ -39,8 +40,12 @@ MICROGRAMS = Decimal("0.000001")
 
 @dataclass(frozen=True, kw_only=True)
 class KeyDraft:
-    printer: Printer
+    """A key to issue: a `printer` key names its printer; a `manage` key may name one (its use
+    reports are then attributed to that printer's run) or none."""
+
+    printer: Printer | None = None
     name: str = ""
+    scope: KeyScope = KeyScope.PRINTER
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,17 +56,37 @@ class IssuedKey:
     secret: str
 
 
+# The roles that may issue a manage key (SPEC section 2: admins and owners manage the tenant's keys).
+KEY_MANAGERS = (Role.ADMIN, Role.OWNER)
+
+
 def create_key(*, tenant: Tenant, user: Actor, draft: KeyDraft) -> IssuedKey:
-    """A new key for `draft.printer`; only its digest is stored."""
-    ensure_same_tenant(tenant, draft.printer)
+    """A new key; only its digest is stored.
+
+    A `printer` key needs `draft.printer`. A `manage` key needs a user who is an admin or owner of
+    `tenant` now (it will act as that user, with the role the user holds at each request).
+    """
+    scope = KeyScope(draft.scope)
+    if draft.printer is not None:
+        ensure_same_tenant(tenant, draft.printer)
+    elif scope == KeyScope.PRINTER:
+        raise InvalidInput("A printer key needs its printer.", code=ErrorCode.INVALID)
+    creator = acting_user(user)
+    if scope == KeyScope.MANAGE:
+        role = None
+        if creator is not None:
+            role = Membership.objects.filter(tenant=tenant, user=creator).values_list("role", flat=True).first()
+        if role not in KEY_MANAGERS:
+            raise DomainError("Only admins and owners may create manage keys.", code=ErrorCode.PERMISSION_DENIED)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = IntegrationKey.objects.create(
         tenant=tenant,
+        scope=scope,
         printer=draft.printer,
         name=draft.name,
         prefix=secret[: len(KEY_PREFIX) + 4],
         digest=key_digest(secret),
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=creator,
     )
     return IssuedKey(key=key, secret=secret)
 
@@ -80,21 +105,58 @@ def revoke_key(*, key: IntegrationKey) -> IntegrationKey:
 PRINTER_ACTIVE = Q(printer__isnull=True) | Q(printer__is_active=True)
 
 
-def authenticate(secret: str) -> IntegrationKey | None:
-    """The active key with this secret (its printer and tenant loaded), else None: a revoked key, or
-    one of a printer that was deactivated, authenticates nothing.
+def keys_in_force() -> QuerySet[IntegrationKey]:
+    """The keys that authenticate: not revoked, their printer (if any) active, and for a manage key
+    its creator an active user who is still a member of the key's tenant.
 
-    Looked up across tenants by digest, before any tenant is known: the one query the
-    integration API runs outside its tenant's scope.
+    Each key carries `creator_role`, the role its creator holds in its tenant now (an annotation:
+    None for a printer key's creator who is no member, which such a key does not need). One
+    statement, whatever is loaded with it: the membership is a subquery of the key's row.
+    """
+    role = Membership.objects.filter(
+        tenant_id=OuterRef("tenant_id"), user_id=OuterRef("created_by_id"), user__is_active=True
+    ).values("role")[:1]
+    return (
+        IntegrationKey.objects.annotate(creator_role=Subquery(role))
+        .filter(PRINTER_ACTIVE, revoked_at__isnull=True)
+        .filter(Q(scope=KeyScope.PRINTER) | Q(creator_role__isnull=False))
+    )
+
+
+def authenticate(secret: str) -> IntegrationKey | None:
+    """The key in force with this secret (`keys_in_force`), else None: a revoked key, one of a printer
+    that was deactivated, or a manage key whose creator left the tenant authenticates nothing.
+
+    One statement: the key with its tenant, printer and creator, and its creator's current role
+    (`key.role`, what a manage key may do). Looked up across tenants by digest, before any tenant
+    is known: the one query the integration API runs outside its tenant's scope. Read at every
+    request, so a revocation or a change of the creator's role applies to the very next one.
     """
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         return None
     with all_tenants():
-        return (
-            IntegrationKey.objects.select_related("printer", "tenant")
-            .filter(PRINTER_ACTIVE, digest=key_digest(secret), revoked_at__isnull=True)
-            .first()
-        )
+        keys = keys_in_force().select_related("printer", "tenant", "created_by")
+        return keys.filter(digest=key_digest(secret)).first()
+
+
+def key_actor(key: IntegrationKey) -> User | None:
+    """Who a key's writes are recorded under: a manage key's creator; nobody for a printer key (its
+    printer is named instead, `key_label`)."""
+    return key.created_by if key.is_manage else None
+
+
+def key_label(key: IntegrationKey) -> str:
+    """How a key's writes are named in the events and the ledger's descriptions."""
+    if key.is_manage:
+        return key.created_by.get_username() if key.created_by is not None else f"key:{key.prefix}"
+    return f"printer:{key.printer.name}" if key.printer is not None else f"key:{key.prefix}"
+
+
+def _reported_by(key: IntegrationKey) -> str:
+    """The ledger row's description of a key's report: its printer, else the manage key's creator."""
+    if key.printer is not None:
+        return f"printer {key.printer.name}"
+    return f"Spoolman key {key.prefix} of {key_label(key)}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,7 +227,7 @@ def lock_for_report(
     spools = shapes.with_filament(spools).annotate(
         webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True)),
     )
-    if attribute:
+    if attribute and key.printer_id is not None:
         # The run alone is locked: the subquery's FOR UPDATE takes every table of its FROM (Django
         # writes no `OF` in a subquery), and the run's material line, which a completion updates
         # under the run's lock, is only looked up.
@@ -256,7 +318,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
                     spool_id=spool.pk,
                     type=TransactionType.PRINTER_USE,
                     change_g=-taken,
-                    description=f"Reported by printer {key.printer.name}{where}",
+                    description=f"Reported by {_reported_by(key)}{where}",
                     production_run_id=material.run_id if material is not None else None,
                     production_run_material_id=material.material_id if material is not None else None,
                     printer_id=key.printer_id,
@@ -264,7 +326,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
                     excess_g=used - taken,
                 )
             ],
-            user=None,
+            user=key_actor(key),
             event_type="spool.adjusted",
             events=events,
             locked={spool.pk: spool},
@@ -276,14 +338,15 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
 
 
 def _record_printer_events(key: IntegrationKey, events: list[NewEvent], *, webhooks_active: bool | None = None) -> None:
-    """The write's events (`spool.adjusted`, and `spool.low_stock`/`spool.empty` on crossing), by the printer.
+    """The write's events (`spool.adjusted`, and `spool.low_stock`/`spool.empty` on crossing), by the
+    printer (a printer key) or the manage key's creator.
 
     They feed the events API, the webhooks and the Spoolman websockets (spoolman.consumers).
     """
     record_events(
         tenant=key.tenant_id,
-        actor=None,
-        actor_label=f"printer:{key.printer.name}",
+        actor=key_actor(key),
+        actor_label=key_label(key),
         events=events,
         webhooks_active=webhooks_active,
     )
@@ -315,12 +378,14 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
                     spool_id=spool.pk,
                     type=TransactionType.COUNT,
                     new_weight_g=net,
-                    description=f"Weighed on printer {key.printer.name}",
+                    description=f"Weighed on printer {key.printer.name}"
+                    if key.printer is not None
+                    else f"Weighed through {_reported_by(key)}",
                     printer_id=key.printer_id,
                     source=measurement.source[:100],
                 )
             ],
-            user=None,
+            user=key_actor(key),
             event_type="spool.adjusted",
             events=events,
             locked={spool.pk: spool},

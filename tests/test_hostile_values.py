@@ -213,11 +213,12 @@ def is_text(parameter):
 
 
 @pytest.mark.parametrize(("template", "operation"), LISTS, ids=lambda value: value if isinstance(value, str) else "")
-def test_a_nul_in_any_query_parameter_is_never_a_server_error(api, records, template, operation):
+def test_a_nul_in_any_query_parameter_is_never_a_server_error(owner_api, records, template, operation):
     path = concrete(template, records)
 
     for parameter in query_parameters(operation):
-        response = api.get(path, {parameter["name"]: "a\x00b"})
+        # An owner reads every list, the admins' and owners' own (webhooks, integration keys) included.
+        response = owner_api.get(path, {parameter["name"]: "a\x00b"})
         assert response.status_code < 500, (parameter["name"], response.content[:300])
         if is_text(parameter) and parameter["name"] not in ("format", "cursor"):
             # A text filter names the parameter; a number or a choice is refused or ignored the way it always is.

@@ -542,6 +542,7 @@ CSV_LISTS = [
     RUNS + "{run_id}/materials/",
     RUNS + "{run_id}/history/",
     "/api/v1/printers/{printer_id}/integration-keys/",
+    "/api/v1/integration-keys/",
     "/api/v1/queue/",
 ]
 

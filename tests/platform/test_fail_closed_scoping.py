@@ -11,11 +11,13 @@ from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.core.management import call_command
 from django.test import AsyncClient, Client
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from inventory.models import InventoryTransaction, Material, Spool
 from production.models import Printer, Product, ProductionRun
+from spoolman.models import ExtraField, Setting
 from spoolman.services import KeyDraft, create_key
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.scoping import TenantScopeError, active_tenant_id, all_tenants, tenant_scope
@@ -49,6 +51,8 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
         create_key(tenant=owner, user=None, draft=KeyDraft(printer=runs[owner.pk].printer))
         load_first_spool(runs[owner.pk])
         make_bambu_rows(runs[owner.pk])
+        ExtraField.objects.create(tenant=owner, entity_type="spool", key="shelf", name="Shelf", field_type="text")
+        Setting.objects.create(tenant=owner, key="currency", value='"EUR"', last_updated=timezone.now())
     return runs
 
 

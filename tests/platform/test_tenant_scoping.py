@@ -15,11 +15,15 @@ from rest_framework.views import APIView
 
 from config.urls import router, runs_router
 from events.views import ManagersOnly
+from spoolman.models import IntegrationKey
+from spoolman.views import IsTenantManager
 from tenants.middleware import request_scopes
 from tenants.mixins import TenantScopedViewMixin
 from tenants.models import Tenant, TenantOwnedModel
 
 REGISTRY = [(basename, viewset) for _, viewset, basename in router.registry + runs_router.registry]
+# Permissions that let only admins and owners read (webhooks, integration keys).
+MANAGERS_ONLY = (ManagersOnly, IsTenantManager)
 TENANT_OWNED = [model for model in apps.get_models() if issubclass(model, TenantOwnedModel)]
 
 
@@ -42,8 +46,9 @@ def two_tenants_of_everything(tenant, other_tenant, make_run, make_printer, make
     """Rows of every tenant-owned model in both tenants (runs bring products, spools, ledger rows, events...)."""
     runs = {}
     for owner in (tenant, other_tenant):
-        make_printer(owner)
+        printer = make_printer(owner)
         make_webhook(owner)
+        IntegrationKey.objects.create(tenant=owner, printer=printer, prefix="pfk_test", digest=f"digest-{owner.slug}")
         make_run(owner, status="planned")  # the queue's
         runs[owner.pk] = make_run(owner)
     return runs
@@ -81,8 +86,9 @@ def scoped_queryset(viewset, user, tenant, run):
 def test_every_routed_viewset_queryset_is_scoped_to_the_request_tenant(
     basename, viewset, tenant, other_tenant, make_member, two_tenants_of_everything
 ):
-    # The least role that may read it: a viewer, or an admin for the admin-only webhooks.
-    reader = make_member(tenant, "admin" if ManagersOnly in viewset.permission_classes else "viewer")
+    # The least role that may read it: a viewer, or an admin for the admin-only webhooks and keys.
+    managers_only = any(permission in viewset.permission_classes for permission in MANAGERS_ONLY)
+    reader = make_member(tenant, "admin" if managers_only else "viewer")
     queryset = scoped_queryset(viewset, reader, tenant, two_tenants_of_everything[tenant.pk])
     model = queryset.model
 
