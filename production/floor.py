@@ -89,4 +89,8 @@ class QueueState:
         return self.shortages.get(str(line_id), ZERO)
 
     def ready(self, run) -> bool:
-        return run.pk not in self.short_runs and (run.printer_id is None or run.printer_id not in self.busy_printers)
+        return self.run_ready(run.pk, run.printer_id)
+
+    def run_ready(self, run_id, printer_id) -> bool:
+        """`ready` of the run `run_id` on `printer_id` (its printer's id, or None)."""
+        return run_id not in self.short_runs and (printer_id is None or printer_id not in self.busy_printers)

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.api.renderers import JSONRenderer
 from production import run_pages
+from production.floor_views import QueueViewSet
 from production.models import ProductionRun, ProductionRunItem, ProductionRunMaterial, RunPriority
 from production.serializers import ProductionRunSerializer
 from production.services import (
@@ -37,6 +38,7 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 RUNS = "/api/v1/production-runs/"
+QUEUE = "/api/v1/queue/"
 UTC = datetime.UTC
 # Keys whose value may be null in the serializer's output (the guard wants a null of each).
 NULLABLE = {
@@ -245,6 +247,22 @@ def test_the_list_answers_what_the_serializer_path_answers(farm, make_member, mo
         assert page.content == reference.content, query
     assert len(fast[0].json()["results"]) == 13
     assert len(fast[-1].json()["results"]) == 4
+
+
+def test_the_queue_answers_what_its_serializer_path_answers(farm, make_member, monkeypatch):
+    api = client_for(make_member(farm, "viewer"), farm)
+    queries = [{}, {"page_size": 2, "page": 2}, {"printer": "P2"}, {"printer": "P1S — ✓"}]
+    fast = [api.get(QUEUE, query) for query in queries]
+    monkeypatch.setattr(QueueViewSet, "json_page", lambda self: False)
+    slow = [api.get(QUEUE, query) for query in queries]
+
+    for query, page, reference in zip(queries, fast, slow, strict=True):
+        assert page.status_code == reference.status_code == 200, (query, page.content)
+        assert page.content == reference.content, query
+    runs = fast[0].json()["results"]
+    assert len(runs) == 5
+    assert {run["ready"] for run in runs} == {True, False}
+    assert {line["shortage_g"] for run in runs for line in run["materials"]} > {"0.00"}
 
 
 def test_the_page_reads_items_and_materials_in_one_statement_each(farm):
