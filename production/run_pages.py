@@ -56,11 +56,11 @@ PER_GRAM = Decimal("0.0001")  # cost_per_gram's decimal places
 _DATE_TIME = DateTimeField(read_only=True)
 
 
-def answers_json_page(view: Any) -> bool:
-    """`view` answers its list in JSON, so its page is written here; its browsable page and CSV file
-    are the serializer's."""
+def answers_json_page(view: Any, *, actions: tuple[str, ...] = ("list",)) -> bool:
+    """`view` answers one of `actions` in JSON, so its runs are written here; its browsable pages, CSV
+    file and writes are the serializer's."""
     renderer = getattr(view.request, "accepted_renderer", None)
-    return view.action == "list" and getattr(renderer, "format", None) == "json"
+    return view.action in actions and getattr(renderer, "format", None) == "json"
 
 
 def two_places(value: Decimal | None) -> str | None:

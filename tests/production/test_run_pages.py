@@ -249,6 +249,20 @@ def test_the_list_answers_what_the_serializer_path_answers(farm, make_member, mo
     assert len(fast[-1].json()["results"]) == 4
 
 
+def test_a_runs_detail_answers_what_the_serializer_path_answers(farm, make_member, monkeypatch):
+    api = client_for(make_member(farm, "viewer"), farm)
+    urls = [f"{RUNS}{pk}/" for pk in ProductionRun.objects.for_tenant(farm).values_list("pk", flat=True)]
+    urls += [f"{RUNS}00000000-0000-0000-0000-000000000000/", f"{RUNS}not-a-uuid/"]
+    fast = [api.get(url) for url in urls]
+    monkeypatch.setattr(ProductionRunViewSet, "json_page", lambda self: False)
+    slow = [api.get(url) for url in urls]
+
+    for url, answer, reference in zip(urls, fast, slow, strict=True):
+        assert answer.status_code == reference.status_code, (url, answer.content)
+        assert answer.content == reference.content, url
+    assert [answer.status_code for answer in fast] == [200] * 13 + [404, 404]
+
+
 def test_the_queue_answers_what_its_serializer_path_answers(farm, make_member, monkeypatch):
     api = client_for(make_member(farm, "viewer"), farm)
     queries = [{}, {"page_size": 2, "page": 2}, {"printer": "P2"}, {"printer": "P1S — ✓"}]
