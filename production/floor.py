@@ -69,7 +69,7 @@ class QueueState:
         self.shortages, self.short_runs = {}, set()
         printing = [line for line in lines if line["run_id"] not in order]
         planned = sorted((line for line in lines if line["run_id"] in order), key=lambda line: order[line["run_id"]])
-        for line in [*printing, *planned]:
+        for position, line in enumerate([*printing, *planned]):
             need = line["reserved_g"] or ZERO
             material = line["material_id"] or line["spool__material_id"]
             if line["spool_id"]:
@@ -80,9 +80,11 @@ class QueueState:
             else:
                 free = material_free.get(material, ZERO)
                 material_free[material] = free - need
+            if position < len(printing):
+                continue  # an in-progress line only draws first: the queue shows the planned lines' shortages
             short = min(max(need - max(free, ZERO), ZERO), need)
             self.shortages[str(line["pk"])] = short
-            if short > ZERO and line["run_id"] in order:
+            if short > ZERO:
                 self.short_runs.add(line["run_id"])
 
     def shortage(self, line_id) -> Decimal:
