@@ -69,7 +69,7 @@ class QueueState:
         self.shortages, self.short_runs = {}, set()
         printing = [line for line in lines if line["run_id"] not in order]
         planned = sorted((line for line in lines if line["run_id"] in order), key=lambda line: order[line["run_id"]])
-        for line in [*printing, *planned]:
+        for position, line in enumerate([*printing, *planned]):
             need = line["reserved_g"] or ZERO
             material = line["material_id"] or line["spool__material_id"]
             if line["spool_id"]:
@@ -80,13 +80,19 @@ class QueueState:
             else:
                 free = material_free.get(material, ZERO)
                 material_free[material] = free - need
+            if position < len(printing):
+                continue  # an in-progress line only draws first: the queue shows the planned lines' shortages
             short = min(max(need - max(free, ZERO), ZERO), need)
             self.shortages[str(line["pk"])] = short
-            if short > ZERO and line["run_id"] in order:
+            if short > ZERO:
                 self.short_runs.add(line["run_id"])
 
     def shortage(self, line_id) -> Decimal:
         return self.shortages.get(str(line_id), ZERO)
 
     def ready(self, run) -> bool:
-        return run.pk not in self.short_runs and (run.printer_id is None or run.printer_id not in self.busy_printers)
+        return self.run_ready(run.pk, run.printer_id)
+
+    def run_ready(self, run_id, printer_id) -> bool:
+        """`ready` of the run `run_id` on `printer_id` (its printer's id, or None)."""
+        return run_id not in self.short_runs and (printer_id is None or printer_id not in self.busy_printers)

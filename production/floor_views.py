@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from core.api.schema import errors
 from core.errors import ErrorCode
-from production import floor
+from production import floor, run_pages
 from production.browsable import QueuePagesMixin, SlotPagesMixin
 from production.models import (
     Printer,
@@ -117,7 +117,9 @@ class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema's walk: no request tenant
             return ProductionRun.objects.none()
-        runs = dispatch.queued_runs(self.request.tenant).with_details()
+        runs = dispatch.queued_runs(self.request.tenant)
+        if not self.json_page():  # the JSON page reads its own columns (production.run_pages)
+            runs = runs.with_details()
         printer = self.printer_filter()
         if printer is None:
             return runs
@@ -125,6 +127,22 @@ class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin
             return runs.none()
         window = dispatch.fitting_window(printer)
         return runs.filter(pk__in=[run.pk for run, reason in window if reason is None])
+
+    def json_page(self):
+        return run_pages.answers_json_page(self)
+
+    def list(self, request, *args, **kwargs):
+        if not self.json_page():
+            return super().list(request, *args, **kwargs)  # the browsable page, or a CSV file
+        runs = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*run_pages.RUN_COLUMNS))
+        page = run_pages.represent(runs)
+        queue = floor.QueueState(request.tenant)
+        # QueueRunSerializer's additions, last as it adds them: each line's `shortage_g`, the run's `ready`.
+        for run, row in zip(page, runs, strict=True):
+            for line in run["materials"]:
+                line["shortage_g"] = f"{queue.shortage(line['id']):.2f}"
+            run["ready"] = queue.run_ready(row["id"], row["printer_id"])
+        return self.get_paginated_response(page)
 
     def printer_filter(self):
         value = self.request.query_params.get("printer")

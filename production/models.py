@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.fields import FreeTextField
 from core.integrity import CLIENT_UNIQUE
 from inventory.models import GRAMS, ZERO, InventoryTransaction, Material, MaterialKind, Spool, TransactionType
+from production import totals
 from production.choices import PRIORITY_RANK as PRIORITY_RANK
 from production.choices import FailureReason as FailureReason
 from production.choices import RunPriority as RunPriority
@@ -267,21 +268,15 @@ class ProductionRun(Variance, TenantOwnedModel):
 
     @property
     def estimated_total_g(self):
-        return sum((m.estimated_total_g for m in self.children("materials")), ZERO)
+        return totals.run_estimate(m.estimated_total_g for m in self.children("materials"))
 
     @property
     def actual_total_g(self):
-        actuals = [m.actual_total_g for m in self.children("materials")]
-        if not actuals or any(a is None for a in actuals):
-            return None
-        return sum(actuals, ZERO)
+        return totals.run_actual([m.actual_total_g for m in self.children("materials")])
 
     @property
     def material_cost(self):
-        costs = [m.actual_cost for m in self.children("materials")]
-        if not costs or any(c is None for c in costs):
-            return None
-        return sum(costs, ZERO).quantize(CENTS)
+        return totals.run_cost([m.actual_cost for m in self.children("materials")])
 
     @property
     def successful_units(self):
@@ -289,20 +284,14 @@ class ProductionRun(Variance, TenantOwnedModel):
 
     @property
     def cost_per_successful_unit(self):
-        cost = self.material_cost
-        units = self.successful_units
-        if cost is None or self.status != RunStatus.COMPLETED or units == 0:
-            return None
-        return (cost / units).quantize(CENTS)
+        return totals.cost_per_unit(self.material_cost, self.status, self.successful_units)
 
     @property
     def items_summary(self):
         items = self.children("items")
-        if not items:
-            return ""
-        if len(items) == 1:
-            return f"{items[0].product.name} x{items[0].quantity}"
-        return f"{len(items)} products"
+        if len(items) != 1:
+            return totals.items_summary(len(items), None, None)
+        return totals.items_summary(1, items[0].product.name, items[0].quantity)
 
 
 class ProductionRunItem(TenantOwnedModel):
@@ -422,24 +411,22 @@ class ProductionRunMaterial(Variance, TenantOwnedModel):
 
     @property
     def estimated_total_g(self):
-        return (self.estimated_model_g or ZERO) + (self.estimated_flushed_g or ZERO) + (self.estimated_tower_g or ZERO)
+        return totals.line_estimate(self.estimated_model_g, self.estimated_flushed_g, self.estimated_tower_g)
 
     @property
     def actual_total_g(self):
         """Weighings win (before - after); else the sum of the recorded parts; else unknown."""
-        if self.spool_weight_before_g is not None and self.spool_weight_after_g is not None:
-            return self.spool_weight_before_g - self.spool_weight_after_g
-        parts = [self.actual_model_g, self.actual_flushed_g, self.actual_tower_g]
-        if all(part is None for part in parts):
-            return None
-        return sum((part for part in parts if part is not None), ZERO)
+        return totals.line_actual(
+            self.spool_weight_before_g,
+            self.spool_weight_after_g,
+            self.actual_model_g,
+            self.actual_flushed_g,
+            self.actual_tower_g,
+        )
 
     @property
     def actual_cost(self):
-        actual = self.actual_total_g
-        if actual is None or self.cost_per_gram is None:
-            return None
-        return actual * self.cost_per_gram
+        return totals.line_cost(self.actual_total_g, self.cost_per_gram)
 
 
 class RunHistoryAction(models.TextChoices):

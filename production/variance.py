@@ -18,8 +18,12 @@ class Totals(Protocol):
 
 
 def variance_of(row: Totals) -> Decimal | None:
-    actual = row.actual_total_g
-    return None if actual is None else actual - row.estimated_total_g
+    return difference(row.actual_total_g, row.estimated_total_g)
+
+
+def difference(actual: Decimal | None, estimate: Decimal) -> Decimal | None:
+    """The actual use less the estimate; unknown while the actual use is."""
+    return None if actual is None else actual - estimate
 
 
 def percent_of(variance: Decimal | None, estimate: Decimal) -> Decimal | None:

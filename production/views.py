@@ -9,7 +9,7 @@ from core.api import tables
 from core.api.browsable import action_links, is_browsable
 from core.api.schema import errors
 from core.errors import ErrorCode
-from production import payloads, services
+from production import payloads, run_pages, services
 from production.browsable import PrinterPagesMixin
 from production.filters import (
     PrinterFilter,
@@ -286,8 +286,26 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        # A write locks and reloads the run in its service; only what is read needs its children.
-        return queryset.with_details() if self.request.method in SAFE_METHODS else queryset
+        if self.request.method not in SAFE_METHODS:
+            return queryset  # a write locks and reloads the run in its service
+        if self.json_page():
+            return queryset.values(*run_pages.RUN_COLUMNS)  # the JSON list and detail: production.run_pages
+        return queryset.with_details()
+
+    def json_page(self):
+        return run_pages.answers_json_page(self, actions=("list", "retrieve"))
+
+    def list(self, request, *args, **kwargs):
+        if not self.json_page():
+            return super().list(request, *args, **kwargs)  # the browsable page, or a CSV file
+        runs = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(run_pages.represent(runs))
+
+    def retrieve(self, request, *args, **kwargs):
+        if not self.json_page():
+            return super().retrieve(request, *args, **kwargs)  # the browsable page: its forms want the instance
+        # get_object's lookup, 404 and permission checks, on the run's row of columns (get_queryset).
+        return Response(run_pages.represent([self.get_object()])[0])
 
     def detail_response(self, run, status_code=status.HTTP_200_OK):
         # The run as the write's event showed it (production.payloads), without reading it again.

@@ -143,7 +143,12 @@ class KeysetPage:
 
     @staticmethod
     def _token(fields, row, backwards):
-        return _encode([getattr(row, field.attname) for field, _ in fields], backwards=backwards)
+        return _encode([attribute(row, field.attname) for field, _ in fields], backwards=backwards)
+
+
+def attribute(row, name):
+    """A row's column: an instance's attribute, or a `.values()` row's key (the run list's page)."""
+    return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
 def ordering_fields(queryset):
@@ -248,4 +253,4 @@ def decode(token, fields):
 
 def cursor_after(queryset, row):
     """The `?cursor=` of the page that follows `row` in `queryset`'s order (for tools: the scale benchmark)."""
-    return _encode([getattr(row, field.attname) for field, _ in ordering_fields(queryset)], backwards=False)
+    return _encode([attribute(row, field.attname) for field, _ in ordering_fields(queryset)], backwards=False)
