@@ -322,6 +322,18 @@ def info(request):
 
 
 @endpoint("GET")
+def root(request):
+    """The key's server root: where Spoolman serves its web client, here a pointer to the API under it."""
+    return answer(
+        {
+            "name": "Spoolman-compatible API",
+            "version": shapes.SPOOLMAN_VERSION,
+            "api": request.path.rstrip("/") + "/api/v1/",
+        }
+    )
+
+
+@endpoint("GET")
 def health(request):
     return answer({"status": "healthy"})
 

@@ -8,6 +8,8 @@ KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/"
 ID = r"(?P<{}>[0-9]{{1,9}})"
 
 urlpatterns = [
+    # The server's root: Spoolman serves its web client here; clients (and its suite) only need it to answer.
+    re_path(r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/?$", api.root, name="spoolman-root"),
     re_path(KEY + r"info/?$", api.info, name="spoolman-info"),
     re_path(KEY + r"health/?$", api.health, name="spoolman-health"),
     re_path(KEY + r"spool/?$", api.spool_list, name="spoolman-spools"),

@@ -241,3 +241,10 @@ def test_a_material_without_brand_has_no_vendor_key(spoolman, tenant, make_spool
     spool = make_spool(tenant, make_material(tenant, brand=""))
 
     assert "vendor" not in spoolman.get(f"spool/{spool.number}").json()["filament"]
+
+
+def test_the_key_s_root_answers_where_its_api_is(spoolman, issued):
+    response = spoolman.client.get(f"/spoolman/{issued.secret}")
+
+    assert response.status_code == 200
+    assert response.json()["api"] == f"/spoolman/{issued.secret}/api/v1/"
