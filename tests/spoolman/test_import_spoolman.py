@@ -454,3 +454,13 @@ def test_an_extra_value_without_its_definition_refuses_the_whole_import(tenant):
         import_shapes(tenant, [spoolman_spool(3, extra={"colour": '"red"'})])
 
     assert not Material.objects.filter(tenant=tenant).exists()
+
+
+@pytest.mark.django_db
+def test_staff_see_what_was_imported_in_the_admin(tenant, admin_client):
+    import_shapes(tenant, [spoolman_spool(3)])
+
+    page = admin_client.get("/admin/spoolman/importedrecord/?entity_type=spool")
+
+    assert page.status_code == 200
+    assert "http://spoolman.local:7912" in page.content.decode()
