@@ -464,3 +464,10 @@ def test_staff_see_what_was_imported_in_the_admin(tenant, admin_client):
 
     assert page.status_code == 200
     assert "http://spoolman.local:7912" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_actor_must_be_an_admin_or_owner_of_the_tenant(tenant, member):
+    for username in ("nobody", member.username):
+        with pytest.raises(CommandError, match=f"'{username}' is not an admin or owner of acme"):
+            run_import("http://spoolman.local:7912", tenant, "--user", username)
