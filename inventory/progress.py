@@ -5,6 +5,8 @@ characters), in a folder of the temporary directory; `progress_view` serves it a
 A file rather than the cache: the cache table would be written inside the request's own
 transaction, invisible to the poll until the end. It works across the workers of one host
 (as the admin's import does: its uploaded file waits in the same temporary directory).
+
+`ProgressLine` is the same bar for a management command's terminal (`seed_demo`, `import_spoolman`).
 """
 
 import json
@@ -55,3 +57,36 @@ def read(key):
 def progress_view(request, key):
     """`{done, total}` of the request reporting under `key`; `{done: 0, total: 0}` before its first report."""
     return JsonResponse(read(key) or {"done": 0, "total": 0})
+
+
+class ProgressLine:
+    """`seeding demo [#######.............]  35%`: rewritten in place on a terminal; elsewhere (a log,
+    a pipe) one line every 25 %, so that a slow command shows it is moving without flooding the log.
+
+    Called with the fraction done (0 to 1); `end()` once done. `stdout` is a command's OutputWrapper.
+    """
+
+    WIDTH = 20
+
+    def __init__(self, stdout, label):
+        self.stdout, self.label = stdout, label
+        self.interactive = stdout.isatty()
+        self.step = 1 if self.interactive else 25
+        self.shown = -1
+
+    def __call__(self, fraction):
+        percent = int(fraction * 100)
+        if percent // self.step == self.shown // self.step and self.shown >= 0:
+            return
+        self.shown = percent
+        filled = int(fraction * self.WIDTH)
+        line = f"{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3d}%"
+        if self.interactive:
+            self.stdout.write("\r" + line, ending="")
+            self.stdout.flush()
+        else:
+            self.stdout.write(line)
+
+    def end(self):
+        if self.interactive:
+            self.stdout.write("")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from spoolman import services
-from spoolman.models import IntegrationKey
+from spoolman.models import ImportedRecord, IntegrationKey
 from tenants.admin import ReadOnlyTenantOwnedAdmin
 
 
@@ -33,3 +33,14 @@ class IntegrationKeyAdmin(ReadOnlyTenantOwnedAdmin):
         for key in queryset:
             services.revoke_key(key=key)
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(ImportedRecord)
+class ImportedRecordAdmin(ReadOnlyTenantOwnedAdmin):
+    """What `import_spoolman` copied: a Spoolman server's row (its source and id) and the row it became here."""
+
+    list_display = ["source", "entity_type", "source_id", "object_id", "imported_at", "tenant"]
+    list_filter = ["entity_type", "tenant"]
+    search_fields = ["source"]
+    list_select_related = ["tenant"]
+    fields = readonly_fields = ["tenant", "source", "entity_type", "source_id", "object_id", "imported_at"]

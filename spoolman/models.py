@@ -155,3 +155,35 @@ class Setting(TenantOwnedModel):
 
     def __str__(self):
         return self.key
+
+
+# --- imports from a Spoolman server (spoolman.importer) ---------------------------------------
+
+
+class ImportedRecord(TenantOwnedModel):
+    """A row of a Spoolman server that `import_spoolman` copied into the tenant: where it came from and
+    what it became, so that the next import of the same source skips it (a second run changes nothing).
+
+    `source` names the server (its URL, without credentials or a key's secret: spoolman.importer's
+    `source_name`), `source_id` is Spoolman's id there, `object_id` the vendor's, material's or
+    spool's id here (not a foreign key: it names one of three tables; a row deleted here after its
+    import stays deleted, the import does not bring it back).
+    """
+
+    source = models.CharField(max_length=255)
+    entity_type = models.CharField(max_length=16, choices=EntityType.choices)
+    source_id = models.PositiveIntegerField()
+    object_id = models.UUIDField()
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "entity_type", "source_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source", "entity_type", "source_id"], name="imported_record_unique_source_id"
+            ),
+            models.CheckConstraint(condition=Q(entity_type__in=EntityType.values), name="imported_record_known_entity"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.entity_type} {self.source_id}"

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from inventory.models import InventoryTransaction, Material, Spool
 from production.models import Printer, Product, ProductionRun
-from spoolman.models import ExtraField, Setting
+from spoolman.models import ExtraField, ImportedRecord, Setting
 from spoolman.services import KeyDraft, create_key
 from tenants.models import Membership, TenantOwnedModel, TenantQuerySet
 from tenants.scoping import TenantScopeError, active_tenant_id, all_tenants, tenant_scope
@@ -53,6 +53,9 @@ def both_tenants_data(tenant, other_tenant, make_run, make_printer, make_deliver
         make_bambu_rows(runs[owner.pk])
         ExtraField.objects.create(tenant=owner, entity_type="spool", key="shelf", name="Shelf", field_type="text")
         Setting.objects.create(tenant=owner, key="currency", value='"EUR"', last_updated=timezone.now())
+        ImportedRecord.objects.create(
+            tenant=owner, source="http://spoolman.local", entity_type="spool", source_id=1, object_id=owner.pk
+        )
     return runs
 
 

@@ -12,39 +12,10 @@ from django.utils import timezone
 from demo.catalog import DEMO, DEMO_PASSWORD, PLANS, STAFF_USERNAME
 from demo.seed import ensure_staff_user, seed_farm
 from inventory.models import Spool
+from inventory.progress import ProgressLine
 from production.models import Printer, ProductionRun, RunStatus
 from tenants.models import Membership, Tenant
 from tenants.scoping import all_tenants
-
-
-class ProgressLine:
-    """`seeding demo [#######.............]  35%`: rewritten in place on a terminal; elsewhere (a log,
-    a pipe) one line every 25 %, so that a slow seed shows it is moving without flooding the log."""
-
-    WIDTH = 20
-
-    def __init__(self, stdout, name):
-        self.stdout, self.name = stdout, name
-        self.interactive = stdout.isatty()
-        self.step = 1 if self.interactive else 25
-        self.shown = -1
-
-    def __call__(self, fraction):
-        percent = int(fraction * 100)
-        if percent // self.step == self.shown // self.step and self.shown >= 0:
-            return
-        self.shown = percent
-        filled = int(fraction * self.WIDTH)
-        line = f"seeding {self.name} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {percent:3d}%"
-        if self.interactive:
-            self.stdout.write("\r" + line, ending="")
-            self.stdout.flush()
-        else:
-            self.stdout.write(line)
-
-    def end(self):
-        if self.interactive:
-            self.stdout.write("")
 
 
 class Command(BaseCommand):
@@ -77,7 +48,7 @@ class Command(BaseCommand):
                 if Tenant.objects.filter(slug=plan.slug).exists():
                     self.stdout.write(f"Tenant {plan.slug!r} already exists; left as it is.")
                     continue
-                progress = ProgressLine(self.stdout, plan.slug)
+                progress = ProgressLine(self.stdout, f"seeding {plan.slug}")
                 tenant = seed_farm(plan, seed=seed, now=now, progress=progress)
                 progress.end()
                 self.print_summary(tenant)
