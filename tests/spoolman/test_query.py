@@ -14,7 +14,7 @@ from django.http import QueryDict
 from django.test import RequestFactory
 
 from events.models import Event
-from inventory.models import Spool
+from inventory.models import Spool, Vendor
 from spoolman import query
 from spoolman.errors import SpoolmanError
 
@@ -22,7 +22,7 @@ SPOOLS = query.Listing(
     filters=(
         query.Filter(("filament.name", "filament_name"), query.Text("material__name")),
         query.Filter(("filament.material",), query.Text("material__kind")),
-        query.Filter(("filament.vendor.name",), query.Text("material__brand", nullable=False)),
+        query.Filter(("filament.vendor.name",), query.Text("material__vendor__name", nullable=False)),
         query.Filter(("filament.id", "filament_id"), query.Ids("material__number")),
         query.Filter(("tare",), query.Ids("empty_spool_weight_g", minus_one_is_none=True)),
         query.Filter(("location",), query.Text("location")),
@@ -37,8 +37,8 @@ SPOOLS = query.Listing(
         "price": Coalesce("purchase_price", "empty_spool_weight_g"),
         "filament.id": "material__number",
         "filament.name": "material__name",
-        "filament.combined_name": ("material__brand", "material__name"),
-        "filament.vendor.name": "material__brand",
+        "filament.combined_name": ("material__vendor__name", "material__name"),
+        "filament.vendor.name": "material__vendor__name",
     },
     models={"": "Spool", "filament": "Filament", "filament.vendor": "Vendor"},
     tiebreak=("number",),
@@ -102,9 +102,9 @@ def refused(status, call):
 
 @pytest.fixture
 def shelf(tenant, make_material, make_spool):
-    """Five spools: 1 and 2 of Galaxy Black (Prusament PLA), 3 archived, 4 of an unbranded PETG, 5 of "X"."""
+    """Five spools: 1, 2 of Galaxy Black (Prusament PLA), 3 archived, 4 of a PETG of an unnamed vendor, 5 of "X"."""
     galaxy = make_material(tenant, name="Galaxy Black", brand="Prusament", kind="PLA")
-    petg = make_material(tenant, name="", brand="", kind="PETG")
+    petg = make_material(tenant, name="", vendor=Vendor.objects.create(tenant=tenant, name=""), kind="PETG")
     plain = make_material(tenant, name="Filament X", brand="Polymaker", kind="ABS")
     return [
         make_spool(tenant, galaxy, location="The Pantry", code="123456789", empty_spool_weight_g=Decimal("200")),
