@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from spoolman import api, export_api, filament_api, vendor_api
+from spoolman import api, export_api, filament_api, search_api, vendor_api
 
 KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/"
 ID = r"(?P<{}>[0-9]{{1,9}})"
@@ -26,5 +26,6 @@ urlpatterns = [
     re_path(KEY + r"vendor/" + ID.format("vendor_id") + r"/?$", vendor_api.vendor_detail, name="spoolman-vendor"),
     re_path(KEY + r"export/vendors/?$", export_api.export_vendors, name="spoolman-export-vendors"),
     re_path(KEY + r"export/filaments/?$", export_api.export_filaments, name="spoolman-export-filaments"),
+    re_path(KEY + r"search/?$", search_api.search, name="spoolman-search"),
     re_path(KEY + r"(?P<rest>.*)$", api.not_found, name="spoolman-not-found"),
 ]
