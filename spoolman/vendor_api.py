@@ -9,7 +9,7 @@ Deleting a vendor keeps its filaments, without a vendor, as Spoolman's delete do
 from django.db.models import F, Value
 from django.db.models.functions import NullIf
 
-from core.changes import UNSET
+from core.changes import UNSET, Unset
 from core.locking import lock_rows
 from inventory import services as inventory
 from inventory.models import Vendor
@@ -96,7 +96,7 @@ def vendor_create(request):
         fields=inventory.VendorFields(
             name=name or "",
             comment=comment or "",
-            empty_spool_weight_g=weight or None,
+            empty_spool_weight_g=None if isinstance(weight, Unset) else weight,
             external_id=external_id or "",
             extra=with_defaults(fields=fields, values=values),
         ),

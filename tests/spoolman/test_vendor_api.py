@@ -50,6 +50,13 @@ def test_a_vendor_s_unset_members_are_left_out_as_spoolman_answers(manage_spoolm
     assert set(body) == {"id", "registered", "name", "extra"}
 
 
+def test_an_empty_spool_weight_of_zero_is_kept(manage_spoolman):
+    body = manage_spoolman.post("vendor", {"name": "Cardboard", "empty_spool_weight": 0}).json()
+
+    assert body["empty_spool_weight"] == 0
+    assert Vendor.objects.get().empty_spool_weight_g == 0
+
+
 @pytest.mark.parametrize(
     "body",
     [
