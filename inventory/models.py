@@ -212,8 +212,9 @@ class Material(NumberedModel):
     # Spoolman's free-text `material` ("PLA+", "Silk PLA"); `kind` is our choice of it.
     material_name = models.CharField(max_length=64, blank=True, default="", db_default="")
     color_name = models.CharField(max_length=50, blank=True)
+    # `#RRGGBB` through our API; Spoolman's clients may also send an alpha channel (`#RRGGBBAA`), kept.
     color_hex = models.CharField(
-        max_length=7,
+        max_length=9,
         blank=True,
         validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use the form #RRGGBB.", code="invalid_color")],
     )

@@ -26,7 +26,7 @@ from core import idempotency, writes
 from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
 from core.database import is_lock_timeout
 from core.errors import DomainError
-from inventory.models import Material, Spool
+from inventory.models import Spool
 from spoolman import services, shapes
 from spoolman.errors import SpoolmanError
 from spoolman.query import flag, paged
@@ -412,29 +412,6 @@ def spool_measure(request, spool_id):
         measurement=services.Measurement(spool=reported, gross_weight_g=weight, source=source_of(request)),
     )
     return answer(shapes.spool(reported.spool))
-
-
-@endpoint("GET")
-def filament_list(request):
-    tenant_id = request.integration_key.tenant_id
-    rows = Material.objects.for_tenant(tenant_id).select_related("vendor").order_by("number")
-    if "material" in request.GET:
-        rows = rows.filter(shapes.term_filter("kind", request.GET["material"]))
-    return paged(request, rows, shapes.filament)
-
-
-@endpoint("GET")
-def filament_detail(request, filament_id):
-    tenant_id = request.integration_key.tenant_id
-    material = Material.objects.for_tenant(tenant_id).select_related("vendor").filter(number=filament_id).first()
-    if material is None:
-        raise SpoolmanError(404, f"No filament with ID {filament_id} found.")
-    return answer(shapes.filament(material))
-
-
-@endpoint("GET")
-def vendor_list(request):
-    return answer(shapes.vendors(request.integration_key.tenant_id))
 
 
 @endpoint("GET", "PUT", "POST", "PATCH", "DELETE")

@@ -8,7 +8,7 @@ density uses its kind's usual one, so lengths can always be converted.
 import math
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Case, CharField, F, Q, Value, When
 
 from inventory.models import Material, MaterialKind, Spool, Vendor
 
@@ -45,52 +45,78 @@ def number(value):
     return None if value is None else float(value)
 
 
-def vendors(tenant_id) -> list[dict]:
-    return [vendor(row) for row in Vendor.objects.filter(tenant_id=tenant_id).order_by("number")]
-
-
 def extra(values) -> dict:
     return dict(values or {})
 
 
+def present(shape: dict) -> dict:
+    """The shape without its null members, as Spoolman answers (`response_model_exclude_none`)."""
+    return {name: value for name, value in shape.items() if value is not None}
+
+
 def vendor(row: Vendor) -> dict:
-    return {
-        "id": row.number,
-        "registered": iso(row.created_at),
-        "name": row.name,
-        "comment": row.comment or None,
-        "empty_spool_weight": number(row.empty_spool_weight_g),
-        "external_id": row.external_id or None,
-        "extra": extra(row.extra),
-    }
+    return present(
+        {
+            "id": row.number,
+            "registered": iso(row.created_at),
+            "name": row.name,
+            "comment": row.comment or None,
+            "empty_spool_weight": number(row.empty_spool_weight_g),
+            "external_id": row.external_id or None,
+            "extra": extra(row.extra),
+        }
+    )
+
+
+def material_text(material: Material) -> str | None:
+    """Spoolman's free-text `material`: the one it was given, else our kind's name (none for OTHER)."""
+    if material.material_name:
+        return material.material_name
+    return material.kind if material.kind != MaterialKind.OTHER else None
+
+
+# The same in SQL, for filtering and sorting a filament list by it (NULL where it has none).
+MATERIAL_TEXT = Case(
+    When(~Q(material_name=""), then=F("material_name")),
+    When(~Q(kind=MaterialKind.OTHER), then=F("kind")),
+    default=Value(None),
+    output_field=CharField(),
+)
+
+
+def color(material: Material) -> str | None:
+    return material.color_hex.lstrip("#").upper() or None
 
 
 def filament(material: Material) -> dict:
-    """The material as Spoolman's filament (its vendor loaded: `with_filament`, or `select_related("vendor")`)."""
-    shape = {
-        "id": material.number,
-        "registered": iso(material.created_at),
-        "name": material.name or None,
-        "material": material.material_name or material.kind,
-        "price": number(material.price),
-        "density": number(density_of(material)),
-        "diameter": number(material.diameter_mm),
-        "weight": number(material.weight_g),
-        "spool_weight": number(material.spool_weight_g),
-        "article_number": material.article_number or None,
-        "comment": material.notes or None,
-        "settings_extruder_temp": material.settings_extruder_temp,
-        "settings_bed_temp": material.settings_bed_temp,
-        "color_hex": material.color_hex.lstrip("#").upper() or None,
-        "multi_color_hexes": material.multi_color_hexes or None,
-        "multi_color_direction": material.multi_color_direction or None,
-        "external_id": material.external_id or None,
-        "extra": extra(material.extra),
-    }
-    if material.vendor_id is not None:
-        # Left out, not null, without one: Home Assistant reads `filament.get("vendor", {}).get("name")`.
-        shape["vendor"] = vendor(material.vendor)
-    return shape
+    """The material as Spoolman's filament (its vendor loaded: `with_filament`, or `select_related("vendor")`).
+
+    Without a vendor the member is left out, not null: Home Assistant reads
+    `filament.get("vendor", {}).get("name")`.
+    """
+    return present(
+        {
+            "id": material.number,
+            "registered": iso(material.created_at),
+            "name": material.name or None,
+            "vendor": vendor(material.vendor) if material.vendor_id is not None else None,
+            "material": material_text(material),
+            "price": number(material.price),
+            "density": number(density_of(material)),
+            "diameter": number(material.diameter_mm),
+            "weight": number(material.weight_g),
+            "spool_weight": number(material.spool_weight_g),
+            "article_number": material.article_number or None,
+            "comment": material.notes or None,
+            "settings_extruder_temp": material.settings_extruder_temp,
+            "settings_bed_temp": material.settings_bed_temp,
+            "color_hex": color(material),
+            "multi_color_hexes": material.multi_color_hexes or None,
+            "multi_color_direction": material.multi_color_direction or None,
+            "external_id": material.external_id or None,
+            "extra": extra(material.extra),
+        }
+    )
 
 
 def with_filament(spools):

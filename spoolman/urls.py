@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from spoolman import api
+from spoolman import api, export_api, filament_api, search_api, vendor_api
 
 KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/"
 ID = r"(?P<{}>[0-9]{{1,9}})"
@@ -16,8 +16,16 @@ urlpatterns = [
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/?$", api.spool_detail, name="spoolman-spool"),
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/use/?$", api.spool_use, name="spoolman-spool-use"),
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/measure/?$", api.spool_measure, name="spoolman-spool-measure"),
-    re_path(KEY + r"filament/?$", api.filament_list, name="spoolman-filaments"),
-    re_path(KEY + r"filament/" + ID.format("filament_id") + r"/?$", api.filament_detail, name="spoolman-filament"),
-    re_path(KEY + r"vendor/?$", api.vendor_list, name="spoolman-vendors"),
+    re_path(KEY + r"filament/?$", filament_api.filament_list, name="spoolman-filaments"),
+    re_path(
+        KEY + r"filament/" + ID.format("filament_id") + r"/?$", filament_api.filament_detail, name="spoolman-filament"
+    ),
+    re_path(KEY + r"material/?$", filament_api.material_list, name="spoolman-materials"),
+    re_path(KEY + r"article-number/?$", filament_api.article_number_list, name="spoolman-article-numbers"),
+    re_path(KEY + r"vendor/?$", vendor_api.vendor_list, name="spoolman-vendors"),
+    re_path(KEY + r"vendor/" + ID.format("vendor_id") + r"/?$", vendor_api.vendor_detail, name="spoolman-vendor"),
+    re_path(KEY + r"export/vendors/?$", export_api.export_vendors, name="spoolman-export-vendors"),
+    re_path(KEY + r"export/filaments/?$", export_api.export_filaments, name="spoolman-export-filaments"),
+    re_path(KEY + r"search/?$", search_api.search, name="spoolman-search"),
     re_path(KEY + r"(?P<rest>.*)$", api.not_found, name="spoolman-not-found"),
 ]

@@ -5,7 +5,20 @@ from decimal import Decimal
 import pytest
 
 from spoolman import services
+from spoolman.models import KeyScope
 from tests.support.clients import SpoolmanClient
+
+
+@pytest.fixture
+def manage_spoolman(tenant, make_member):
+    """A Spoolman client under a manage key of an admin of the tenant (its writes are recorded as that admin's)."""
+    creator = make_member(tenant, "admin", "spoolman-manager")
+    issued = services.create_key(
+        tenant=tenant, user=creator, draft=services.KeyDraft(scope=KeyScope.MANAGE, name="spoolman-ui")
+    )
+    client = SpoolmanClient(issued.secret)
+    client.creator = creator
+    return client
 
 
 @pytest.fixture
