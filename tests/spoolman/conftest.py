@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from spoolman import services
+from spoolman.models import KeyScope
 from tests.support.clients import SpoolmanClient
 
 
@@ -21,6 +22,14 @@ def issued(tenant, printer, member):
 @pytest.fixture
 def spoolman(issued):
     return SpoolmanClient(issued.secret)
+
+
+@pytest.fixture
+def manage_client(tenant, make_member):
+    """A client of the Spoolman API under a manage key of the tenant's owner (Spoolman's whole API)."""
+    draft = services.KeyDraft(name="spoolman web", scope=KeyScope.MANAGE)
+    owner = make_member(tenant, "owner", username="spoolman-owner")
+    return SpoolmanClient(services.create_key(tenant=tenant, user=owner, draft=draft).secret)
 
 
 @pytest.fixture

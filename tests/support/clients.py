@@ -35,6 +35,15 @@ class SpoolmanClient:
     def put(self, path, body, **headers):
         return self.client.put(self.base + path, body, content_type="application/json", headers=headers)
 
+    def post(self, path, body, **headers):
+        return self.client.post(self.base + path, body, content_type="application/json", headers=headers)
+
+    def patch(self, path, body, **headers):
+        return self.client.patch(self.base + path, body, content_type="application/json", headers=headers)
+
+    def delete(self, path, **headers):
+        return self.client.delete(self.base + path, headers=headers)
+
 
 def token_client(user, tenant=None):
     """A REST client with a real knox token (the middleware's one-round-trip path), naming `tenant` if given."""
