@@ -131,6 +131,8 @@ def _listing(*, aliases: bool) -> query.Listing:
 
 
 SPOOLS = _listing(aliases=True)
+# `spool/group` filters as the find does, without the deprecated aliases (as Spoolman's).
+GROUPED = _listing(aliases=False)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -472,6 +474,131 @@ def spool_measure(request, spool_id):
         measurement=services.Measurement(spool=reported, gross_weight_g=weight, source=source_of(request)),
     )
     return answer(shapes.spool(reported.spool))
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+GROUP_AXES = ("filament", "location", "material", "vendor")
+SINGLE_VALUE_TYPES = ("text", "choice")
+GROUP_SORTS = ("group.title", "group.total_remaining", "group.last_used", "group.spool_count", "group.in_use_count")
+
+
+@endpoint("GET")
+def spool_groups(request):
+    """Spoolman's `spool/group?group_by=`: the matching spools grouped by filament, vendor, material,
+    location or a spool's text or single-choice `extra.<key>`, each group's counts, remaining grams
+    and latest use; pages of whole groups, `X-Total-Count` the number of groups. A blank value and
+    none are one group (key null)."""
+    params = request.GET
+    group_by = params.get("group_by")
+    if group_by is None:
+        raise SpoolmanError(422, "group_by is required.")
+    limit, offset = query.window(params)
+    rows = query.filtered(params, tenant_spools(request), GROUPED, extra_fields_of(request))
+    sort = query.parse_sort(params.get("sort"))
+    key_of = _group_key(request, group_by)
+    groups: dict = {}
+    for spool in rows:
+        key, title = key_of(spool)
+        group = groups.setdefault(key, _Group(key=key, title=title, spool=spool))
+        group.add(spool)
+    ordered = sorted(groups.values(), key=lambda g: (g.title is None, g.title or "", str(g.key)))
+    for name, descending in reversed([(name, descending) for name, descending in sort if name in GROUP_SORTS]):
+        ordered = _sorted_by(ordered, name, descending)
+    total = len(ordered)
+    page = ordered[offset : offset + limit] if limit is not None else ordered
+    response = answer([group.shape(group_by) for group in page])
+    response["X-Total-Count"] = str(total)
+    return response
+
+
+def _group_key(request, group_by):
+    """(key, title) of a spool's group for `group_by` (a 400 for anything Spoolman does not group by)."""
+    if group_by == "filament":
+        return lambda spool: (spool.material.number, spool.material.name)
+    if group_by == "vendor":
+        return lambda spool: (
+            (spool.material.vendor.number, spool.material.vendor.name) if spool.material.vendor else (None, None)
+        )
+    if group_by == "material":
+        return lambda spool: (spool.material.material_name or None,) * 2
+    if group_by == "location":
+        return lambda spool: (spool.location or None,) * 2
+    if group_by.startswith("extra."):
+        key = group_by.removeprefix("extra.")
+        fields = catalogue.fields_of(tenant=request.integration_key.tenant, entity_type=EntityType.SPOOL)
+        field = next((f for f in fields if f.key == key), None)
+        if field is None:
+            raise SpoolmanError(400, f"Unknown spool extra field '{key}'.")
+        if field.field_type not in SINGLE_VALUE_TYPES or field.multi_choice:
+            raise SpoolmanError(
+                400,
+                f"Spool extra field '{key}' does not hold a single plain value. Only text and single-choice fields do.",
+            )
+        return lambda spool: (_decoded_text(spool.extra.get(key)),) * 2
+    raise SpoolmanError(
+        400,
+        f"Invalid group_by field '{group_by}'. Must be one of {list(GROUP_AXES)} or 'extra.<spool extra field key>'.",
+    )
+
+
+def _decoded_text(stored) -> str | None:
+    """A stored extra value (JSON text) as its group's key: the decoded string; blank or none is None."""
+    try:
+        value = json.loads(stored) if stored is not None else None
+    except ValueError:
+        return None
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class _Group:
+    def __init__(self, *, key, title, spool):
+        self.key, self.title, self.spool = key, title, spool
+        self.spool_count = self.in_use_count = 0
+        self.total_remaining = Decimal(0)
+        self.last_used = None
+
+    def add(self, spool: Spool) -> None:
+        self.spool_count += 1
+        if spool.initial_weight_g > spool.current_weight_g:
+            self.in_use_count += 1
+        if spool.initial_weight_g > 0:
+            self.total_remaining += spool.current_weight_g
+        if spool.last_used is not None and (self.last_used is None or spool.last_used > self.last_used):
+            self.last_used = spool.last_used
+
+    def value(self, name):
+        return {
+            "group.title": self.title,
+            "group.total_remaining": self.total_remaining,
+            "group.last_used": self.last_used,
+            "group.spool_count": self.spool_count,
+            "group.in_use_count": self.in_use_count,
+        }[name]
+
+    def shape(self, group_by) -> dict:
+        shape = {
+            "group_by": group_by,
+            "key": None if self.key is None else str(self.key),
+            "spool_count": self.spool_count,
+            "in_use_count": self.in_use_count,
+            "total_remaining_weight": float(self.total_remaining),
+            "last_used": shapes.iso(self.last_used),
+        }
+        if group_by == "filament":
+            shape["filament"] = shapes.without_nulls(shapes.filament(self.spool.material))
+        if group_by == "vendor" and self.spool.material.vendor is not None:
+            shape["vendor"] = shapes.without_nulls(shapes.vendor(self.spool.material.vendor))
+        return shapes.without_nulls(shape)
+
+
+def _sorted_by(groups: list[_Group], name: str, descending: bool) -> list[_Group]:
+    """`groups` stably sorted by one of their values; groups without one (null) last either way."""
+    present = [group for group in groups if group.value(name) is not None]
+    absent = [group for group in groups if group.value(name) is None]
+    return sorted(present, key=lambda group: group.value(name), reverse=descending) + absent
 
 
 # --- locations and lot numbers --------------------------------------------------------------

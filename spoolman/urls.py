@@ -20,6 +20,7 @@ urlpatterns = [
         spool_api.spool_measure,
         name="spoolman-spool-measure",
     ),
+    re_path(KEY + r"spool/group/?$", spool_api.spool_groups, name="spoolman-spool-groups"),
     re_path(KEY + r"spool/field/(?P<field>[^/]{1,200})/?$", spool_api.rename_field_value, name="spoolman-spool-field"),
     re_path(KEY + r"location/?$", spool_api.locations, name="spoolman-locations"),
     re_path(KEY + r"location/(?P<name>[^/]{1,200})/?$", spool_api.rename_location, name="spoolman-location"),

@@ -366,3 +366,50 @@ def test_locations_and_lot_numbers_are_listed_and_renamed(manage_client, filamen
     assert manage_client.get("location").json() == ["Shelf C"]
     assert manage_client.patch("spool/field/lot_nr", {"value": "L1", "new_value": "L2"}).status_code == 400
     assert_ledger_balances(spool)
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+def test_groups_count_weigh_and_page_whole_groups(manage_client, filament):
+    added(manage_client, filament, remaining_weight=1000, location="Shelf A")
+    added(manage_client, filament, remaining_weight=400, location="Shelf B")
+    added(manage_client, filament, remaining_weight=1000, location="Shelf B", archived=True)
+    added(manage_client, filament, location="", initial_weight=2000)
+
+    (group,) = manage_client.get("spool/group", group_by="filament").json()
+    assert (group["key"], group["spool_count"], group["in_use_count"]) == (str(filament.number), 3, 1)
+    assert (group["total_remaining_weight"], group["filament"]["id"]) == (3400.0, filament.number)
+    assert manage_client.get("spool/group", group_by="filament", allow_archived="1").json()[0]["spool_count"] == 4
+
+    by_location = manage_client.get("spool/group", group_by="location", sort="group.title:asc")
+    assert [(g.get("key"), g["spool_count"]) for g in by_location.json()] == [("Shelf A", 1), ("Shelf B", 1), (None, 1)]
+    assert by_location["X-Total-Count"] == "3" and "filament" not in by_location.json()[0]
+    paged = manage_client.get("spool/group", group_by="location", sort="group.title:asc", limit="1", offset="1")
+    assert [g["key"] for g in paged.json()] == ["Shelf B"]
+    by_weight = manage_client.get("spool/group", group_by="location", sort="group.total_remaining:desc").json()
+    assert [g.get("key") for g in by_weight] == [None, "Shelf A", "Shelf B"]
+
+
+def test_groups_by_an_extra_field_join_every_unset_spelling(manage_client, filament, tenant):
+    ExtraField.objects.create(tenant=tenant, entity_type="spool", key="shelf", name="Shelf", field_type="text")
+    ExtraField.objects.create(tenant=tenant, entity_type="spool", key="count", name="Count", field_type="integer")
+    for extra in ({}, {"shelf": '""'}, {"shelf": '"A"'}, {"shelf": '"A"'}):
+        added(manage_client, filament, extra=extra)
+
+    groups = manage_client.get("spool/group", group_by="extra.shelf").json()
+    assert {g.get("key"): g["spool_count"] for g in groups} == {None: 2, "A": 2}
+    for group_by in ("extra.count", "extra.nope", "banana"):
+        response = manage_client.get("spool/group", group_by=group_by)
+        assert response.status_code == 400 and set(response.json()) == {"message"}, group_by
+    assert manage_client.get("spool/group").status_code == 422
+
+
+def test_a_printer_key_reads_the_groups_of_its_tenant_only(spoolman, manage_client, filament, other_tenant, make_spool):
+    make_spool(other_tenant)
+    added(manage_client, filament)
+
+    groups = spoolman.get("spool/group", group_by="vendor").json()
+    assert [(g["key"], g["vendor"]["name"], g["spool_count"]) for g in groups] == [
+        (str(filament.vendor.number), "Vendor X", 1)
+    ]
