@@ -19,12 +19,15 @@ A printer key reads, uses and measures; every other write is a manage key's (403
 Weights are Decimals from the JSON body to the ledger.
 """
 
+import csv
 import datetime
+import io
 import json
 from decimal import Decimal
 
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.utils import dateparse, timezone
 
 from core.changes import UNSET
@@ -599,6 +602,51 @@ def _sorted_by(groups: list[_Group], name: str, descending: bool) -> list[_Group
     present = [group for group in groups if group.value(name) is not None]
     absent = [group for group in groups if group.value(name) is None]
     return sorted(present, key=lambda group: group.value(name), reverse=descending) + absent
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+@endpoint("GET")
+def export_spools(request):
+    """Spoolman's `export/spools?fmt=csv|json`: every spool (archived ones with `allow_archived`), with its
+    filament and vendor, flattened to dotted columns (`filament.vendor.name`, `extra.<key>`), as a download."""
+    fmt = request.GET.get("fmt")
+    if fmt not in ("csv", "json"):
+        raise SpoolmanError(422, "fmt must be csv or json.")
+    rows = tenant_spools(request).order_by("number")
+    if not query.flag(request.GET, "allow_archived"):
+        rows = rows.filter(is_active=True)
+    flat = [_flattened(shapes.spool(spool)) for spool in rows]
+    if fmt == "json":
+        response = HttpResponse(json.dumps(flat, ensure_ascii=False), content_type="application/json")
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=sorted({name for row in flat for name in row}))
+        writer.writeheader()
+        writer.writerows({name: _csv_cell(value) for name, value in row.items()} for row in flat)
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="spools.{fmt}"'
+    return response
+
+
+def _flattened(shape: dict, prefix: str = "") -> dict:
+    flat: dict = {}
+    for name, value in shape.items():
+        if isinstance(value, dict) and name != "extra":
+            flat.update(_flattened(value, f"{prefix}{name}."))
+        elif name == "extra":
+            flat.update({f"{prefix}extra.{key}": text for key, text in value.items()})
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def _csv_cell(value):
+    """A cell a spreadsheet does not run as a formula (`=`, `+`, `-`, `@` first: quoted with `'`)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 # --- locations and lot numbers --------------------------------------------------------------

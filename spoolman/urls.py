@@ -25,6 +25,7 @@ urlpatterns = [
     re_path(KEY + r"location/?$", spool_api.locations, name="spoolman-locations"),
     re_path(KEY + r"location/(?P<name>[^/]{1,200})/?$", spool_api.rename_location, name="spoolman-location"),
     re_path(KEY + r"lot-number/?$", spool_api.lot_numbers, name="spoolman-lot-numbers"),
+    re_path(KEY + r"export/spools/?$", spool_api.export_spools, name="spoolman-export-spools"),
     re_path(KEY + r"filament/?$", api.filament_list, name="spoolman-filaments"),
     re_path(KEY + r"filament/" + ID.format("filament_id") + r"/?$", api.filament_detail, name="spoolman-filament"),
     re_path(KEY + r"vendor/?$", api.vendor_list, name="spoolman-vendors"),

@@ -413,3 +413,21 @@ def test_a_printer_key_reads_the_groups_of_its_tenant_only(spoolman, manage_clie
     assert [(g["key"], g["vendor"]["name"], g["spool_count"]) for g in groups] == [
         (str(filament.vendor.number), "Vendor X", 1)
     ]
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def test_spools_export_flattened_as_json_and_csv(manage_client, filament, tenant):
+    ExtraField.objects.create(tenant=tenant, entity_type="spool", key="shelf", name="Shelf", field_type="text")
+    one, _ = added(manage_client, filament, comment="=SUM(A1)", extra={"shelf": '"A"'})
+    added(manage_client, filament, archived=True)
+
+    exported = manage_client.get("export/spools", fmt="json")
+    assert exported["Content-Disposition"] == 'attachment; filename="spools.json"'
+    (row,) = exported.json()
+    assert (row["id"], row["filament.vendor.name"], row["extra.shelf"]) == (one["id"], "Vendor X", '"A"')
+    assert len(manage_client.get("export/spools", fmt="json", allow_archived="true").json()) == 2
+    table = manage_client.get("export/spools", fmt="csv").content.decode()
+    assert "filament.vendor.name" in table.splitlines()[0] and "'=SUM(A1)" in table
+    assert manage_client.get("export/spools", fmt="xml").status_code == 422
