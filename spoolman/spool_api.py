@@ -381,11 +381,14 @@ def update(request, spool_id):
         merged = {key: value for key, value in spool.extra.items() if key not in extra}
         merged.update({key: value for key, value in extra.items() if value is not None})
         changes["extra"] = merged
+    reweighing = None
+    if reweighs or (material is not UNSET and not spool.initial_weight_g and material.weight_g):
+        reweighing = _reweighing(spool, material, weights)  # its refusals before anything is written
     actor = services.key_actor(request.integration_key)
     if changes:
         spool = update_spool(spool=spool, changes=SpoolChanges(**changes), user=actor)
-    if reweighs or (material is not UNSET and not spool.initial_weight_g and material.weight_g):
-        reweigh_spool(spool=spool, user=actor, reweighing=_reweighing(spool, material, weights))
+    if reweighing is not None:
+        reweigh_spool(spool=spool, user=actor, reweighing=reweighing)
     return spool_answer(request, spool_id)
 
 

@@ -206,6 +206,21 @@ def test_a_refused_patch_writes_nothing(manage_client, filament, body):
     assert spool.location == ""
 
 
+def test_a_weight_of_a_spool_whose_initial_weight_is_not_known_is_refused_whole(manage_client, tenant, make_material):
+    shape, spool = added(manage_client, make_material(tenant, name="", brand=""))
+    before = counts()
+
+    response = manage_client.patch(f"spool/{shape['id']}", {"location": "moved", "remaining_weight": 10})
+
+    assert response.status_code == 400 and "initial_weight" in response.json()["message"]
+    assert counts() == before
+    spool.refresh_from_db()
+    assert spool.location == ""
+    patched = manage_client.patch(f"spool/{shape['id']}", {"initial_weight": 800, "remaining_weight": 500}).json()
+    assert (patched["initial_weight"], patched["remaining_weight"], patched["used_weight"]) == (800.0, 500.0, 300.0)
+    assert_ledger_balances(spool)
+
+
 def test_a_patch_of_an_unknown_spool_is_spoolman_s_404(manage_client, filament):
     response = manage_client.patch("spool/123456789", {"filament_id": filament.number})
 
