@@ -12,7 +12,7 @@ RUN_TYPES = (
     "deleted",
     "restored",
 )
-SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted", "loaded", "unloaded")
+SPOOL_TYPES = ("created", "updated", "adjusted", "low_stock", "empty", "deleted", "archived", "loaded", "unloaded")
 CATALOG_TYPES = ("created", "updated", "deleted")
 # A printer's slot got or lost a spool (production.services.slots); a connected printer's own state
 # changed (bambu/: its `gcode_state`, with the old and new one).

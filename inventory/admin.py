@@ -149,7 +149,15 @@ class SpoolAdmin(ImportWithProgressMixin, TenantOwnedAdmin):
     autocomplete_fields = ["tenant", "material"]
     list_select_related = ["tenant", "material"]
     # The use dates are the ledger's (its first and last use row); extra fields are Spoolman's.
-    readonly_fields = ["number", "current_weight_g", "first_used", "last_used", "extra", "weight_over_time"]
+    readonly_fields = [
+        "number",
+        "current_weight_g",
+        "first_used",
+        "last_used",
+        "removed_at",
+        "extra",
+        "weight_over_time",
+    ]
     inlines = [LedgerInline]
     actions = ["print_labels"]
 

@@ -446,6 +446,9 @@ class Spool(NumberedModel):
     # inventory.services.record_movements, settable through Spoolman's API.
     first_used = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
+    # When Spoolman's API deleted it while it had history (inventory.services.remove_spool): archived,
+    # its ledger kept, and gone from Spoolman's lists and lookups (404), as a deleted spool is there.
+    removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -471,7 +474,9 @@ class Spool(NumberedModel):
                 name="spool_unique_tenant_rfid_uid",
                 violation_error_code=CLIENT_UNIQUE,
             ),
-            models.CheckConstraint(condition=Q(initial_weight_g__gt=0), name="spool_initial_weight_positive"),
+            # 0: not known. Spoolman registers a spool whose filament states no weight without one; our
+            # own API and forms still ask for a positive weight (the field's validator).
+            models.CheckConstraint(condition=Q(initial_weight_g__gte=0), name="spool_initial_weight_not_negative"),
             models.CheckConstraint(condition=Q(current_weight_g__gte=0), name="spool_current_weight_not_negative"),
             models.CheckConstraint(
                 condition=Q(empty_spool_weight_g__isnull=True) | Q(empty_spool_weight_g__gte=0),
@@ -515,6 +520,8 @@ class Spool(NumberedModel):
 
     @property
     def remaining_percent(self):
+        if not self.initial_weight_g:  # not known (a spool registered through Spoolman without a weight)
+            return Decimal("0.00")
         return (self.current_weight_g / self.initial_weight_g * 100).quantize(Decimal("0.01"))
 
     @property
@@ -527,7 +534,7 @@ class Spool(NumberedModel):
 
     @property
     def cost_per_gram(self):
-        if self.purchase_price is None:
+        if self.purchase_price is None or not self.initial_weight_g:
             return None
         return (self.purchase_price / self.initial_weight_g).quantize(Decimal("0.0001"))
 

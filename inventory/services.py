@@ -285,6 +285,8 @@ class SpoolDraft:
     first_used: datetime.datetime | None = None
     last_used: datetime.datetime | None = None
     id: uuid.UUID | None = None
+    # Its per-tenant number, for callers that took it beforehand (Spoolman's API names its code by it).
+    number: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,25 +330,45 @@ class Adjustment:
 
 def _new_spool_fields(draft: SpoolDraft) -> dict[str, Any]:
     """A new spool's columns from its draft: its id only when the draft names one, its RFID identity normalized."""
-    fields = {name: value for name, value in vars(draft).items() if not (name == "id" and value is None)}
+    fields = {name: value for name, value in vars(draft).items() if not (name in ("id", "number") and value is None)}
     fields["rfid_uid"] = normalize_rfid_uid(draft.rfid_uid)
     return fields
 
 
 def create_spool(
-    *, tenant: Tenant, user: Actor, draft: SpoolDraft, occurred_at: datetime.datetime | None = None
+    *,
+    tenant: Tenant,
+    user: Actor,
+    draft: SpoolDraft,
+    occurred_at: datetime.datetime | None = None,
+    opening_weight_g: Decimal | None = None,
 ) -> Spool:
-    """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`."""
+    """A new spool and its `purchase` ledger row (at `occurred_at`, default now), or neither; event `spool.created`.
+
+    The purchase row books its initial weight, or `opening_weight_g` when given: what a spool
+    registered part-used (Spoolman's `remaining_weight`/`used_weight` on creation) holds. Its one
+    row is then its opening balance, so the spool weighs what its ledger sums to from the start.
+    """
     ensure_same_tenant(tenant, draft.material)
+    opening = draft.initial_weight_g if opening_weight_g is None else opening_weight_g
+    if opening < ZERO or opening > max(draft.initial_weight_g, ZERO):
+        raise InvalidInput(
+            f"A spool cannot open with {opening} g: between 0 and its initial weight ({draft.initial_weight_g} g).",
+            code=ErrorCode.INVALID,
+        )
+    description = "Initial weight on purchase"
+    if opening != draft.initial_weight_g:
+        before = draft.initial_weight_g - opening
+        description = f"Opening balance: {opening} g of {draft.initial_weight_g} g ({before} g used before)"
     with transaction.atomic():
         spool = as_new_on_the_floor(Spool.objects.create(tenant=tenant, **_new_spool_fields(draft)))
         events: list[NewEvent] = []
         record_movement(
             spool=spool,
             type=TransactionType.PURCHASE,
-            change_g=spool.initial_weight_g,
+            change_g=opening,
             user=user,
-            description="Initial weight on purchase",
+            description=description,
             occurred_at=occurred_at,
             events=events,
         )
@@ -496,6 +518,67 @@ def weigh_in(*, spool: Spool, user: Actor, weighing: WeighIn) -> InventoryTransa
         occurred_at=weighing.occurred_at,
         event_type="spool.adjusted",
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reweighing:
+    """Spoolman's weights of a spool set at once (a PATCH, a weighing above what it started with):
+    its initial weight (None: kept) and what it holds now (None: kept); `reason` is the ledger row's."""
+
+    initial_weight_g: Decimal | None = None
+    new_weight_g: Decimal | None = None
+    reason: str = ""
+
+
+def reweigh_spool(*, spool: Spool, user: Actor, reweighing: Reweighing) -> InventoryTransaction | None:
+    """Set a spool's initial weight and/or its weight now: the initial weight is its column (event
+    `spool.updated`), a change of its weight one `adjustment` row by `user` (event `spool.adjusted`),
+    so it still weighs what its ledger sums to. None when its weight did not change."""
+    initial = reweighing.initial_weight_g
+    if initial is not None and (initial < ZERO or initial > MAX_WEIGHT_G):
+        raise InvalidInput(f"An initial weight of {initial} g cannot be recorded.", code=ErrorCode.INVALID)
+    with transaction.atomic():
+        locked = lock_spools({spool.pk}, with_material=True)[spool.pk]
+        row = None
+        if reweighing.new_weight_g is not None and reweighing.new_weight_g != locked.current_weight_g:
+            row = record_movement(
+                spool=locked,
+                type=TransactionType.ADJUSTMENT,
+                user=user,
+                new_weight_g=reweighing.new_weight_g,
+                description=reweighing.reason,
+                event_type="spool.adjusted",
+            )
+        if initial is not None and initial != locked.initial_weight_g:
+            locked.initial_weight_g = initial
+            Spool.objects.filter(pk=locked.pk).update(initial_weight_g=initial, updated_at=timezone.now())
+            record_events(
+                tenant=locked.tenant_id,
+                actor=user,
+                events=[NewEvent("spool.updated", locked.pk, spool_payload(locked))],
+            )
+        for name in ("initial_weight_g", "current_weight_g", "ledger_version", "updated_at"):
+            setattr(spool, name, getattr(locked, name))
+    return row
+
+
+def remove_spool(*, spool: Spool, user: Actor = None) -> bool:
+    """Spoolman's DELETE: a spool whose only ledger row is its opening one, used by no run, is deleted
+    (`delete_spool`, True); one with history is archived and marked removed (`removed_at`: Spoolman's
+    API no longer shows it), its ledger kept whole (False), event `spool.archived`."""
+    with transaction.atomic():
+        locked = lock_spools({spool.pk}, with_material=True)[spool.pk]
+        history = locked.transactions.exclude(type=TransactionType.PURCHASE).exists() or locked.run_materials.exists()
+        if not history:
+            delete_spool(spool=locked, user=user)
+            return True
+        locked.is_active = False
+        locked.removed_at = timezone.now()
+        locked.save(update_fields=["is_active", "removed_at", "updated_at"])
+        record_events(
+            tenant=locked.tenant_id, actor=user, events=[NewEvent("spool.archived", locked.pk, spool_payload(locked))]
+        )
+    return False
 
 
 def delete_spool(*, spool: Spool, user: Actor = None) -> None:

@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Trunc
+from django.db.models.functions import Coalesce, NullIf, Trunc
 
 from core.api.filters import in_utc
 from core.expressions import ToDecimal
@@ -172,7 +172,8 @@ def usage_report(*, tenant: Tenant, days: DayRange, group_by: str, period: str |
     cost_per_gram = Case(
         When(production_run_material__isnull=False, then=F("production_run_material__cost_per_gram")),
         # Not rounded to the 4 decimals `Spool.cost_per_gram` shows: SQL rounds ties otherwise than Python.
-        default=ToDecimal(F("spool__purchase_price")) / F("spool__initial_weight_g"),
+        # A spool whose initial weight is not known (0, registered through Spoolman) has no price per gram.
+        default=ToDecimal(F("spool__purchase_price")) / NullIf(F("spool__initial_weight_g"), Decimal(0)),
         output_field=DECIMAL,
     )
     rows = (

@@ -26,10 +26,8 @@ from core import idempotency, writes
 from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
 from core.database import is_lock_timeout
 from core.errors import DomainError
-from inventory.models import Spool
 from spoolman import services, shapes
 from spoolman.errors import SpoolmanError
-from spoolman.query import flag, paged
 from tenants.models import Role
 from tenants.row_security import has_row_security, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
@@ -293,14 +291,6 @@ def quantity(data, name) -> Decimal | None:
     return value
 
 
-def spool_by_number(spool_id, queryset=None):
-    spool = (queryset if queryset is not None else Spool.objects.select_related("material")).filter(number=spool_id)
-    found = spool.first()
-    if found is None:
-        raise SpoolmanError(404, f"No spool with ID {spool_id} found.")
-    return found
-
-
 # --- endpoints ------------------------------------------------------------------------------
 
 
@@ -336,82 +326,6 @@ def root(request):
 @endpoint("GET")
 def health(request):
     return answer({"status": "healthy"})
-
-
-@endpoint("GET")
-def spool_list(request):
-    tenant_id = request.integration_key.tenant_id
-    rows = shapes.with_filament(Spool.objects.for_tenant(tenant_id)).order_by("number")
-    if not flag(request.GET, "allow_archived"):
-        rows = rows.filter(is_active=True)
-    if "filament.material" in request.GET:
-        rows = rows.filter(shapes.term_filter("material__kind", request.GET["filament.material"]))
-    if "location" in request.GET:
-        rows = rows.filter(shapes.term_filter("location", request.GET["location"]))
-    if "filament.id" in request.GET:
-        ids = [part for part in request.GET["filament.id"].split(",") if part.strip().isdigit()]
-        rows = rows.filter(material__number__in=[int(part) for part in ids])
-    return paged(request, rows, shapes.spool)
-
-
-@endpoint("GET")
-def spool_detail(request, spool_id):
-    return spool_answer(request, spool_id)
-
-
-def spool_answer(request, spool_id):
-    tenant_id = request.integration_key.tenant_id
-    spool = spool_by_number(spool_id, shapes.with_filament(Spool.objects.for_tenant(tenant_id)))
-    return answer(shapes.spool(spool))
-
-
-def reported_spool(request, spool_id, *, attribute=True):
-    """The spool a report names, locked, read once with all the report and its answer need."""
-    reported = services.lock_for_report(key=request.integration_key, number=spool_id, attribute=attribute)
-    if reported is None:
-        raise SpoolmanError(404, f"No spool with ID {spool_id} found.")
-    return reported
-
-
-@endpoint("PUT", write=True)
-def spool_use(request, spool_id):
-    """`{"use_weight": g}` or `{"use_length": mm}`, one of them (a length by the material's diameter and density).
-
-    Six statements (issue's budget): the key; the row-security and write bounds' round trip; the
-    spool read once, locked, with the run it is attributed to (locked first), its use dates, its
-    vendor and the tenant's webhooks; the ledger row; the spool's UPDATE; the events. The answer
-    is the spool as written, not read again.
-    """
-    data = body_of(request)
-    weight, length = quantity(data, "use_weight"), quantity(data, "use_length")
-    reported = reported_spool(request, spool_id)
-    if weight is not None and length is not None:
-        raise SpoolmanError(400, "Only specify either use_weight or use_length.")
-    if weight is None and length is None:
-        raise SpoolmanError(400, "Either use_weight or use_length must be specified.")
-    used = weight if weight is not None else length * shapes.grams_per_mm(reported.spool.material)
-    if used > services.MAX_WEIGHT_G:
-        raise SpoolmanError(422, f"A use of more than {services.MAX_WEIGHT_G} g cannot be recorded.")
-    services.report_use(
-        key=request.integration_key,
-        report=services.UseReport(spool=reported, grams=used, source=source_of(request)),
-    )
-    return answer(shapes.spool(reported.spool))
-
-
-@endpoint("PUT", write=True)
-def spool_measure(request, spool_id):
-    """`{"weight": g}`: the spool weighed on its reel."""
-    data = body_of(request)
-    weight = quantity(data, "weight")
-    reported = reported_spool(request, spool_id, attribute=False)
-    if weight is None:
-        raise SpoolmanError(422, "weight must be given.")
-    services.record_measurement(
-        key=request.integration_key,
-        measurement=services.Measurement(spool=reported, gross_weight_g=weight, source=source_of(request)),
-    )
-    return answer(shapes.spool(reported.spool))
 
 
 @endpoint("GET", "PUT", "POST", "PATCH", "DELETE")

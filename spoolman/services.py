@@ -24,7 +24,7 @@ from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write
 from events.models import Webhook
 from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
-from inventory.services import MAX_WEIGHT_G, Movement, record_movements
+from inventory.services import MAX_WEIGHT_G, Movement, record_movements, used_at
 from production.models import Printer, ProductionRun, ProductionRunMaterial
 from production.status_codes import RunStatus
 from spoolman import shapes
@@ -222,7 +222,8 @@ def lock_for_report(
     order every run operation takes them in: a completion of that run waits for this report, then
     charges only the rest. A run that ended while this waited is not attributed.
     """
-    spools = Spool.objects.filter(tenant_id=key.tenant_id)
+    # A spool Spoolman's API deleted (kept for its history, `removed_at`) is no longer there for it.
+    spools = Spool.objects.filter(tenant_id=key.tenant_id, removed_at__isnull=True)
     spools = spools.filter(pk=pk) if pk is not None else spools.filter(number=number or 0)
     spools = shapes.with_filament(spools).annotate(
         webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True)),
@@ -304,9 +305,12 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
         used = total.quantize(CENTS, rounding=ROUND_DOWN)
         carried = (total - used).quantize(MICROGRAMS, rounding=ROUND_HALF_UP)
         if used == ZERO:
-            if carried != spool.unbooked_use_g:
-                spool.unbooked_use_g = carried
-                Spool.objects.filter(pk=spool.pk).update(unbooked_use_g=carried)
+            # No row, but a use all the same (Spoolman sets its dates at every use, even of 0 g).
+            spool.unbooked_use_g = carried
+            used_at(spool, timezone.now())
+            Spool.objects.filter(pk=spool.pk).update(
+                unbooked_use_g=carried, first_used=spool.first_used, last_used=spool.last_used
+            )
             return None
         spool.unbooked_use_g = carried
         taken = min(used, spool.current_weight_g)
@@ -357,18 +361,24 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
     with write_step():
         reported = _locked(key, measurement.spool, attribute=False)
         spool = reported.spool
-        if spool.empty_spool_weight_g is None:
-            raise InvalidInput(
-                f"Spool {spool.number} has no empty spool weight, so a gross weight cannot be converted.",
-                code=ErrorCode.INVALID,
-            )
-        net = grams(measurement.gross_weight_g) - spool.empty_spool_weight_g
-        if net < ZERO or net > MAX_WEIGHT_G:
-            raise InvalidInput(
-                f"A gross weight of {measurement.gross_weight_g} g is less than spool {spool.number}'s empty "
-                f"spool ({spool.empty_spool_weight_g} g), or more than can be recorded.",
-                code=ErrorCode.INVALID,
-            )
+        if not spool.initial_weight_g:
+            raise InvalidInput("Initial weight is not set.", code=ErrorCode.INVALID)
+        # As Spoolman weighs: the spool's empty weight, else its filament's, else none (the filament alone).
+        tare = spool.empty_spool_weight_g
+        if tare is None:
+            tare = spool.material.spool_weight_g if spool.material.spool_weight_g is not None else ZERO
+        gross = grams(measurement.gross_weight_g)
+        net = max(gross - tare, ZERO)  # less than the empty spool: all of it used
+        if net > MAX_WEIGHT_G:
+            raise InvalidInput(f"A gross weight of {gross} g is more than can be recorded.", code=ErrorCode.INVALID)
+        also_save = ["unbooked_use_g"]
+        if net > spool.initial_weight_g:
+            # Heavier than it started: it started with this (Spoolman resets its initial weight), not used.
+            spool.initial_weight_g = net
+            also_save.append("initial_weight_g")
+        else:
+            used_at(spool, timezone.now())  # a weighing is a use in Spoolman: its dates are set
+            also_save += ["first_used", "last_used"]
         # The weighing is the truth: use below a cent reported before it is in it.
         spool.unbooked_use_g = ZERO
         events: list[NewEvent] = []
@@ -389,7 +399,7 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
             event_type="spool.adjusted",
             events=events,
             locked={spool.pk: spool},
-            also_save=("unbooked_use_g",),
+            also_save=also_save,
         )
         _record_printer_events(key, events, webhooks_active=reported.webhooks_active)
     return row

@@ -125,21 +125,28 @@ def with_filament(spools):
 
 
 def spool(spool: Spool) -> dict:
+    """The spool as Spoolman's spool, its nulls left out as Spoolman answers (`exclude_none`).
+
+    `used_weight` is its initial weight less what it holds (never below 0), `remaining_length` and
+    `used_length` those weights as filament of its material. An initial weight of 0 is not known
+    (a spool registered without one): no initial or remaining weight, nothing used, as in Spoolman.
+    """
     material = spool.material
     per_mm = grams_per_mm(material)
-    used = max(spool.initial_weight_g - spool.current_weight_g, Decimal("0"))
-    return {
+    known = spool.initial_weight_g > 0
+    used = max(spool.initial_weight_g - spool.current_weight_g, Decimal("0")) if known else Decimal("0")
+    shape = {
         "id": spool.number,
         "registered": iso(spool.created_at),
         "first_used": iso(spool.first_used),
         "last_used": iso(spool.last_used),
-        "filament": filament(material),
+        "filament": without_nulls(filament(material)),
         "price": number(spool.purchase_price),
-        "remaining_weight": number(spool.current_weight_g),
-        "initial_weight": number(spool.initial_weight_g),
+        "remaining_weight": number(spool.current_weight_g) if known else None,
+        "initial_weight": number(spool.initial_weight_g) if known else None,
         "spool_weight": number(spool.empty_spool_weight_g),
         "used_weight": number(used),
-        "remaining_length": float(spool.current_weight_g / per_mm),
+        "remaining_length": float(spool.current_weight_g / per_mm) if known else None,
         "used_length": float(used / per_mm),
         "location": spool.location or None,
         "lot_nr": spool.lot_nr or None,
@@ -147,6 +154,15 @@ def spool(spool: Spool) -> dict:
         "archived": not spool.is_active,
         "extra": extra(spool.extra),
     }
+    return without_nulls(shape)
+
+
+def without_nulls(shape: dict) -> dict:
+    """`shape` without its null members, and its vendor's (Spoolman's `response_model_exclude_none`)."""
+    kept = {name: value for name, value in shape.items() if value is not None}
+    if isinstance(kept.get("vendor"), dict):
+        kept["vendor"] = without_nulls(kept["vendor"])
+    return kept
 
 
 def search_terms(value: str):

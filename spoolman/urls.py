@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from spoolman import api, export_api, filament_api, search_api, vendor_api
+from spoolman import api, export_api, filament_api, search_api, spool_api, vendor_api
 
 KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/"
 ID = r"(?P<{}>[0-9]{{1,9}})"
@@ -12,10 +12,20 @@ urlpatterns = [
     re_path(r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/?$", api.root, name="spoolman-root"),
     re_path(KEY + r"info/?$", api.info, name="spoolman-info"),
     re_path(KEY + r"health/?$", api.health, name="spoolman-health"),
-    re_path(KEY + r"spool/?$", api.spool_list, name="spoolman-spools"),
-    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/?$", api.spool_detail, name="spoolman-spool"),
-    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/use/?$", api.spool_use, name="spoolman-spool-use"),
-    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/measure/?$", api.spool_measure, name="spoolman-spool-measure"),
+    re_path(KEY + r"spool/?$", spool_api.spools, name="spoolman-spools"),
+    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/?$", spool_api.spool_detail, name="spoolman-spool"),
+    re_path(KEY + r"spool/" + ID.format("spool_id") + r"/use/?$", spool_api.spool_use, name="spoolman-spool-use"),
+    re_path(
+        KEY + r"spool/" + ID.format("spool_id") + r"/measure/?$",
+        spool_api.spool_measure,
+        name="spoolman-spool-measure",
+    ),
+    re_path(KEY + r"spool/group/?$", spool_api.spool_groups, name="spoolman-spool-groups"),
+    re_path(KEY + r"spool/field/(?P<field>[^/]{1,200})/?$", spool_api.rename_field_value, name="spoolman-spool-field"),
+    re_path(KEY + r"location/?$", spool_api.locations, name="spoolman-locations"),
+    re_path(KEY + r"location/(?P<name>[^/]{1,200})/?$", spool_api.rename_location, name="spoolman-location"),
+    re_path(KEY + r"lot-number/?$", spool_api.lot_numbers, name="spoolman-lot-numbers"),
+    re_path(KEY + r"export/spools/?$", spool_api.export_spools, name="spoolman-export-spools"),
     re_path(KEY + r"filament/?$", filament_api.filament_list, name="spoolman-filaments"),
     re_path(
         KEY + r"filament/" + ID.format("filament_id") + r"/?$", filament_api.filament_detail, name="spoolman-filament"

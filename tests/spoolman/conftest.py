@@ -37,6 +37,14 @@ def spoolman(issued):
 
 
 @pytest.fixture
+def manage_client(tenant, make_member):
+    """A client of the Spoolman API under a manage key of the tenant's owner (Spoolman's whole API)."""
+    draft = services.KeyDraft(name="spoolman web", scope=KeyScope.MANAGE)
+    owner = make_member(tenant, "owner", username="spoolman-owner")
+    return SpoolmanClient(services.create_key(tenant=tenant, user=owner, draft=draft).secret)
+
+
+@pytest.fixture
 def pla(tenant, make_material):
     return make_material(tenant, name="Galaxy Black", brand="Prusament", kind="PLA", density_g_cm3=Decimal("1.24"))
 

@@ -67,7 +67,7 @@ def test_another_tenants_spool_is_not_found(spoolman, other_tenant, make_spool, 
 
 
 def test_the_list_filters_and_pages_like_spoolman(spoolman, tenant, make_spool, make_material, pla):
-    petg = make_material(tenant, name="PETG", kind="PETG", brand="")
+    petg = make_material(tenant, name="PETG", kind="PETG", brand="", material_name="PETG")
     make_spool(tenant, pla, location="Shelf A")
     make_spool(tenant, petg, location="Shelf B")
     make_spool(tenant, pla, location="Dryer", is_active=False)
@@ -131,15 +131,25 @@ def test_a_use_too_large_to_record_is_a_422(spoolman, spool):
     assert uses(spool) == []
 
 
-@pytest.mark.parametrize(
-    "body", [{"use_weight": -1}, {"use_length": -0.5}, {"use_weight": "lots"}, {"use_weight": True}, {"use_length": []}]
-)
-def test_a_negative_or_non_numeric_use_is_a_422_and_books_nothing(spoolman, spool, body):
+@pytest.mark.parametrize("body", [{"use_weight": "lots"}, {"use_weight": True}, {"use_length": []}])
+def test_a_non_numeric_use_is_a_422_and_books_nothing(spoolman, spool, body):
     response = spoolman.put(f"spool/{spool.number}/use", body)
 
     assert response.status_code == 422
     assert set(response.json()) == {"message"}
     assert uses(spool) == []
+
+
+@pytest.mark.parametrize("body", [{"use_weight": -1}, {"use_length": -0.5}])
+def test_a_negative_use_uses_nothing_and_books_nothing(spoolman, spool, body):
+    """Spoolman's used weight never drops through a use: a negative one is a use of 0 g (its dates set)."""
+    response = spoolman.put(f"spool/{spool.number}/use", body)
+
+    assert response.status_code == 200
+    assert response.json()["remaining_weight"] == 1000.0
+    assert response.json()["last_used"] is not None
+    assert uses(spool) == []
+    assert_ledger_balances(spool)
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1]", '{"use_weight": 1e999999}', "[" * 5000])
@@ -167,7 +177,9 @@ def test_measure_sets_the_weight_from_the_gross_weighing(spoolman, spool, printe
     assert response.json()["remaining_weight"] == 750.0
     row = InventoryTransaction.objects.filter(spool=spool).order_by("-sequence").first()
     assert (row.type, row.weight_after_g, row.printer) == ("count", Decimal("750.00"), printer)
-    assert spoolman.put(f"spool/{spool.number}/measure", {"weight": 100}).status_code == 400
+    # Lighter than its empty reel (200 g): all of it used, as Spoolman weighs.
+    assert spoolman.put(f"spool/{spool.number}/measure", {"weight": 100}).json()["remaining_weight"] == 0.0
+    assert_ledger_balances(spool)
 
 
 def test_an_idempotency_key_replays_the_first_answer_and_books_once(spoolman, spool):
@@ -193,8 +205,9 @@ def test_filaments_and_vendors_are_listed(spoolman, pla, tenant, make_material):
 
 
 def test_the_key_may_not_do_anything_else(spoolman, spool):
-    assert spoolman.client.post(spoolman.base + "spool", {}, content_type="application/json").status_code == 405
-    assert spoolman.client.delete(spoolman.base + f"spool/{spool.number}").status_code == 405
+    assert spoolman.client.post(spoolman.base + "spool", {}, content_type="application/json").status_code == 403
+    assert spoolman.client.delete(spoolman.base + f"spool/{spool.number}").status_code == 403
+    assert spoolman.client.put(spoolman.base + f"spool/{spool.number}", {}).status_code == 405
     assert spoolman.client.get(spoolman.base + "backup").status_code == 404
     assert (
         spoolman.client.get("/api/v1/spools/", HTTP_AUTHORIZATION=f"Token {spoolman.base.split('/')[2]}").status_code
