@@ -23,8 +23,6 @@ refused here, before the service is called.
 import json
 from typing import Any
 
-from django.db.models.fields.json import KeyTransform
-
 from inventory.models import Material, Spool, Vendor
 from spoolman import catalogue
 from spoolman.api import answer, endpoint
@@ -138,9 +136,9 @@ def field_values(request, entity_type, field_key):
         raise SpoolmanError(404, f"No extra field with key '{key}'.")
     rows = ENTITY_MODELS[entity].objects.for_tenant(tenant).filter(extra__has_key=key)
     values = set()
-    # KeyTransform, not `extra__<key>`: a key may be named like a lookup (`contains`).
-    for text in rows.annotate(stored=KeyTransform(key, "extra")).values_list("stored", flat=True).order_by().distinct():
-        value = decoded(text)
+    # The whole `extra`: a key transform's text differs by database (SQLite's is decoded once more).
+    for extra in rows.values_list("extra", flat=True).order_by():
+        value = decoded(extra.get(key))
         if value:
             values.add(value)
     return answer(sorted(values))
