@@ -29,6 +29,7 @@ Unlike Spoolman, IP addresses and single-label or `.local` names are served only
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http.request import split_domain_port, validate_host
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -112,9 +113,11 @@ def request_is_trusted(request) -> bool:
     """An HTTP request: reads always; a state-changing one from a trusted origin only."""
     if request.method not in UNSAFE_METHODS:
         return True
-    return is_trusted(
-        request.headers.get("Origin"), request.headers.get("Host", ""), request.headers.get("X-Forwarded-Host")
-    )
+    try:
+        host = request.get_host()  # its Host (else the server's name), which Django has checked already
+    except DisallowedHost:
+        host = ""
+    return is_trusted(request.headers.get("Origin"), host, request.headers.get("X-Forwarded-Host"))
 
 
 def handshake_is_trusted(scope) -> bool:
