@@ -96,7 +96,7 @@ class Subscription:
         return str(ident) == self.ident
 
 
-SPOOLS = Subscription("spool")
+EVERYTHING = Subscription()  # the root's
 
 
 def latest_event_id(tenant) -> int | None:
@@ -111,7 +111,7 @@ def spool_messages(tenant, cursor, spool_number=None):
         return messages_after(tenant, cursor, subscription)
 
 
-def poll_for(key, cursor, subscription=Subscription()):
+def poll_for(key, cursor, subscription=EVERYTHING):
     """`(False, [], cursor)` once `key` is no longer in force, else `(True, messages, new cursor)`.
 
     The key is checked after the feed is read: a change the feed saw committed after the key's
