@@ -26,7 +26,7 @@ from core import idempotency, writes
 from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
 from core.database import is_lock_timeout
 from core.errors import DomainError
-from spoolman import services, shapes
+from spoolman import origins, services, shapes
 from spoolman.errors import SpoolmanError
 from tenants.models import Role
 from tenants.row_security import has_row_security, tenant_row_security
@@ -84,6 +84,10 @@ ROLE_WORDS = {0: "read", 1: "write", 2: "manage"}
 def endpoint(*methods, write=False, manage=False):
     """A Spoolman endpoint: key authentication, tenant scope, Spoolman's errors, and for writes a transaction.
 
+    A POST, PUT, PATCH or DELETE from a foreign browser origin (403), and a request through a
+    proxy naming a host this server does not serve (400), are refused first, nothing read or
+    written (spoolman.origins), whatever the endpoint.
+
     `write`: the endpoint's methods other than GET/HEAD/OPTIONS write (a transaction, the write's
     bounds, `Idempotency-Key`).
 
@@ -110,6 +114,10 @@ def endpoint(*methods, write=False, manage=False):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, key, **kwargs):
+            if not origins.request_is_trusted(request):  # a foreign page's write: before anything is read
+                return error(403, origins.REFUSAL)
+            if not origins.forwarded_host_is_served(request.headers.get("X-Forwarded-Host")):
+                return error(400, origins.HOST_REFUSAL)  # its Host: Django's ALLOWED_HOSTS, before any view
             if request.method not in methods:
                 response = error(405, "Method Not Allowed")
                 response["Allow"] = ", ".join(methods)
@@ -305,10 +313,28 @@ def info(request):
             "logs_dir": "",
             "backups_dir": "",
             "db_type": "postgres" if connection.vendor == "postgresql" else "sqlite",
+            "external_db_name": "SpoolmanDB",  # Spoolman's label for its filament library (SpoolmanDB's default)
             "git_commit": None,
             "build_date": None,
         }
     )
+
+
+@endpoint("POST", manage=True)
+def backup(request):
+    """Spoolman's `POST backup` (a copy of its SQLite file), as Spoolman answers where it cannot make one
+    (a database that is not a file, its automatic backups off, as `info` says): 500 with its message.
+
+    This server makes no backups of its own: the farm's database is backed up by its operator
+    (README, "Deployment"). A printer key may not ask (403); nothing is read or written.
+    """
+    response = error(
+        500,
+        "Backup failed: this server does not make Spoolman's database backups; "
+        "its database is backed up by the farm's operator.",
+    )
+    response._has_been_logged = True  # an answer by design, not a server error for django.request's log
+    return response
 
 
 @endpoint("GET")

@@ -2,16 +2,23 @@
 
 from django.urls import re_path
 
-from spoolman import api, export_api, filament_api, search_api, spool_api, vendor_api
+from spoolman import api, export_api, field_api, filament_api, search_api, setting_api, spool_api, vendor_api
 
 KEY = r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/api/v1/"
 ID = r"(?P<{}>[0-9]{{1,9}})"
+FIELD = r"field/(?P<entity_type>[^/]{1,64})/(?P<field_key>[^/]{1,100})"
 
 urlpatterns = [
     # The server's root: Spoolman serves its web client here; clients (and its suite) only need it to answer.
     re_path(r"^spoolman/(?P<key>[A-Za-z0-9_-]{1,100})/?$", api.root, name="spoolman-root"),
     re_path(KEY + r"info/?$", api.info, name="spoolman-info"),
     re_path(KEY + r"health/?$", api.health, name="spoolman-health"),
+    re_path(KEY + r"backup/?$", api.backup, name="spoolman-backup"),
+    re_path(KEY + r"field/(?P<entity_type>[^/]{1,64})/?$", field_api.field_list, name="spoolman-fields"),
+    re_path(KEY + FIELD + r"/?$", field_api.field_detail, name="spoolman-field"),
+    re_path(KEY + FIELD + r"/values/?$", field_api.field_values, name="spoolman-field-values"),
+    re_path(KEY + r"setting/?$", setting_api.setting_list, name="spoolman-settings"),
+    re_path(KEY + r"setting/(?P<setting_key>[^/]{1,100})/?$", setting_api.setting_detail, name="spoolman-setting"),
     re_path(KEY + r"spool/?$", spool_api.spools, name="spoolman-spools"),
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/?$", spool_api.spool_detail, name="spoolman-spool"),
     re_path(KEY + r"spool/" + ID.format("spool_id") + r"/use/?$", spool_api.spool_use, name="spoolman-spool-use"),
