@@ -8,6 +8,12 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Django runs each ASGI request's sync code in a thread of its own, and a persistent connection
+# belongs to its thread: without a pool, a burst of concurrent requests (Spoolman clients fire
+# 100 `use` reports at once) leaves one idle connection per thread until PostgreSQL refuses more.
+# A PostgreSQL ASGI process therefore takes connections from a pool (config/settings.py) unless
+# DATABASE_POOL_SIZE says otherwise; SQLite ignores it.
+os.environ.setdefault("DATABASE_POOL_SIZE", "10")
 django_application = get_asgi_application()  # sets Django up before the consumers are imported
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

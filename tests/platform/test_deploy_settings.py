@@ -264,6 +264,20 @@ def test_a_pool_size_turns_on_djangos_psycopg_pool_without_persistent_connection
     assert default["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 8, "timeout": 10}
 
 
+def test_the_asgi_application_takes_postgresql_connections_from_a_pool_unless_told_otherwise():
+    """Under ASGI each request's sync code runs in a thread of its own: persistent connections would pile up."""
+    snippet = DATABASES_SNIPPET.replace("import json, django; django.setup(); ", "import json, config.asgi; ")
+
+    def default_with(**env):
+        result = run_python("-c", snippet, DATABASE_URL="postgres://app@db.internal:5432/farm", **env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])["default"]
+
+    pooled = default_with()
+    assert pooled["OPTIONS"]["pool"]["max_size"] == 10 and pooled["CONN_MAX_AGE"] == 0
+    assert default_with(DATABASE_POOL_SIZE="0")["CONN_MAX_AGE"] == 60
+
+
 def test_a_replica_url_adds_a_mirrored_replica_for_reads():
     databases = databases_with(DATABASE_REPLICA_URL="postgres://app@replica.internal:5432/farm")
 
