@@ -5,6 +5,7 @@
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -12,8 +13,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # belongs to its thread: without a pool, a burst of concurrent requests (Spoolman clients fire
 # 100 `use` reports at once) leaves one idle connection per thread until PostgreSQL refuses more.
 # A PostgreSQL ASGI process therefore takes connections from a pool (config/settings.py) unless
-# DATABASE_POOL_SIZE says otherwise; SQLite ignores it.
-os.environ.setdefault("DATABASE_POOL_SIZE", "10")
+# DATABASE_POOL_SIZE says otherwise; SQLite ignores it. Only a process that starts here (a server)
+# gets that default: one whose settings are already read (the tests) keeps its environment as it is.
+if not settings.configured:
+    os.environ.setdefault("DATABASE_POOL_SIZE", "10")
 django_application = get_asgi_application()  # sets Django up before the consumers are imported
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

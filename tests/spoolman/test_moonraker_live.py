@@ -9,18 +9,16 @@ holds exactly what the successful reports carried, each change having reached th
 
 import asyncio
 import json
-import threading
 import time
 from decimal import ROUND_DOWN, Decimal
 
 import httpx
 import pytest
-import uvicorn
 import websockets
-from django.db import DEFAULT_DB_ALIAS, connections
 
 from inventory.models import InventoryTransaction
 from spoolman import services, shapes
+from tests.support.asgi import serving_asgi
 from tests.support.ledger import assert_ledger_balances
 from tests.support.webhooks import wait_until_the_feed_serves_everything
 
@@ -33,32 +31,8 @@ FAILING_REPORT = 2  # the third report answers 500; Moonraker adds its length to
 
 @pytest.fixture
 def live_server_url(transactional_db, monkeypatch):
-    """The ASGI application (config.asgi: Django for HTTP, Channels for websockets) under uvicorn, in a thread.
-
-    Its requests run in worker threads whose connections the test cannot close: they close
-    themselves at the end of each request (CONN_MAX_AGE 0), so none outlives the test database.
-    """
-    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            "config.asgi:application",
-            host="127.0.0.1",
-            port=0,
-            lifespan="off",
-            ws="websockets-sansio",
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_asgi(monkeypatch) as address:
+        yield address
 
 
 def test_moonraker_reports_use_over_http_and_hears_every_change_on_the_websocket(

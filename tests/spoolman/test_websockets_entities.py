@@ -5,19 +5,17 @@ event recorded it; a client's text is answered with Spoolman's health; the key i
 
 import asyncio
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-import uvicorn
 import websockets
-from django.db import DEFAULT_DB_ALIAS, connections
 
 from inventory import services as inventory
 from spoolman import catalogue, consumers, services, shapes
 from spoolman.consumers import Subscription
 from spoolman.models import EntityType, FieldType, KeyScope
+from tests.support.asgi import serving_asgi
 from tests.support.webhooks import poll, wait_until_the_feed_serves_everything
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the feed serves committed changes only
@@ -196,27 +194,8 @@ def test_a_revoked_key_s_entity_socket_is_served_nothing_more(tenant, owner, man
 
 @pytest.fixture
 def asgi_server(transactional_db, monkeypatch):
-    """The ASGI application under uvicorn in a thread (its request threads close their connections)."""
-    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            "config.asgi:application",
-            host="127.0.0.1",
-            port=0,
-            lifespan="off",
-            ws="websockets-sansio",
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_asgi(monkeypatch) as address:
+        yield address
 
 
 def test_live_sockets_answer_a_ping_and_hear_their_record_s_change(asgi_server, tenant, owner, manage_key):
