@@ -55,6 +55,19 @@ def last_served(*, tenant):
     return events.order_by("-xact_id", "-id").values_list("id", flat=True).first()
 
 
+def committed_after(*, tenant, after=None, limit=1000) -> frozenset[int]:
+    """The ids of `tenant`'s events committed now after `after` in feed order, finished or not
+    (PostgreSQL; SQLite: none, its `last_served` is the last committed). A reader that starts at
+    `last_served` skips them: they were committed before it started, though the feed may serve
+    them later (an older transaction was still running)."""
+    if connection.vendor != "postgresql":
+        return frozenset()
+    events = Event.objects.for_tenant(tenant).select_related(None)
+    if after is not None:
+        events = events.extra(where=[AFTER_CURSOR], params=[after])
+    return frozenset(events.order_by("id").values_list("id", flat=True)[:limit])
+
+
 def _after(events, after):
     if connection.vendor == "postgresql":
         events = events.extra(where=[FINISHED])

@@ -26,6 +26,8 @@ EVENT_TYPES = frozenset(
     + [f"spool.{what}" for what in SPOOL_TYPES]
     + [f"vendor.{what}" for what in CATALOG_TYPES]
     + [f"material.{what}" for what in CATALOG_TYPES]
+    # A material deleted through Spoolman's API while spools it removed keep it (inventory.services.remove_material).
+    + ["material.removed"]
     + [f"product.{what}" for what in CATALOG_TYPES]
     + [f"printer.{what}" for what in PRINTER_TYPES]
     + [f"field.{what}" for what in FIELD_TYPES]

@@ -246,6 +246,10 @@ class Material(NumberedModel):
     multi_color_direction = models.CharField(max_length=16, blank=True, default="", db_default="")
     external_id = models.CharField(max_length=256, blank=True, default="", db_default="")
     extra = extra_field()
+    # When Spoolman's API deleted it while spools removed there (`Spool.removed_at`) still named it
+    # (inventory.services.remove_material): kept for their ledger, gone from Spoolman's API (404),
+    # still shown by ours (as such spools are).
+    removed_at = models.DateTimeField(null=True, blank=True)
     # The low-stock rule (`Spool.is_low_stock`): below `low_stock_threshold_g` grams when set,
     # else below `low_stock_threshold_percent` of the spool's initial weight.
     low_stock_threshold_percent = models.DecimalField(
@@ -420,6 +424,10 @@ class Spool(NumberedModel):
     # Printer-reported use below a cent, not booked yet: carried into the next report, so many small
     # reports add up to what was printed instead of each being rounded (spoolman.services.report_use).
     unbooked_use_g = models.DecimalField(max_digits=12, decimal_places=6, default=ZERO, editable=False)
+    # Printer-reported use beyond what the spool held (the ledger books it to 0 g, each row's
+    # `excess_g` the rest): Spoolman shows it in `used_weight` (past the initial weight). Kept by the
+    # use's own UPDATE (spoolman.services.report_use); a weighing or a PATCH of its weights resets it.
+    overused_g = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO, db_default=ZERO, editable=False)
     empty_spool_weight_g = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     purchase_price = models.DecimalField(**GRAMS, null=True, blank=True, validators=[MinValueValidator(ZERO)])
     purchased_at = models.DateField(null=True, blank=True)

@@ -528,6 +528,10 @@ class Reweighing:
     initial_weight_g: Decimal | None = None
     new_weight_g: Decimal | None = None
     reason: str = ""
+    # Spoolman's use beyond the initial weight the spool keeps (`Spool.overused_g`; None: kept), and
+    # whether its carried sub-cent use (`unbooked_use_g`) is dropped (the weight now sent is the truth).
+    overused_g: Decimal | None = None
+    clear_unbooked: bool = False
 
 
 def reweigh_spool(*, spool: Spool, user: Actor, reweighing: Reweighing) -> InventoryTransaction | None:
@@ -557,7 +561,23 @@ def reweigh_spool(*, spool: Spool, user: Actor, reweighing: Reweighing) -> Inven
                 actor=user,
                 events=[NewEvent("spool.updated", locked.pk, spool_payload(locked))],
             )
-        for name in ("initial_weight_g", "current_weight_g", "ledger_version", "updated_at"):
+        use = {}
+        if reweighing.overused_g is not None and reweighing.overused_g != locked.overused_g:
+            use["overused_g"] = reweighing.overused_g
+        if reweighing.clear_unbooked and locked.unbooked_use_g:
+            use["unbooked_use_g"] = ZERO
+        if use:
+            Spool.objects.filter(pk=locked.pk).update(**use)
+            for name, value in use.items():
+                setattr(locked, name, value)
+        for name in (
+            "initial_weight_g",
+            "current_weight_g",
+            "ledger_version",
+            "updated_at",
+            "overused_g",
+            "unbooked_use_g",
+        ):
             setattr(spool, name, getattr(locked, name))
     return row
 
@@ -786,6 +806,33 @@ def update_material(*, material: Material, user: Actor, changes: MaterialFieldCh
         if events:
             record_events(tenant=material.tenant_id, actor=user, events=events)
     return material
+
+
+def remove_material(*, material: Material, user: Actor) -> bool:
+    """Spoolman's DELETE of a filament: a material no spool names is deleted (`delete_material`, True).
+    One whose spools were all removed through Spoolman's API (`remove_spool`: kept for their ledger)
+    cannot be erased; it is marked removed (`removed_at`: Spoolman's API no longer shows it, ours
+    still does), event `material.removed` (False). A spool not removed still using it: a 409 `protected`."""
+    with transaction.atomic():
+        found = lock_rows(Material.objects.filter(pk=material.pk))
+        if not found:
+            raise NotFound("The material was deleted by another request.")
+        (locked,) = found
+        spools = Spool.objects.filter(material=locked)
+        if not spools.exists():
+            delete_material(material=locked, user=user)
+            return True
+        if spools.filter(removed_at__isnull=True).exists():
+            raise Conflict(f"Material {locked} is used by spools; it cannot be removed.", code=ErrorCode.PROTECTED)
+        if locked.removed_at is None:
+            locked.removed_at = timezone.now()
+            locked.save(update_fields=["removed_at", "updated_at"])
+            record_events(
+                tenant=locked.tenant_id,
+                actor=user,
+                events=[NewEvent("material.removed", locked.pk, material_payload(locked))],
+            )
+    return False
 
 
 def delete_material(*, material: Material, user: Actor) -> None:

@@ -56,10 +56,13 @@ MESSAGES = {
     "material.created": ("filament", "added"),
     "material.updated": ("filament", "updated"),
     "material.deleted": ("filament", "deleted"),
+    # Deleted through Spoolman's API but kept for the ledger (`removed_at`): deleted there.
+    "material.removed": ("filament", "deleted"),
     "spool.created": ("spool", "added"),
     "spool.updated": ("spool", "updated"),
     "spool.adjusted": ("spool", "updated"),
     "spool.deleted": ("spool", "deleted"),
+    "spool.archived": ("spool", "deleted"),  # deleted through Spoolman's API, kept for its ledger
     "setting.updated": ("setting", "updated"),
     "setting.deleted": ("setting", "deleted"),
     "field.created": ("setting", "updated"),
@@ -100,8 +103,17 @@ EVERYTHING = Subscription()  # the root's
 
 
 def latest_event_id(tenant) -> int | None:
+    return opening_cursor(tenant)[0]
+
+
+def opening_cursor(tenant) -> tuple[int | None, frozenset[int]]:
+    """A new socket's cursor (the feed's last served event) and the events it must not serve: those
+    committed before it opened that the feed still holds back (an older transaction was running), so
+    a change made before the handshake is not heard as a new one."""
     with tenant_scope(tenant), tenant_row_security(tenant):
-        return selectors.last_served(tenant=tenant)
+        cursor = selectors.last_served(tenant=tenant)
+        # Read after the cursor: whatever the feed served meanwhile is in it, committed before the handshake.
+        return cursor, selectors.committed_after(tenant=tenant, after=cursor)
 
 
 def spool_messages(tenant, cursor, spool_number=None):
@@ -111,7 +123,7 @@ def spool_messages(tenant, cursor, spool_number=None):
         return messages_after(tenant, cursor, subscription)
 
 
-def poll_for(key, cursor, subscription=EVERYTHING):
+def poll_for(key, cursor, subscription=EVERYTHING, skip: frozenset[int] = frozenset()):
     """`(False, [], cursor)` once `key` is no longer in force, else `(True, messages, new cursor)`.
 
     The key is checked after the feed is read: a change the feed saw committed after the key's
@@ -119,7 +131,7 @@ def poll_for(key, cursor, subscription=EVERYTHING):
     """
     tenant = key.tenant
     with tenant_scope(tenant), tenant_row_security(tenant):
-        messages, new_cursor = messages_after(tenant, cursor, subscription)
+        messages, new_cursor = messages_after(tenant, cursor, subscription, skip)
         if not in_force(key):
             return False, [], cursor
         return True, messages, new_cursor
@@ -131,14 +143,16 @@ def in_force(key) -> bool:
     return services.keys_in_force().filter(pk=key.pk, tenant_id=key.tenant_id).exists()
 
 
-def messages_after(tenant, cursor, subscription: Subscription):
-    """The Spoolman messages of the subscription's events after `cursor`, and the new cursor."""
+def messages_after(tenant, cursor, subscription: Subscription, skip: frozenset[int] = frozenset()):
+    """The Spoolman messages of the subscription's events after `cursor` but those of `skip`, and the new cursor."""
     events = selectors.feed(tenant=tenant, after=cursor, types=subscription.event_types(), limit=BATCH)
     if not events:
         return [], cursor
     shown = current_shapes(tenant, events)
     messages = []
     for event in events:
+        if event.id in skip:
+            continue
         resource, kind = MESSAGES[event.type]
         payload = shown.get((resource, event.resource_id))
         if payload is None:
@@ -238,7 +252,7 @@ class SpoolmanEventsConsumer(AsyncWebsocketConsumer):
         if wanted.resource == "setting" and wanted.ident is not None and wanted.ident not in catalogue.SETTINGS:
             await self.close(code=UNKNOWN_SETTING)
             return
-        self.cursor = await database_sync_to_async(latest_event_id)(self.tenant)
+        self.cursor, self.before = await database_sync_to_async(opening_cursor)(self.tenant)
         await self.accept()
         self.poller = asyncio.create_task(self.poll())
 
@@ -256,7 +270,7 @@ class SpoolmanEventsConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(interval)
             served, messages, self.cursor = await database_sync_to_async(poll_for)(
-                self.key, self.cursor, self.subscription
+                self.key, self.cursor, self.subscription, self.before
             )
             if not served:
                 await self.close(code=KEY_NOT_IN_FORCE)

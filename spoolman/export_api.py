@@ -109,5 +109,6 @@ def export_vendors(request):
 
 @endpoint("GET")
 def export_filaments(request):
-    rows = Material.objects.for_tenant(request.integration_key.tenant_id).select_related("vendor").order_by("number")
+    rows = Material.objects.for_tenant(request.integration_key.tenant_id).filter(removed_at__isnull=True)
+    rows = rows.select_related("vendor").order_by("number")
     return exported(request, rows, filament_row, "filaments")

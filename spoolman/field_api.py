@@ -135,6 +135,8 @@ def field_values(request, entity_type, field_key):
     if not any(field.key == key for field in catalogue.fields_of(tenant=tenant, entity_type=entity)):
         raise SpoolmanError(404, f"No extra field with key '{key}'.")
     rows = ENTITY_MODELS[entity].objects.for_tenant(tenant).filter(extra__has_key=key)
+    if entity != EntityType.VENDOR:  # spools and filaments deleted here while kept for the ledger are gone
+        rows = rows.filter(removed_at__isnull=True)
     values = set()
     # The whole `extra`: a key transform's text differs by database (SQLite's is decoded once more).
     for extra in rows.values_list("extra", flat=True).order_by():

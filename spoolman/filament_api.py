@@ -83,14 +83,19 @@ KINDS = {kind.value.lower(): kind.value for kind in MaterialKind}
 REFUSED_DELETE = "Failed to delete filament, see server logs for more information."
 
 
+def tenant_filaments(tenant_id):
+    """The tenant's filaments Spoolman's API shows: not removed (`Material.removed_at`)."""
+    return Material.objects.for_tenant(tenant_id).filter(removed_at__isnull=True)
+
+
 def filaments(request):
     """The key's tenant's filaments with what a filament's shape, filters and sorts need."""
-    rows = Material.objects.for_tenant(request.integration_key.tenant_id).select_related("vendor")
+    rows = tenant_filaments(request.integration_key.tenant_id).select_related("vendor")
     return rows.annotate(spoolman_material=shapes.MATERIAL_TEXT)
 
 
 def filament_by_number(request, filament_id, *, lock=False) -> Material:
-    rows = Material.objects.for_tenant(request.integration_key.tenant_id).filter(number=filament_id)
+    rows = tenant_filaments(request.integration_key.tenant_id).filter(number=filament_id)
     found = lock_rows(rows) if lock else list(rows.select_related("vendor"))
     if not found:
         raise SpoolmanError(404, f"No filament with ID {filament_id} found.")
@@ -263,13 +268,16 @@ def filament_update(request, filament_id):
 
 
 def filament_delete(request, filament_id):
+    """Spoolman's DELETE: refused (403) while a spool it shows uses the filament. One whose spools were
+    all deleted here (kept for their ledger, `Spool.removed_at`) is kept too, marked removed
+    (`inventory.services.remove_material`): gone from this API, still in ours."""
     material = filament_by_number(request, filament_id, lock=True)
-    spools = Spool.objects.filter(material=material).count()
+    spools = Spool.objects.filter(material=material, removed_at__isnull=True).count()
     if spools:
         logger.info("Spoolman API: filament %s not deleted, %s spools use it.", filament_id, spools)
         raise SpoolmanError(403, REFUSED_DELETE)
     try:
-        inventory.delete_material(material=material, user=key_actor(request.integration_key))
+        inventory.remove_material(material=material, user=key_actor(request.integration_key))
     except ProtectedError:
         logger.info("Spoolman API: filament %s not deleted, other records use it.", filament_id)
         raise SpoolmanError(403, REFUSED_DELETE) from None
@@ -289,5 +297,5 @@ def material_list(request):
 @endpoint("GET")
 def article_number_list(request):
     """Every filament article number of the tenant, once each (Spoolman's `GET article-number`)."""
-    rows = Material.objects.for_tenant(request.integration_key.tenant_id).exclude(article_number="")
+    rows = tenant_filaments(request.integration_key.tenant_id).exclude(article_number="")
     return answer(sorted(set(rows.values_list("article_number", flat=True))))

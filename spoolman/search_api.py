@@ -144,7 +144,9 @@ def colour_hits(rows, hex_code: str, threshold: float, limit: int):
 
 def filament_spools(matches, per_filament: int, *, allow_archived: bool, tenant_id) -> dict[int, dict]:
     """Each matched filament's first spools (oldest first) and how many it has."""
-    spools = Spool.objects.for_tenant(tenant_id).filter(material__in=[material for material, _ in matches])
+    spools = Spool.objects.for_tenant(tenant_id).filter(
+        material__in=[material for material, _ in matches], removed_at__isnull=True
+    )
     if not allow_archived:
         spools = spools.filter(is_active=True)
     listed: dict[int, dict] = {material.pk: {"spools": [], "spool_count": 0} for material, _ in matches}
@@ -183,7 +185,7 @@ def search(request):
         return answer(results)
     keys = {entity: [field.key for field in fields] for entity, fields in _text_fields(tenant_id).items()}
 
-    spool_rows = shapes.with_filament(Spool.objects.for_tenant(tenant_id))
+    spool_rows = shapes.with_filament(Spool.objects.for_tenant(tenant_id).filter(removed_at__isnull=True))
     if not allow_archived:
         spool_rows = spool_rows.filter(is_active=True)
     spools = search_rows(spool_rows, SPOOLS, terms, keys[EntityType.SPOOL], limit)

@@ -314,6 +314,12 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             return None
         spool.unbooked_use_g = carried
         taken = min(used, spool.current_weight_g)
+        also_save = ["unbooked_use_g"]
+        if used > taken:
+            # Beyond what it held: booked to 0 g (the row's `excess_g`), kept on the spool for Spoolman's
+            # used weight, in the same UPDATE.
+            spool.overused_g += used - taken
+            also_save.append("overused_g")
         where = f" during run {material.run_number}" if material is not None else ""
         events: list[NewEvent] = []
         (row,) = record_movements(
@@ -334,7 +340,7 @@ def report_use(*, key: IntegrationKey, report: UseReport) -> InventoryTransactio
             event_type="spool.adjusted",
             events=events,
             locked={spool.pk: spool},
-            also_save=("unbooked_use_g",),
+            also_save=also_save,
         )
         # `record_movements` set the locked spool's weight and use dates as it wrote them.
         _record_printer_events(key, events, webhooks_active=reported.webhooks_active)
@@ -371,7 +377,7 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
         net = max(gross - tare, ZERO)  # less than the empty spool: all of it used
         if net > MAX_WEIGHT_G:
             raise InvalidInput(f"A gross weight of {gross} g is more than can be recorded.", code=ErrorCode.INVALID)
-        also_save = ["unbooked_use_g"]
+        also_save = ["unbooked_use_g", "overused_g"]
         if net > spool.initial_weight_g:
             # Heavier than it started: it started with this (Spoolman resets its initial weight), not used.
             spool.initial_weight_g = net
@@ -379,8 +385,9 @@ def record_measurement(*, key: IntegrationKey, measurement: Measurement) -> Inve
         else:
             used_at(spool, timezone.now())  # a weighing is a use in Spoolman: its dates are set
             also_save += ["first_used", "last_used"]
-        # The weighing is the truth: use below a cent reported before it is in it.
-        spool.unbooked_use_g = ZERO
+        # The weighing is the truth: use below a cent reported before it is in it, and use reported
+        # beyond what the spool held no longer counts (Spoolman's used weight is set by it).
+        spool.unbooked_use_g = spool.overused_g = ZERO
         events: list[NewEvent] = []
         (row,) = record_movements(
             movements=[

@@ -127,14 +127,23 @@ def with_filament(spools):
 def spool(spool: Spool) -> dict:
     """The spool as Spoolman's spool, its nulls left out as Spoolman answers (`exclude_none`).
 
-    `used_weight` is its initial weight less what it holds (never below 0), `remaining_length` and
-    `used_length` those weights as filament of its material. An initial weight of 0 is not known
-    (a spool registered without one): no initial or remaining weight, nothing used, as in Spoolman.
+    The use is exact: what it holds less the use carried below a cent (`unbooked_use_g`, filament gone,
+    booked with the next cent) is `remaining_weight` (never below 0); `used_weight` is its initial
+    weight less that, plus the use reported beyond what it held (`overused_g`: Spoolman's used weight
+    passes the initial weight). `remaining_length` and `used_length` are those weights as filament of
+    its material. An initial weight of 0 is not known (a spool registered without one): no initial or
+    remaining weight, nothing used, as in Spoolman.
     """
     material = spool.material
     per_mm = grams_per_mm(material)
     known = spool.initial_weight_g > 0
-    used = max(spool.initial_weight_g - spool.current_weight_g, Decimal("0")) if known else Decimal("0")
+    zero = Decimal("0")
+    remaining = max(spool.current_weight_g - spool.unbooked_use_g, zero)
+    used = (
+        max(spool.initial_weight_g - spool.current_weight_g, zero) + spool.unbooked_use_g + spool.overused_g
+        if known
+        else zero
+    )
     shape = {
         "id": spool.number,
         "registered": iso(spool.created_at),
@@ -142,11 +151,11 @@ def spool(spool: Spool) -> dict:
         "last_used": iso(spool.last_used),
         "filament": without_nulls(filament(material)),
         "price": number(spool.purchase_price),
-        "remaining_weight": number(spool.current_weight_g) if known else None,
+        "remaining_weight": number(remaining) if known else None,
         "initial_weight": number(spool.initial_weight_g) if known else None,
         "spool_weight": number(spool.empty_spool_weight_g),
         "used_weight": number(used),
-        "remaining_length": float(spool.current_weight_g / per_mm) if known else None,
+        "remaining_length": float(remaining / per_mm) if known else None,
         "used_length": float(used / per_mm),
         "location": spool.location or None,
         "lot_nr": spool.lot_nr or None,

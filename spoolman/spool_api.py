@@ -89,7 +89,9 @@ _VENDOR_SORT = {
     "empty_spool_weight": "material__vendor__empty_spool_weight_g",
     "external_id": "material__vendor__external_id",
 }
-_USED = F("initial_weight_g") - F("current_weight_g")
+# As `shapes.spool` shows them: the use carried below a cent and the use beyond what it held count.
+_REMAINING = F("current_weight_g") - F("unbooked_use_g")
+_USED = F("initial_weight_g") - _REMAINING + F("overused_g")
 _CROSS_SECTION = F("material__density_g_cm3") * F("material__diameter_mm") * F("material__diameter_mm")
 
 
@@ -110,9 +112,9 @@ def _listing(*, aliases: bool) -> query.Listing:
             "initial_weight": "initial_weight_g",
             "spool_weight": "empty_spool_weight_g",
             "used_weight": _USED,
-            "remaining_weight": "current_weight_g",
+            "remaining_weight": _REMAINING,
             # Proportional to the lengths (Spoolman's own simplification): the order is right.
-            "remaining_length": F("current_weight_g") / _CROSS_SECTION,
+            "remaining_length": _REMAINING / _CROSS_SECTION,
             "used_length": _USED / _CROSS_SECTION,
             "location": "location",
             "lot_nr": "lot_nr",
@@ -242,6 +244,7 @@ def _extra(request, data) -> dict[str, str | None] | None:
 def _filament(request, filament_id) -> Material:
     material = (
         Material.objects.for_tenant(request.integration_key.tenant_id)
+        .filter(removed_at__isnull=True)  # a filament deleted here (kept for its spools' ledger) is gone
         .select_related("vendor")
         .filter(number=filament_id)
         .first()
@@ -400,19 +403,28 @@ def _reweighing(spool: Spool, material, weights) -> Reweighing:
     if initial is None and known is None and material is not UNSET and material.weight_g:
         initial = material.weight_g  # a filament with a weight gives a spool without one its weight
     start = initial if initial is not None else known
+    over, cleared = None, False  # the use beyond the initial weight (None: kept); the carried use dropped
     if weights["remaining_weight"] is not None:
         if not start:
             raise SpoolmanError(400, "remaining_weight can only be used if initial_weight is set.")
-        held = min(weights["remaining_weight"], start)
+        held, over, cleared = min(weights["remaining_weight"], start), Decimal(0), True
     elif weights["used_weight"] is not None:
         if not start:
             raise SpoolmanError(400, "used_weight can only be used if initial_weight is set.")
         held = max(start - weights["used_weight"], Decimal(0))
+        over, cleared = max(weights["used_weight"] - start, Decimal(0)), True
     elif start:
-        held = max(start - max(used_before, Decimal(0)), Decimal(0))
+        used = max(used_before, Decimal(0)) + spool.overused_g  # Spoolman keeps its used weight
+        held, over = max(start - used, Decimal(0)), max(used - start, Decimal(0))
     else:
         held = None
-    return Reweighing(initial_weight_g=initial, new_weight_g=held, reason="Set through Spoolman's API")
+    return Reweighing(
+        initial_weight_g=initial,
+        new_weight_g=held,
+        reason="Set through Spoolman's API",
+        overused_g=over,
+        clear_unbooked=cleared,
+    )
 
 
 def delete(request, spool_id):

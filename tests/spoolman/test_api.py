@@ -92,7 +92,7 @@ def test_use_weight_books_a_printer_use_row_for_the_printer(spoolman, spool, pri
     response = spoolman.put(f"spool/{spool.number}/use", {"use_weight": 12.345})
 
     assert response.status_code == 200
-    assert response.json()["remaining_weight"] == 987.66  # whole cents booked, 0.005 g carried
+    assert response.json()["remaining_weight"] == 987.655  # exact: whole cents booked, 0.005 g carried
     (row,) = uses(spool)
     assert (row.weight_change_g, row.printer, row.production_run) == (Decimal("-12.34"), printer, None)
     assert_ledger_balances(spool)
@@ -109,7 +109,7 @@ def test_uses_below_a_cent_are_carried_until_they_make_one(spoolman, spool):
     response = spoolman.put(f"spool/{spool.number}/use", {"use_weight": 0.004})
 
     assert response.status_code == 200
-    assert response.json()["remaining_weight"] == 1000.0
+    assert response.json()["remaining_weight"] == 999.996  # exact, though no cent is booked yet
     assert uses(spool) == []
     spoolman.put(f"spool/{spool.number}/use", {"use_weight": 0.007})
     assert [row.weight_change_g for row in uses(spool)] == [Decimal("-0.01")]

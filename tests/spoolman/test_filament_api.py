@@ -5,10 +5,12 @@ from decimal import Decimal
 import pytest
 
 from events.models import Event
-from inventory.models import Material
+from inventory.models import Material, Spool
 from spoolman import colors
 from spoolman.catalogue import FieldDefinition, define_field
 from spoolman.models import EntityType, FieldType
+from tests.support.clients import token_client
+from tests.support.ledger import ledger_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +196,78 @@ def test_a_filament_without_spools_is_deleted_with_its_event(manage_spoolman, te
     assert manage_spoolman.get(f"filament/{material.number}").json() == {
         "message": f"No filament with ID {material.number} found."
     }
+
+
+def used_and_deleted_spool(client, material):
+    """A spool of `material` added, used and deleted through Spoolman's API: kept (its ledger), removed there."""
+    shape = client.post("spool", {"filament_id": material.number, "remaining_weight": 500}).json()
+    assert client.put(f"spool/{shape['id']}/use", {"use_weight": 10}).status_code == 200
+    assert client.delete(f"spool/{shape['id']}").status_code == 200
+    spool = Spool.objects.get(tenant=material.tenant, number=shape["id"])
+    assert spool.removed_at is not None
+    return spool
+
+
+def test_a_filament_whose_spools_were_all_deleted_is_removed_from_spoolman_kept_in_ours(
+    manage_spoolman, tenant, make_material
+):
+    material = make_material(
+        tenant, name="Galaxy Black", weight_g=Decimal("1000"), article_number="PM1", extra={"note": '"n"'}
+    )
+    define(tenant, "note", FieldType.TEXT)
+    spool = used_and_deleted_spool(manage_spoolman, material)
+    number = material.number
+
+    answer = manage_spoolman.delete(f"filament/{number}")
+
+    assert (answer.status_code, answer.json()) == (200, {"message": "Success!"})
+    material.refresh_from_db()
+    assert material.removed_at is not None
+    assert material_events(material.pk)[-1] == "material.removed"
+    spool.refresh_from_db()
+    assert spool.material_id == material.pk and ledger_rows(spool)  # its spool and their ledger whole
+    gone = {"message": f"No filament with ID {number} found."}
+    assert manage_spoolman.get(f"filament/{number}").json() == gone
+    assert manage_spoolman.patch(f"filament/{number}", {"name": "x"}).status_code == 404
+    assert manage_spoolman.delete(f"filament/{number}").status_code == 404
+    assert manage_spoolman.post("spool", {"filament_id": number}).status_code == 404
+    assert manage_spoolman.get("filament").json() == []
+    assert manage_spoolman.get("filament", name="Galaxy").json() == []
+    assert manage_spoolman.get("material").json() == []
+    assert manage_spoolman.get("article-number").json() == []
+    assert manage_spoolman.get("field/filament/note/values").json() == []
+    assert manage_spoolman.get("export/filaments", fmt="json").json() == []
+    assert manage_spoolman.get("search", q="Galaxy", allow_archived="true").json()["filaments"] == []
+    assert manage_spoolman.get("search", q=str(spool.number), allow_archived="true").json()["spools"] == []
+    rest = token_client(manage_spoolman.creator, tenant)
+    shown = rest.get(f"/api/v1/materials/{material.pk}/")
+    assert (shown.status_code, shown.json()["name"]) == (200, "Galaxy Black")
+
+
+def test_a_filament_with_a_spool_not_deleted_keeps_spoolman_s_refusal(manage_spoolman, tenant, make_material):
+    material = make_material(tenant, weight_g=Decimal("1000"))
+    used_and_deleted_spool(manage_spoolman, material)
+    manage_spoolman.post("spool", {"filament_id": material.number})
+
+    answer = manage_spoolman.delete(f"filament/{material.number}")
+
+    assert answer.status_code == 403
+    material.refresh_from_db()
+    assert material.removed_at is None
+    assert manage_spoolman.get(f"filament/{material.number}").status_code == 200
+
+
+def test_a_vendor_whose_filaments_were_removed_is_deleted(manage_spoolman, tenant, make_material, make_vendor):
+    vendor = make_vendor(tenant, name="John")
+    material = make_material(tenant, vendor=vendor, brand="", weight_g=Decimal("1000"))
+    used_and_deleted_spool(manage_spoolman, material)
+    assert manage_spoolman.delete(f"filament/{material.number}").status_code == 200
+
+    assert manage_spoolman.delete(f"vendor/{vendor.number}").json() == {"message": "Success!"}
+
+    material.refresh_from_db()
+    assert material.vendor_id is None and material.removed_at is not None
+    assert manage_spoolman.get(f"vendor/{vendor.number}").status_code == 404
 
 
 def test_a_printer_key_reads_filaments_but_may_not_write_them(spoolman, tenant, pla):

@@ -1,6 +1,7 @@
 """Spoolman's spool endpoints under a manage key (spoolman/spool_api.py): add, update, delete, find, the
 locations and lot numbers, with the ledger exact after each write, and refusals that write nothing."""
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -318,6 +319,67 @@ def test_a_use_of_nothing_sets_the_use_dates(manage_client, filament):
 
     assert used["first_used"] == "2023-01-01T00:00:00Z" and used["last_used"] is not None
     assert len(ledger_rows(spool)) == 1
+
+
+def test_a_use_below_a_cent_is_reported_exactly_though_the_ledger_carries_it(manage_client, filament):
+    shape, spool = added(manage_client, filament, remaining_weight=1000)
+
+    used = manage_client.put(f"spool/{shape['id']}/use", {"use_length": 10}).json()
+
+    grams = Decimal("1.25") * Decimal("1.0") * Decimal("0.0875") ** 2 * Decimal(str(math.pi))  # 1 cm: 0.03007 g
+    assert used["remaining_weight"] == pytest.approx(float(1000 - grams), abs=1e-6)
+    assert used["used_weight"] == pytest.approx(float(grams), abs=1e-6)
+    assert manage_client.get(f"spool/{shape['id']}").json()["remaining_weight"] == used["remaining_weight"]
+    spool.refresh_from_db()
+    assert (spool.current_weight_g, spool.unbooked_use_g) == (Decimal("999.97"), Decimal("0.000066"))
+    assert [row["id"] for row in manage_client.get("spool", sort="remaining_weight:asc").json()] == [shape["id"]]
+
+
+def test_a_use_beyond_what_the_spool_holds_is_used_weight_past_the_initial(manage_client, filament):
+    shape, spool = added(manage_client, filament, remaining_weight=1000)
+
+    used = manage_client.put(f"spool/{shape['id']}/use", {"use_weight": 1500}).json()
+
+    assert (used["initial_weight"], used["remaining_weight"], used["used_weight"]) == (1000.0, 0.0, 1500.0)
+    assert manage_client.get(f"spool/{shape['id']}").json()["used_weight"] == 1500.0
+    again = manage_client.put(f"spool/{shape['id']}/use", {"use_weight": 20}).json()
+    assert (again["remaining_weight"], again["used_weight"]) == (0.0, 1520.0)
+    rows = assert_ledger_balances(spool)
+    assert [(row.weight_change_g, row.excess_g) for row in rows[1:]] == [
+        (Decimal("-1000.00"), Decimal("500.00")),
+        (Decimal("0.00"), Decimal("20.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "remaining", "used"),
+    [
+        ({"remaining_weight": 300}, 300.0, 700.0),
+        ({"used_weight": 1200}, 0.0, 1200.0),
+        ({"initial_weight": 2000}, 500.0, 1500.0),
+    ],
+)
+def test_a_patch_of_the_weights_resets_the_use_beyond_as_spoolman_s_used_weight(
+    manage_client, filament, body, remaining, used
+):
+    shape, _ = added(manage_client, filament, remaining_weight=1000)
+    manage_client.put(f"spool/{shape['id']}/use", {"use_weight": 1500})
+
+    patched = manage_client.patch(f"spool/{shape['id']}", body).json()
+
+    assert (patched["remaining_weight"], patched["used_weight"]) == (remaining, used)
+    assert manage_client.get(f"spool/{shape['id']}").json() == patched
+
+
+def test_a_weighing_resets_the_use_beyond_and_the_carried_use(manage_client, filament):
+    shape, spool = added(manage_client, filament, remaining_weight=1000, spool_weight=250)
+    manage_client.put(f"spool/{shape['id']}/use", {"use_weight": 1500.004})
+
+    weighed = manage_client.put(f"spool/{shape['id']}/measure", {"weight": 250}).json()
+
+    assert (weighed["remaining_weight"], weighed["used_weight"]) == (0.0, 1000.0)
+    spool.refresh_from_db()
+    assert (spool.overused_g, spool.unbooked_use_g) == (0, 0)
 
 
 def test_a_weighing_heavier_than_the_spool_started_is_its_new_initial_weight(manage_client, filament):
