@@ -75,19 +75,14 @@ def decimal(
 
 def integer(data: dict, name: str, *, maximum: int = 2**31 - 1) -> int | Unset | None:
     """A whole number >= 0 (a number with no fraction, or a numeric string, as pydantic takes one)."""
-    if name not in data:
-        return UNSET
-    value = data[name]
-    if value is None:
-        return None
-    number = _number(name, value)
-    if number != number.to_integral_value():
-        raise unprocessable(name, "Input should be a valid integer.")
+    number = reference(data, name)
+    if number is UNSET or number is None:
+        return number
     if number < 0:
         raise unprocessable(name, "Input should be greater than or equal to 0.")
     if number > maximum:
         raise unprocessable(name, f"Input should be at most {maximum}.")
-    return int(number)
+    return number
 
 
 def reference(data: dict, name: str) -> int | Unset | None:
