@@ -172,23 +172,3 @@ def without_nulls(shape: dict) -> dict:
     if isinstance(kept.get("vendor"), dict):
         kept["vendor"] = without_nulls(kept["vendor"])
     return kept
-
-
-def search_terms(value: str):
-    """Spoolman's list filter: comma-separated terms, each a case-insensitive substring, or exact when quoted."""
-    for term in value.split(","):
-        term = term.strip()
-        if len(term) >= 2 and term[0] == term[-1] == '"':
-            yield term[1:-1], True
-        else:
-            yield term, False
-
-
-def term_filter(field, value) -> Q:
-    condition = Q()
-    for term, exact in search_terms(value):
-        if exact or term == "":
-            condition |= Q(**{f"{field}__iexact": term})
-        else:
-            condition |= Q(**{f"{field}__icontains": term})
-    return condition
