@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from core.api import tables
 from core.api.browsable import action_links
 from core.api.exports import PDFRenderer, SVGRenderer
+from core.api.pages import answers_json_page
 from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
-from inventory import labels, services
+from inventory import labels, services, spool_pages
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter, VendorFilter
 from inventory.models import InventoryTransaction, Material, Spool, Vendor
 from inventory.serializers import (
@@ -204,7 +205,25 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return links
 
     def get_queryset(self):
-        return super().get_queryset().for_floor()
+        spools = super().get_queryset().for_floor()
+        if self.json_page():
+            return spools.values(*spool_pages.SPOOL_COLUMNS)  # the JSON list and detail: inventory.spool_pages
+        return spools
+
+    def json_page(self):
+        return answers_json_page(self, actions=("list", "retrieve"))
+
+    def list(self, request, *args, **kwargs):
+        if not self.json_page():
+            return super().list(request, *args, **kwargs)  # the browsable page, or a CSV file
+        spools = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(spool_pages.represent(spools))
+
+    def retrieve(self, request, *args, **kwargs):
+        if not self.json_page():
+            return super().retrieve(request, *args, **kwargs)  # the browsable page: its forms want the instance
+        # get_object's lookup, 404 and permission checks, on the spool's row of columns (get_queryset).
+        return Response(spool_pages.represent([self.get_object()])[0])
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, SpoolSerializer)

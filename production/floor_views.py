@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
+from core.api.pages import answers_json_page
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import floor, run_pages
@@ -129,7 +130,7 @@ class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin
         return runs.filter(pk__in=[run.pk for run, reason in window if reason is None])
 
     def json_page(self):
-        return run_pages.answers_json_page(self)
+        return answers_json_page(self)
 
     def list(self, request, *args, **kwargs):
         if not self.json_page():

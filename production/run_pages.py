@@ -25,12 +25,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from rest_framework.settings import ISO_8601, api_settings
 
-from core.api.fields import EARLIEST, LATEST, DateTimeField
+from core.api.pages import moment, places, two_places
 from production import totals
 from production.models import ProductionRunItem, ProductionRunMaterial
-from production.variance import CENTS, difference, percent_of
+from production.variance import difference, percent_of
 
 # The run's own columns, and its printer's name and creator's username (the serializer's sources).
 RUN_COLUMNS = (
@@ -53,29 +52,6 @@ MATERIAL_COLUMNS = (
 )  # fmt: skip
 
 PER_GRAM = Decimal("0.0001")  # cost_per_gram's decimal places
-_DATE_TIME = DateTimeField(read_only=True)
-
-
-def answers_json_page(view: Any, *, actions: tuple[str, ...] = ("list",)) -> bool:
-    """`view` answers one of `actions` in JSON, so its runs are written here; its browsable pages, CSV
-    file and writes are the serializer's."""
-    renderer = getattr(view.request, "accepted_renderer", None)
-    return view.action in actions and getattr(renderer, "format", None) == "json"
-
-
-def two_places(value: Decimal | None) -> str | None:
-    """A decimal of two places (grams, hours, money) as DRF's DecimalField writes it."""
-    return None if value is None else f"{value.quantize(CENTS):f}"
-
-
-def moment(value: Any, zone: Any) -> str | None:
-    """A date-time as core.api.fields.DateTimeField writes it in the current time zone (`zone`)."""
-    if value is None:
-        return None
-    if value.tzinfo is None or not EARLIEST <= value <= LATEST or api_settings.DATETIME_FORMAT != ISO_8601:
-        return _DATE_TIME.to_representation(value)
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def represent(runs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +124,7 @@ def represent(runs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "actual_flushed_g": two_places(actual_flushed_g),
                 "actual_tower_g": two_places(actual_tower_g),
                 "actual_total_g": two_places(actual),
-                "cost_per_gram": None if per_gram is None else f"{per_gram.quantize(PER_GRAM):f}",
+                "cost_per_gram": places(per_gram, PER_GRAM),
                 "variance_g": two_places(variance),
                 "variance_percent": two_places(percent_of(variance, estimate)),
             }

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from core.api import tables
 from core.api.browsable import action_links, is_browsable
+from core.api.pages import answers_json_page
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import payloads, run_pages, services
@@ -293,7 +294,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         return queryset.with_details()
 
     def json_page(self):
-        return run_pages.answers_json_page(self, actions=("list", "retrieve"))
+        return answers_json_page(self, actions=("list", "retrieve"))
 
     def list(self, request, *args, **kwargs):
         if not self.json_page():
