@@ -5,12 +5,15 @@ The services call these for their events' payloads; a service itself never rende
 
 from typing import Any
 
+from inventory import spool_pages
 from inventory.models import Material, Spool, Vendor
 from inventory.serializers import MaterialSerializer, SpoolSerializer, VendorSerializer
 
 
 def spool_payload(spool: Spool) -> dict[str, Any]:
     """A spool as the API shows it (its material must be loaded): an event's payload."""
+    if spool_pages.read_for_floor(spool):
+        return spool_pages.represent_spool(spool)
     return SpoolSerializer(spool).data
 
 

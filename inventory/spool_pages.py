@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.fields import DateField
 
 from core.api.pages import moment, places, two_places
-from inventory.models import cost_per_gram, remaining_percent
+from inventory.models import SPOOL_FLOOR_ANNOTATIONS, Spool, cost_per_gram, remaining_percent
 
 # The spool's columns, its material's and what `for_floor` annotates (SPOOL_FLOOR_ANNOTATIONS).
 SPOOL_COLUMNS = (
@@ -26,6 +26,7 @@ SPOOL_COLUMNS = (
     "created_at", "updated_at",
 )  # fmt: skip
 
+MATERIAL_COLUMNS = tuple(column for column in SPOOL_COLUMNS if column.startswith("material__"))
 PER_GRAM = Decimal("0.0001")  # cost_per_gram's decimal places
 _DATE = DateField(read_only=True)
 
@@ -77,3 +78,15 @@ def represent(spools: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return page
+
+
+def read_for_floor(spool: Spool) -> bool:
+    """`spool` carries what `SpoolQuerySet.for_floor()` annotates (or `as_new_on_the_floor` sets)."""
+    return all(hasattr(spool, name) for name in SPOOL_FLOOR_ANNOTATIONS)
+
+
+def represent_spool(spool: Spool) -> dict[str, Any]:
+    """SpoolSerializer's data for one spool read `for_floor()` (an adjusted spool, an event's payload)."""
+    row = {column: getattr(spool, column) for column in SPOOL_COLUMNS if "__" not in column}
+    row.update({column: getattr(spool.material, column[len("material__") :]) for column in MATERIAL_COLUMNS})
+    return represent([row])[0]

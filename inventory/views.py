@@ -331,7 +331,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         services.adjust_spool(
             spool=spool, user=request.user, adjustment=services.Adjustment(**adjustment.validated_data)
         )
-        return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+        return Response(spool_pages.represent_spool(spool), status=status.HTTP_200_OK)  # read for_floor()
 
     @extend_schema(
         request=SpoolWeighInSerializer,
@@ -349,7 +349,7 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         weighing = SpoolWeighInSerializer(data=request.data)
         weighing.is_valid(raise_exception=True)
         services.weigh_in(spool=spool, user=request.user, weighing=services.WeighIn(**weighing.validated_data))
-        return Response(SpoolSerializer(spool, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+        return Response(spool_pages.represent_spool(spool), status=status.HTTP_200_OK)  # read for_floor()
 
 
 class InventoryTransactionViewSet(

@@ -16,6 +16,7 @@ import pytest
 from core.api.renderers import JSONRenderer
 from inventory import spool_pages
 from inventory.models import Spool
+from inventory.payloads import spool_payload
 from inventory.serializers import SpoolSerializer
 from inventory.views import SpoolViewSet
 from production.services.slots import SlotLoad, load_slot
@@ -135,3 +136,37 @@ def test_a_spools_detail_answers_what_the_serializer_path_answers(shop, make_mem
         assert answer.status_code == reference.status_code, (url, answer.content)
         assert answer.content == reference.content, url
     assert [answer.status_code for answer in fast] == [200] * 4 + [404, 404]
+
+
+def test_a_spool_read_for_the_floor_is_represented_as_the_serializer_does(shop):
+    with tenant_time_zone(shop):
+        spools = list(Spool.objects.for_tenant(shop).for_floor())
+        for spool in spools:
+            assert spool_pages.read_for_floor(spool)
+            written = spool_pages.represent_spool(spool)
+            assert JSONRenderer().render(written) == JSONRenderer().render(SpoolSerializer(spool).data)
+            assert spool_payload(spool) == written
+    assert len(spools) == 4
+
+
+def test_a_spool_read_without_its_floor_columns_is_the_serializers_payload(shop):
+    spool = Spool.objects.for_tenant(shop).with_material().with_reservations().first()
+    assert not spool_pages.read_for_floor(spool)
+    payload = spool_payload(spool)
+    assert payload == SpoolSerializer(spool).data
+    assert "reserved_g" in payload and "loaded_in" not in payload
+
+
+def test_adjust_and_weigh_in_answer_the_spool_as_its_detail_shows_it(shop, make_member):
+    api = client_for(make_member(shop, "admin"), shop)
+    spool = Spool.objects.for_tenant(shop).get(lot_nr="L-42")
+    url = f"{SPOOLS}{spool.pk}/"
+    adjusted = api.post(f"{url}adjust/", {"type": "adjustment", "delta_g": "-1.25"}, format="json")
+    assert adjusted.status_code == 200, adjusted.content
+    detail = api.get(url).json()
+    assert adjusted.json() == detail
+    assert adjusted.json()["current_weight_g"] == "998.75" and adjusted.json()["loaded_in"]["slot"] == 2
+    weighed = api.post(f"{url}measure/", {"gross_weight_g": "1200.00"}, format="json")
+    assert weighed.status_code == 200, weighed.content
+    assert weighed.json()["current_weight_g"] == "950.00"
+    assert weighed.json() == api.get(url).json()
