@@ -87,7 +87,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy from settings built once (core/content_security_policy.py).
+    "core.content_security_policy.CSPMiddleware",
     # Owns each request's tenant scope (entered by the API views, or all tenants for the admin)
     # until the response is rendered: tenant-owned models refuse queries outside a scope.
     "tenants.middleware.TenantScopeMiddleware",
