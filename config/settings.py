@@ -94,7 +94,8 @@ MIDDLEWARE = [
     "tenants.middleware.TenantScopeMiddleware",
     # Last: it turns a login that django-axes refused into the lockout response.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus' own, with its labelled series looked up once (core/http_metrics.py).
+    "core.http_metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
