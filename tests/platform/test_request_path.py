@@ -65,7 +65,7 @@ def test_the_token_lookup_is_planned_once_per_database_session_not_per_request(
     statements = " ".join(query["sql"] for query in captured)
     assert "EXECUTE printfarm_token_lookup_by_slug(" in statements
     assert "PREPARE" not in statements
-    assert prepared_lookups() == ["printfarm_token_lookup_by_slug"]
+    assert "printfarm_token_lookup_by_slug" in prepared_lookups()
     # Without a named tenant: the lookup of the user's only membership, prepared beside it.
     assert token_client(member).get(SPOOLS).status_code == 200
-    assert prepared_lookups() == ["printfarm_token_lookup_by_slug", "printfarm_token_lookup_only"]
+    assert {"printfarm_token_lookup_by_slug", "printfarm_token_lookup_only"} <= set(prepared_lookups())
