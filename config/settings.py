@@ -87,13 +87,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy from settings built once (core/content_security_policy.py).
+    "core.content_security_policy.CSPMiddleware",
     # Owns each request's tenant scope (entered by the API views, or all tenants for the admin)
     # until the response is rendered: tenant-owned models refuse queries outside a scope.
     "tenants.middleware.TenantScopeMiddleware",
     # Last: it turns a login that django-axes refused into the lockout response.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus' own, with its labelled series looked up once (core/http_metrics.py).
+    "core.http_metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

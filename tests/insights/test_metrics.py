@@ -106,6 +106,25 @@ def test_http_and_database_figures_come_from_django_prometheus(metrics_token, db
     assert "django_db_execute_total" in names
 
 
+def test_each_request_counts_once_in_each_of_its_labelled_series(metrics_token, db):
+    by_view = (
+        "django_http_responses_total_by_status_view_method_total",
+        {"status": "200", "view": "healthz", "method": "GET"},
+    )
+    by_method = ("django_http_requests_total_by_method_total", {"method": "GET"})
+    latency = ("django_http_requests_latency_seconds_by_view_method_count", {"view": "healthz", "method": "GET"})
+    series = [(name, frozenset(labels.items())) for name, labels in (by_view, by_method, latency)]
+    Client().get("/healthz")
+    before = samples(scrape(HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+
+    for _ in range(3):
+        Client().get("/healthz")
+    after = samples(scrape(HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+
+    # The scrape between them is a GET too.
+    assert [after[key] - before[key] for key in series] == [3, 4, 3]
+
+
 def test_without_a_token_development_serves_private_clients_only(settings, db):
     settings.METRICS_TOKEN = ""
     settings.DEBUG = True
