@@ -22,17 +22,27 @@ queryset still runs `exists()` and `explain()` unscoped, and a custom queryset m
 (`Spool.objects.with_material()`) outside a scope fails with an AttributeError instead of a
 scope error; raising in `get_queryset` closes both.
 
+A query that every request builds alike (a printer's spool by its number) can be compiled once
+per process instead (`ScopedQuery`, core.prepared): it is built with every manager filtering by
+a tenant *slot*, which each run fills with the tenant of the scope active then, so it fails
+closed the same way.
+
 `ProductionRun.all_objects` is a different hatch on another axis: it shows soft-deleted
 runs, but it is scoped like every manager here (inside `all_tenants()` it shows every
 tenant's runs, deleted ones included, which is what the admin uses).
 """
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import connections, models
+
+from core.prepared import PreparedQuery, Slot
 
 ALL_TENANTS = object()
+# The scope a `ScopedQuery` is built in: managers filter by this slot, filled at each run.
+TENANT_SLOT = Slot("scope's tenant", models.UUIDField())
 _active_scope = ContextVar("tenant_scope", default=None)
 
 
@@ -69,7 +79,7 @@ def all_tenants():
 def active_tenant_id():
     """The scoped tenant's id; None when no scope or `all_tenants()` is active."""
     active = _active_scope.get()
-    return None if active is ALL_TENANTS else active
+    return None if active is ALL_TENANTS or active is TENANT_SLOT else active
 
 
 class TenantScopedManager(models.Manager):
@@ -90,6 +100,45 @@ class TenantScopedManager(models.Manager):
     def none(self):
         # An empty queryset reveals nothing, and schema generation asks for one without a tenant.
         return super().get_queryset().none()
+
+
+class ScopedQuery:
+    """A queryset of tenant-owned rows built and compiled once per process and database, run in the scope of each run.
+
+    `build` makes the queryset with the slots (core.prepared.Slot) of its per-request values. It is
+    built in a scope whose tenant is a slot too (every scoped manager, subqueries' included, filters
+    by it as by the active tenant), and each `run` fills that slot with the tenant of the scope then
+    active: outside a tenant scope it raises `TenantScopeError`, as a manager would.
+
+    `every_tenant`: built in `all_tenants()` instead (no tenant filter), so it may only run inside
+    `all_tenants()` too: the escape hatch stays at its call site, greppable.
+    """
+
+    def __init__(self, build: Callable[[], models.QuerySet], *, every_tenant: bool = False) -> None:
+        self.every_tenant = every_tenant
+        with _scoped(ALL_TENANTS if every_tenant else TENANT_SLOT):
+            # Never evaluated: it holds slots. Its `db` is where each run reads (the router's choice then).
+            self.queryset = build()
+        self.prepared: dict[str, PreparedQuery] = {}
+
+    def run(self, **values: object) -> list:
+        """The queryset's instances, its slots filled with `values` and the active scope's tenant."""
+        active = _active_scope.get()
+        if self.every_tenant:
+            if active is not ALL_TENANTS:
+                raise TenantScopeError("A query of every tenant's rows runs only inside all_tenants().")
+        elif active is None or active is ALL_TENANTS or active is TENANT_SLOT:
+            raise TenantScopeError(
+                f"{self.queryset.model.__name__} queried outside a tenant scope: a prepared query "
+                "reads the rows of the tenant whose scope is active."
+            )
+        else:
+            values = {**values, TENANT_SLOT.name: active}
+        connection = connections[self.queryset.db]
+        prepared = self.prepared.get(connection.alias)
+        if prepared is None:
+            prepared = self.prepared[connection.alias] = PreparedQuery(self.queryset, connection)
+        return prepared.run(connection, values)
 
 
 def request_scope_stack(request):
