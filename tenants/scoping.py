@@ -103,41 +103,46 @@ class TenantScopedManager(models.Manager):
 
 
 class ScopedQuery:
-    """A queryset of tenant-owned rows built and compiled once per process and database, run in the scope of each run.
+    """A queryset of tenant-owned rows built and compiled once per process, database and kind of scope.
 
-    `build` makes the queryset with the slots (core.prepared.Slot) of its per-request values. It is
-    built in a scope whose tenant is a slot too (every scoped manager, subqueries' included, filters
-    by it as by the active tenant), and each `run` fills that slot with the tenant of the scope then
-    active: outside a tenant scope it raises `TenantScopeError`, as a manager would.
-
-    `every_tenant`: built in `all_tenants()` instead (no tenant filter), so it may only run inside
-    `all_tenants()` too: the escape hatch stays at its call site, greppable.
+    `build` makes the queryset with the slots (core.prepared.Slot) of its per-request values; each
+    `run` answers what that queryset would, built in the scope active then. In a tenant's scope it
+    is the one built where every scoped manager (its subqueries' too) filters by a tenant slot, as
+    it would by the active tenant, and the run fills that slot with the scope's tenant; inside
+    `all_tenants()` the one built there, with no tenant filter of the scope's; outside any scope
+    it raises `TenantScopeError`, as a manager would.
     """
 
-    def __init__(self, build: Callable[[], models.QuerySet], *, every_tenant: bool = False) -> None:
-        self.every_tenant = every_tenant
-        with _scoped(ALL_TENANTS if every_tenant else TENANT_SLOT):
-            # Never evaluated: it holds slots. Its `db` is where each run reads (the router's choice then).
-            self.queryset = build()
-        self.prepared: dict[str, PreparedQuery] = {}
+    def __init__(self, build: Callable[[], models.QuerySet]) -> None:
+        self.build = build
+        # Never evaluated: they hold slots. Their `db` is where each run reads (the router's choice then).
+        self.querysets: dict[object, models.QuerySet] = {}
+        self.prepared: dict[tuple[str, object], PreparedQuery] = {}
+        self.model = self.queryset(TENANT_SLOT).model
+
+    def queryset(self, scope: object) -> models.QuerySet:
+        queryset = self.querysets.get(scope)
+        if queryset is None:
+            with _scoped(scope):
+                queryset = self.querysets[scope] = self.build()
+        return queryset
 
     def run(self, **values: object) -> list:
-        """The queryset's instances, its slots filled with `values` and the active scope's tenant."""
+        """The queryset's instances, its slots filled with `values` (and the active scope's tenant)."""
         active = _active_scope.get()
-        if self.every_tenant:
-            if active is not ALL_TENANTS:
-                raise TenantScopeError("A query of every tenant's rows runs only inside all_tenants().")
-        elif active is None or active is ALL_TENANTS or active is TENANT_SLOT:
+        if active is None or active is TENANT_SLOT:
             raise TenantScopeError(
-                f"{self.queryset.model.__name__} queried outside a tenant scope: a prepared query "
-                "reads the rows of the tenant whose scope is active."
+                f"{self.model.__name__} queried outside a tenant scope: run it in an API request, "
+                "or wrap code that spans tenants in tenants.scoping.all_tenants()."
             )
-        else:
+        scope = ALL_TENANTS if active is ALL_TENANTS else TENANT_SLOT
+        if scope is TENANT_SLOT:
             values = {**values, TENANT_SLOT.name: active}
-        connection = connections[self.queryset.db]
-        prepared = self.prepared.get(connection.alias)
+        queryset = self.queryset(scope)
+        connection = connections[queryset.db]
+        prepared = self.prepared.get((connection.alias, scope))
         if prepared is None:
-            prepared = self.prepared[connection.alias] = PreparedQuery(self.queryset, connection)
+            prepared = self.prepared[connection.alias, scope] = PreparedQuery(queryset, connection)
         return prepared.run(connection, values)
 
 
