@@ -22,17 +22,27 @@ queryset still runs `exists()` and `explain()` unscoped, and a custom queryset m
 (`Spool.objects.with_material()`) outside a scope fails with an AttributeError instead of a
 scope error; raising in `get_queryset` closes both.
 
+A query that every request builds alike (a printer's spool by its number) can be compiled once
+per process instead (`ScopedQuery`, core.prepared): it is built with every manager filtering by
+a tenant *slot*, which each run fills with the tenant of the scope active then, so it fails
+closed the same way.
+
 `ProductionRun.all_objects` is a different hatch on another axis: it shows soft-deleted
 runs, but it is scoped like every manager here (inside `all_tenants()` it shows every
 tenant's runs, deleted ones included, which is what the admin uses).
 """
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import models
+from django.db import connections, models
+
+from core.prepared import PreparedQuery, Slot
 
 ALL_TENANTS = object()
+# The scope a `ScopedQuery` is built in: managers filter by this slot, filled at each run.
+TENANT_SLOT = Slot("scope's tenant", models.UUIDField())
 _active_scope = ContextVar("tenant_scope", default=None)
 
 
@@ -69,7 +79,7 @@ def all_tenants():
 def active_tenant_id():
     """The scoped tenant's id; None when no scope or `all_tenants()` is active."""
     active = _active_scope.get()
-    return None if active is ALL_TENANTS else active
+    return None if active is ALL_TENANTS or active is TENANT_SLOT else active
 
 
 class TenantScopedManager(models.Manager):
@@ -90,6 +100,50 @@ class TenantScopedManager(models.Manager):
     def none(self):
         # An empty queryset reveals nothing, and schema generation asks for one without a tenant.
         return super().get_queryset().none()
+
+
+class ScopedQuery:
+    """A queryset of tenant-owned rows built and compiled once per process, database and kind of scope.
+
+    `build` makes the queryset with the slots (core.prepared.Slot) of its per-request values; each
+    `run` answers what that queryset would, built in the scope active then. In a tenant's scope it
+    is the one built where every scoped manager (its subqueries' too) filters by a tenant slot, as
+    it would by the active tenant, and the run fills that slot with the scope's tenant; inside
+    `all_tenants()` the one built there, with no tenant filter of the scope's; outside any scope
+    it raises `TenantScopeError`, as a manager would.
+    """
+
+    def __init__(self, build: Callable[[], models.QuerySet]) -> None:
+        self.build = build
+        # Never evaluated: they hold slots. Their `db` is where each run reads (the router's choice then).
+        self.querysets: dict[object, models.QuerySet] = {}
+        self.prepared: dict[tuple[str, object], PreparedQuery] = {}
+        self.model = self.queryset(TENANT_SLOT).model
+
+    def queryset(self, scope: object) -> models.QuerySet:
+        queryset = self.querysets.get(scope)
+        if queryset is None:
+            with _scoped(scope):
+                queryset = self.querysets[scope] = self.build()
+        return queryset
+
+    def run(self, **values: object) -> list:
+        """The queryset's instances, its slots filled with `values` (and the active scope's tenant)."""
+        active = _active_scope.get()
+        if active is None or active is TENANT_SLOT:
+            raise TenantScopeError(
+                f"{self.model.__name__} queried outside a tenant scope: run it in an API request, "
+                "or wrap code that spans tenants in tenants.scoping.all_tenants()."
+            )
+        scope = ALL_TENANTS if active is ALL_TENANTS else TENANT_SLOT
+        if scope is TENANT_SLOT:
+            values = {**values, TENANT_SLOT.name: active}
+        queryset = self.queryset(scope)
+        connection = connections[queryset.db]
+        prepared = self.prepared.get((connection.alias, scope))
+        if prepared is None:
+            prepared = self.prepared[connection.alias, scope] = PreparedQuery(queryset, connection)
+        return prepared.run(connection, values)
 
 
 def request_scope_stack(request):

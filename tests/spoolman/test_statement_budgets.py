@@ -27,6 +27,8 @@ pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 # vendor and whether the tenant has webhooks; the ledger row; the spool's weight and carried use;
 # the events. The answer is built from the rows in hand.
 USE_STATEMENTS = 6
+# A printer's `GET spool/{n}`: the key; the row security; the spool with its material and vendor.
+SPOOLMAN_DETAIL_STATEMENTS = 3
 # With an active webhook, the dispatch task's row, in the same transaction (events.services).
 USE_STATEMENTS_WITH_WEBHOOKS = USE_STATEMENTS + 1
 # The REST API's spool detail: token, user, membership and tenant read and the tenant's row security
@@ -89,6 +91,16 @@ def test_with_an_active_webhook_a_printer_s_use_also_enqueues_its_dispatch(spool
 
     assert len(statements) == USE_STATEMENTS_WITH_WEBHOOKS, statements
     assert [sql for sql in statements if sql.startswith("INSERT") and "dbtaskresult" in sql]
+
+
+def test_a_printer_s_spool_detail_is_three_statements(spoolman, spool):
+    statements = captured(lambda: spoolman.get(f"spool/{spool.number}"))
+
+    assert len(statements) == SPOOLMAN_DETAIL_STATEMENTS, statements
+    key, start, read = statements
+    assert '"spoolman_integrationkey"' in key
+    assert "set_config" in start
+    assert 'FROM "inventory_spool"' in read and '"inventory_vendor"' in read
 
 
 @pytest.fixture
