@@ -5,7 +5,8 @@
 # Needs wrk and bc (apt-get install -y wrk bc) and PostgreSQL on 127.0.0.1:5432 (DATABASE_URL's server).
 #
 # ../shared/bench/compare.sh extended: the same fresh database, loading through the public API and
-# gunicorn (2 sync workers, DEBUG=0), plus the Spoolman-compatible paths under a printer's key, the
+# gunicorn (2 sync workers, DEBUG=0), plus the Spoolman-compatible paths under a printer's key (requested as a
+# printer does: the key in the URL, no token header, so no REST token lookup), the
 # run list (page of 20) and its floor. Each endpoint is measured ROUNDS times (default 3) and the
 # median of its server CPU per request is kept (every server process counted). The floors are the
 # same SQL in bare Django views behind the project's middleware (bench/spool_floor.py, bench/floor.py),
@@ -40,6 +41,12 @@ lua() {  # file method body: wrk's headers for a token request
   cat > "$W/$1.lua" <<L
 wrk.headers["Authorization"] = "Token $TOKEN"; wrk.headers["X-Tenant"] = "bench"; wrk.headers["X-Forwarded-Proto"] = "https"
 wrk.headers["Content-Type"] = "application/json"; wrk.method = "$2"; wrk.body = [[$3]]
+L
+}
+printer_lua() {  # file method body: a printer's request to the Spoolman paths (its key is in the URL, no token)
+  cat > "$W/$1.lua" <<L
+wrk.headers["X-Forwarded-Proto"] = "https"; wrk.headers["Content-Type"] = "application/json"
+wrk.method = "$2"; wrk.body = [[$3]]
 L
 }
 export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_compare DEBUG=0 SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
@@ -80,7 +87,7 @@ TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' -H 'X-Forwarded-Prot
 eval "$(cd "$P" && .venv/bin/python -m bench.compare_seed "$BASE" "$TOKEN" bench 1000 60)" || exit 2
 SPOOLMAN=$BASE$SPOOLMAN_PATH
 lua get GET ""; lua adjust POST '{"type": "adjustment", "delta_g": "-0.01", "reason": "bench"}'
-lua use PUT '{"use_weight": 0.01}'
+printer_lua printer_get GET ""; printer_lua use PUT '{"use_weight": 0.01}'
 echo "== project $(git -C "$P" rev-parse --short HEAD) (${SERVER:-gunicorn}, 2 processes); wrk -t2 -c16 -d${D}s x ${ROUNDS}; $(nproc) cores"
 bench "floor empty view (request path)" "$BASE/floor/empty/" "$W/get.lua"
 bench "ours  spool list page 20" "$BASE/api/v1/spools/?page_size=20" "$W/get.lua"
@@ -88,8 +95,8 @@ bench "floor spool list page 20" "$BASE/floor/spools/" "$W/get.lua"
 bench "ours  spool detail" "$BASE/api/v1/spools/$SPOOL/" "$W/get.lua"
 bench "floor spool detail" "$BASE/floor/spools/$SPOOL/" "$W/get.lua"
 bench "ours  adjust -0.01 g (write)" "$BASE/api/v1/spools/$SPOOL/adjust/" "$W/adjust.lua"
-bench "spoolman spool?limit=20" "$SPOOLMAN/api/v1/spool?limit=20" "$W/get.lua"
-bench "spoolman spool/1" "$SPOOLMAN/api/v1/spool/1" "$W/get.lua"
+bench "spoolman spool?limit=20" "$SPOOLMAN/api/v1/spool?limit=20" "$W/printer_get.lua"
+bench "spoolman spool/1" "$SPOOLMAN/api/v1/spool/1" "$W/printer_get.lua"
 bench "spoolman PUT spool/1/use 0.01 g" "$SPOOLMAN/api/v1/spool/1/use" "$W/use.lua"
 bench "ours  run list page 20" "$BASE/api/v1/production-runs/?page_size=20" "$W/get.lua"
 bench "floor run list page 20" "$BASE/floor/production-runs/" "$W/get.lua"
