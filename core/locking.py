@@ -164,12 +164,15 @@ def lock_on_read(read):
     return instance
 
 
+def locking_read():
+    """`lock_on_read` is reading: the row it reads is to be read `FOR UPDATE OF` its own table."""
+    state = _write_state()
+    return state is not None and bool(state.get("reading"))
+
+
 def locking_queryset(queryset):
     """`queryset` with `FOR UPDATE OF` its own table when `lock_on_read` is reading (else unchanged)."""
-    state = _write_state()
-    if state is None or not state.get("reading"):
-        return queryset
-    return queryset.select_for_update(of=("self",))
+    return queryset.select_for_update(of=("self",)) if locking_read() else queryset
 
 
 def _handed_over(model, pks):

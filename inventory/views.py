@@ -1,3 +1,7 @@
+import functools
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -12,6 +16,8 @@ from core.api.exports import PDFRenderer, SVGRenderer
 from core.api.pages import answers_json_page
 from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
+from core.locking import locking_read
+from core.prepared import Slot
 from inventory import labels, services, spool_pages
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter, VendorFilter
 from inventory.models import InventoryTransaction, Material, Spool, Vendor
@@ -27,6 +33,7 @@ from inventory.serializers import (
 )
 from tenants import natural_keys
 from tenants.mixins import TenantScopedViewMixin
+from tenants.scoping import ScopedQuery
 
 LABEL_RENDERERS = [SVGRenderer, PDFRenderer]
 LABEL_FORMAT = OpenApiParameter(
@@ -102,6 +109,20 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.delete_material(material=instance, user=self.request.user)
+
+
+@functools.cache
+def spool_of_id(*, locked: bool) -> ScopedQuery:
+    """The spool of an id as the spool endpoints show it (`for_floor`; `locked`: `FOR UPDATE OF` the spool, as
+    core.locking.locking_queryset reads it), compiled once per process: building and compiling this query (the
+    floor's subqueries, the columns of spool and material) cost each request for one spool about 0.7 ms of CPU."""
+
+    def build():
+        spools = Spool.objects.for_floor()
+        spools = spools.select_for_update(of=("self",)) if locked else spools
+        return spools.filter(pk=Slot("id", Spool._meta.pk))[:1]
+
+    return ScopedQuery(build)
 
 
 @extend_schema_view(
@@ -206,9 +227,24 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         spools = super().get_queryset().for_floor()
-        if self.json_page():
-            return spools.values(*spool_pages.SPOOL_COLUMNS)  # the JSON list and detail: inventory.spool_pages
+        if self.action == "list" and self.json_page():
+            return spools.values(*spool_pages.SPOOL_COLUMNS)  # the JSON list: inventory.spool_pages
         return spools
+
+    def get_object(self):
+        """DRF's, through a query compiled once when no filter of the list narrows it (`spool_of_id`): the spool
+        of the path's id, the same 404 for an id that is not a UUID or names no spool of the tenant, the same
+        permission check, and `FOR UPDATE OF` the spool when core.locking.lock_on_read reads it."""
+        if self.filterset_class.base_filters.keys() & self.request.query_params.keys():
+            return super().get_object()  # the list's filters narrow a detail too (DRF's filter_queryset)
+        try:
+            found = spool_of_id(locked=locking_read()).run(id=self.kwargs[self.lookup_field])
+        except DjangoValidationError:
+            raise Http404 from None  # not a UUID: DRF's get_object_or_404 answers so
+        if not found:
+            raise Http404("No Spool matches the given query.")  # Django's get_object_or_404's words
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
     def json_page(self):
         return answers_json_page(self, actions=("list", "retrieve"))
@@ -221,9 +257,8 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         if not self.json_page():
-            return super().retrieve(request, *args, **kwargs)  # the browsable page: its forms want the instance
-        # get_object's lookup, 404 and permission checks, on the spool's row of columns (get_queryset).
-        return Response(spool_pages.represent([self.get_object()])[0])
+            return super().retrieve(request, *args, **kwargs)  # the browsable page: its forms want the serializer
+        return Response(spool_pages.represent_spool(self.get_object()))
 
     def get_serializer_class(self):
         return self.action_serializers.get(self.action, SpoolSerializer)

@@ -170,3 +170,19 @@ def test_adjust_and_weigh_in_answer_the_spool_as_its_detail_shows_it(shop, make_
     assert weighed.status_code == 200, weighed.content
     assert weighed.json()["current_weight_g"] == "950.00"
     assert weighed.json() == api.get(url).json()
+
+
+def test_a_filter_in_the_query_string_narrows_a_detail_as_it_narrows_the_list(shop, make_member):
+    api = client_for(make_member(shop, "viewer"), shop)
+    active = Spool.objects.for_tenant(shop).get(lot_nr="L-42")
+    url = f"{SPOOLS}{active.pk}/"
+    assert api.get(url, {"format": "json"}).json()["id"] == str(active.pk)
+    assert api.get(url, {"is_active": "true"}).json()["id"] == str(active.pk)
+    assert api.get(url, {"is_active": "false"}).status_code == 404
+    assert api.get(url, {"is_active": "maybe"}).status_code == 400
+
+
+def test_a_detail_of_another_tenants_spool_is_a_404(shop, make_member, make_tenant, make_spool):
+    api = client_for(make_member(shop, "viewer"), shop)
+    theirs = make_spool(make_tenant("elsewhere"))
+    assert api.get(f"{SPOOLS}{theirs.pk}/").status_code == 404

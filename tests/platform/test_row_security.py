@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.db.utils import OperationalError, ProgrammingError
+from rest_framework.generics import GenericAPIView
 
 from core.api.renderers import JSONRenderer
 from inventory import spool_pages
@@ -334,9 +335,11 @@ def spools_without_the_application_wall(monkeypatch):
     def unscoped_queryset(self):
         with all_tenants():
             spools = Spool.objects.for_floor()
-        return spools.values(*spool_pages.SPOOL_COLUMNS) if self.json_page() else spools  # as the viewset's own
+        return spools.values(*spool_pages.SPOOL_COLUMNS) if self.action == "list" and self.json_page() else spools
 
     monkeypatch.setattr(SpoolViewSet, "get_queryset", unscoped_queryset)
+    # DRF's own get_object, which reads that queryset (the viewset's reads through a query compiled once).
+    monkeypatch.setattr(SpoolViewSet, "get_object", GenericAPIView.get_object)
     monkeypatch.setattr(TenantScopedManager, "get_queryset", lambda self: models.Manager.get_queryset(self))
     monkeypatch.setattr(TenantQuerySet, "for_tenant", lambda self, tenant: self)
     monkeypatch.setattr(TenantOwnedModel, "check_same_tenant", lambda self: None)
