@@ -4,7 +4,9 @@ Building a queryset and compiling it (resolving its joins, subqueries, annotatio
 ordering) costs a Spoolman request about a millisecond of CPU per query, for SQL that is the
 same at every request but for a few values: the key's digest, the spool's number, the tenant.
 A `PreparedQuery` compiles its queryset once; those values are `Slot`s in it, whose positions in
-the compiled parameters are known, and each run fills them and executes the stored SQL.
+the compiled parameters are known, and each run fills them and executes the stored SQL. For a
+queryset that varies per request (a list's filters, order and page), `compiled_sql` compiles one
+costly part of it once instead: a correlated subquery's annotation (`OuterColumn`).
 
 The queryset stays the single source of truth for the SQL, and its rows become model instances
 the ORM's way (the compiler's converters, `Model.from_db`, its `select_related` populators and
@@ -18,6 +20,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Expression, Field, Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.sql import Query
 from django.db.transaction import TransactionManagementError
 
 
@@ -99,3 +102,39 @@ class PreparedQuery:
         for name, position in self.annotations.items():
             setattr(instance, name, row[position])
         return instance
+
+
+class OuterColumn(Expression):
+    """A column of the outer query's `model` row, named by its table (`"inventory_spool"."id"`).
+
+    Where `OuterRef` is resolved against the query a subquery is put into, this is written as
+    the table's own name, which is how a query names its base table: a subquery filtered on it
+    can be compiled once (`compiled_sql`) and its SQL put into any query whose base table is
+    `model`'s. Not into a query that is itself nested (Django renames the tables of a nested
+    query, never a name inside SQL text).
+    """
+
+    def __init__(self, model: type[Model], field_name: str) -> None:
+        target = model._meta.get_field(field_name)
+        if not isinstance(target, Field):
+            raise TypeError(f"{model.__name__}.{field_name} is a reverse relation, not a column.")
+        self.table = model._meta.db_table
+        self.target = target
+        super().__init__(output_field=target)
+
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:  # type: ignore[override]
+        quote = connection.ops.quote_name
+        return f"{quote(self.table)}.{quote(str(self.target.column))}", []
+
+
+def compiled_sql(model: type[Model], expression: Any, using: str) -> tuple[str, tuple[Any, ...], Field]:
+    """`expression` (over `model`'s rows, outer rows named by `OuterColumn`) as SQL and parameters for `using`.
+
+    What `QuerySet.annotate` would add to the SELECT of a query of `model`, compiled now: a
+    `RawSQL` of it annotates a queryset per request without resolving and compiling the
+    expression again (a few correlated subqueries cost a millisecond and more of CPU to build).
+    """
+    query = Query(model)
+    resolved = expression.resolve_expression(query, allow_joins=True, reuse=None)
+    sql, params = query.get_compiler(using).compile(resolved)
+    return sql, tuple(params), resolved.output_field

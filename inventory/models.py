@@ -12,9 +12,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
-from core.expressions import OuterColumn, ToDecimal, compiled_sql
+from core.expressions import ToDecimal
 from core.fields import FREE_TEXT_MAX_LENGTH, FreeTextField
 from core.integrity import CLIENT_UNIQUE
+from core.prepared import OuterColumn, compiled_sql
 from tenants.models import TenantOwnedModel, TenantQuerySet, scoped_manager
 from tenants.scoping import all_tenants
 

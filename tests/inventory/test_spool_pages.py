@@ -186,3 +186,15 @@ def test_a_detail_of_another_tenants_spool_is_a_404(shop, make_member, make_tena
     api = client_for(make_member(shop, "viewer"), shop)
     theirs = make_spool(make_tenant("elsewhere"))
     assert api.get(f"{SPOOLS}{theirs.pk}/").status_code == 404
+
+
+def test_the_floor_columns_compiled_once_read_what_the_orms_subqueries_read(shop, make_tenant, make_spool, make_run):
+    # Another tenant's spool with a reservation of its own: nothing of it may show in this tenant's columns.
+    other = make_tenant("elsewhere")
+    make_run(other, status="planned", materials=[{"spool": make_spool(other), "estimated_model_g": Decimal("7.00")}])
+    names = ("code", "reserved_g", "loaded_printer_id", "loaded_printer_name", "loaded_slot")
+    spools = Spool.objects.for_tenant(shop).order_by("code")
+    compiled = list(spools.for_floor().values_list(*names))
+    assert compiled == list(spools.with_reservations().with_slot().values_list(*names))
+    assert {row[1] for row in compiled} == {Decimal("0"), Decimal("12.34")}
+    assert [row[4] for row in compiled if row[4] is not None] == [2]
