@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from core.api import tables
 from core.api.browsable import action_links
 from core.api.exports import PDFRenderer, SVGRenderer
-from core.api.pages import answers_json_page
+from core.api.pages import WrittenPageMixin
 from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
 from core.locking import locking_read
@@ -129,13 +129,14 @@ def spool_of_id(*, locked: bool) -> ScopedQuery:
     create=extend_schema(responses={201: SpoolSerializer, **errors(ErrorCode.BUSY)}),
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.PROTECTED, ErrorCode.BUSY)}),
 )
-class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+class SpoolViewSet(WrittenPageMixin, TenantScopedViewMixin, viewsets.ModelViewSet):
     """Filament spools and their weights; a weight changes only through the ledger (purchase, adjustments, runs)."""
 
     queryset = Spool.objects
     serializer_class = SpoolSerializer
     filterset_class = SpoolFilter
     manager_actions = ("destroy", "adjust")
+    page_actions = ("list", "retrieve")  # JSON through inventory.spool_pages
     read_actions = ("labels",)  # its POST names the spools of a sheet and changes nothing
     # The body each action takes, so the browsable API shows its form.
     action_serializers = {"adjust": SpoolAdjustmentSerializer, "measure": SpoolWeighInSerializer}
@@ -246,14 +247,8 @@ class SpoolViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
         self.check_object_permissions(self.request, found[0])
         return found[0]
 
-    def json_page(self):
-        return answers_json_page(self, actions=("list", "retrieve"))
-
-    def list(self, request, *args, **kwargs):
-        if not self.json_page():
-            return super().list(request, *args, **kwargs)  # the browsable page, or a CSV file
-        spools = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(spool_pages.represent(spools))
+    def represent_page(self, rows):
+        return spool_pages.represent(rows)
 
     def retrieve(self, request, *args, **kwargs):
         if not self.json_page():

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
-from core.api.pages import answers_json_page
+from core.api.pages import WrittenPageMixin
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import floor, run_pages
@@ -106,7 +106,9 @@ QUEUE_PRINTER = OpenApiParameter(
 
 
 @extend_schema_view(list=extend_schema(parameters=[QUEUE_PRINTER]))
-class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class QueueViewSet(
+    WrittenPageMixin, QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """The planned runs in dispatch order (priority urgent to low, then planned_start earliest first with
     none last, then the oldest plan), each as in the run detail with `ready` and per line `shortage_g`."""
 
@@ -118,9 +120,12 @@ class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema's walk: no request tenant
             return ProductionRun.objects.none()
-        runs = dispatch.queued_runs(self.request.tenant)
-        if not self.json_page():  # the JSON page reads its own columns (production.run_pages)
-            runs = runs.with_details()
+        runs = self.printer_window(dispatch.queued_runs(self.request.tenant))
+        # The JSON page reads its own columns (production.run_pages).
+        return runs.values(*run_pages.RUN_COLUMNS) if self.json_page() else runs.with_details()
+
+    def printer_window(self, runs):
+        """`?printer=`: the queued runs that printer would take now (none while it is busy)."""
         printer = self.printer_filter()
         if printer is None:
             return runs
@@ -129,21 +134,15 @@ class QueueViewSet(QueuePagesMixin, TenantScopedViewMixin, mixins.ListModelMixin
         window = dispatch.fitting_window(printer)
         return runs.filter(pk__in=[run.pk for run, reason in window if reason is None])
 
-    def json_page(self):
-        return answers_json_page(self)
-
-    def list(self, request, *args, **kwargs):
-        if not self.json_page():
-            return super().list(request, *args, **kwargs)  # the browsable page, or a CSV file
-        runs = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values(*run_pages.RUN_COLUMNS))
-        page = run_pages.represent(runs)
-        queue = floor.QueueState(request.tenant)
+    def represent_page(self, rows):
+        page = run_pages.represent(rows)
+        queue = floor.QueueState(self.request.tenant)
         # QueueRunSerializer's additions, last as it adds them: each line's `shortage_g`, the run's `ready`.
-        for run, row in zip(page, runs, strict=True):
+        for run, row in zip(page, rows, strict=True):
             for line in run["materials"]:
                 line["shortage_g"] = f"{queue.shortage(line['id']):.2f}"
             run["ready"] = queue.run_ready(row["id"], row["printer_id"])
-        return self.get_paginated_response(page)
+        return page
 
     def printer_filter(self):
         value = self.request.query_params.get("printer")

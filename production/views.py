@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from core.api import tables
 from core.api.browsable import action_links, is_browsable
-from core.api.pages import answers_json_page
+from core.api.pages import WrittenPageMixin
 from core.api.schema import errors
 from core.errors import ErrorCode
 from production import payloads, run_pages, services
@@ -214,7 +214,7 @@ RUN_UPDATE_SCHEMA = extend_schema(
     partial_update=RUN_UPDATE_SCHEMA,
     destroy=extend_schema(responses={204: None, **errors(ErrorCode.RUN_HAS_INVENTORY, ErrorCode.BUSY)}),
 )
-class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
+class ProductionRunViewSet(WrittenPageMixin, TenantScopedViewMixin, viewsets.ModelViewSet):
     """Production runs: plan one with its items and materials, then complete, fail, cancel or reopen it."""
 
     queryset = ProductionRun.objects
@@ -224,6 +224,7 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
     # `/production-runs/{run_id}/...` (drf-nested-routers builds it from this kwarg).
     lookup_url_kwarg = "id"
     manager_actions = ("destroy", "reopen")
+    page_actions = ("list", "retrieve")  # JSON through production.run_pages
     # The body each action takes, so the browsable API shows the right form; cancel/ and
     # reopen/ take none (a bare POST button).
     action_serializers = {
@@ -293,14 +294,8 @@ class ProductionRunViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
             return queryset.values(*run_pages.RUN_COLUMNS)  # the JSON list and detail: production.run_pages
         return queryset.with_details()
 
-    def json_page(self):
-        return answers_json_page(self, actions=("list", "retrieve"))
-
-    def list(self, request, *args, **kwargs):
-        if not self.json_page():
-            return super().list(request, *args, **kwargs)  # the browsable page, or a CSV file
-        runs = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(run_pages.represent(runs))
+    def represent_page(self, rows):
+        return run_pages.represent(rows)
 
     def retrieve(self, request, *args, **kwargs):
         if not self.json_page():

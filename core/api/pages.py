@@ -45,3 +45,21 @@ def moment(value: Any, zone: Any) -> str | None:
         return _DATE_TIME.to_representation(value)
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class WrittenPageMixin:
+    """A viewset whose JSON list is written by a page: `represent_page(rows)` of the page of
+    `get_queryset()`, which gives the page's `.values()` rows when `json_page()`; the browsable
+    page and the CSV file keep the serializer (`super().list`). Put before the viewset's bases."""
+
+    page_actions: tuple[str, ...] = ("list",)
+
+    def json_page(self) -> bool:
+        return answers_json_page(self, actions=self.page_actions)
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        view: Any = self  # a DRF viewset's methods, which the mixin does not declare
+        if not self.json_page():
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]  # the browsable page, or a CSV file
+        rows = view.paginate_queryset(view.filter_queryset(view.get_queryset()))
+        return view.get_paginated_response(view.represent_page(rows))

@@ -22,6 +22,7 @@ from inventory.views import SpoolViewSet
 from production.services.slots import SlotLoad, load_slot
 from tenants.time_zones import tenant_time_zone
 from tests.conftest import client_for
+from tests.support.pages import answers_both_ways, assert_same_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -109,33 +110,29 @@ def test_the_list_answers_what_the_serializer_path_answers(shop, make_member, mo
         {"kind": "PETG", "is_active": "true"},
         {"cursor": "", "page_size": 2},
     ]
-    fast = [api.get(SPOOLS, query) for query in queries]
-    # A cursor page's next link leads on from the page's last row (its token read from a `.values()` row).
-    fast.append(api.get(fast[-1].json()["next"]))
-    monkeypatch.setattr(SpoolViewSet, "json_page", lambda self: False)
-    slow = [api.get(SPOOLS, query) for query in queries]
-    slow.append(api.get(slow[-1].json()["next"]))
 
-    for query, page, reference in zip([*queries, "next"], fast, slow, strict=True):
-        assert page.status_code == reference.status_code == 200, (query, page.content)
-        assert page.content == reference.content, query
-    assert len(fast[0].json()["results"]) == 4
-    assert [spool["loaded_in"]["slot"] for spool in fast[0].json()["results"] if spool["loaded_in"]] == [2]
+    def ask():
+        pages = [api.get(SPOOLS, query) for query in queries]
+        # A cursor page's next link leads on from the page's last row (its token read from a `.values()` row).
+        return [*pages, api.get(pages[-1].json()["next"])]
+
+    written, serialized = answers_both_ways(monkeypatch, SpoolViewSet, ask)
+
+    assert_same_answers([*queries, "next"], written, serialized)
+    assert {page.status_code for page in written} == {200}
+    assert len(written[0].json()["results"]) == 4
+    assert [spool["loaded_in"]["slot"] for spool in written[0].json()["results"] if spool["loaded_in"]] == [2]
 
 
 def test_a_spools_detail_answers_what_the_serializer_path_answers(shop, make_member, monkeypatch):
     api = client_for(make_member(shop, "viewer"), shop)
-    spools = Spool.objects.for_tenant(shop)
-    urls = [f"{SPOOLS}{pk}/" for pk in spools.values_list("pk", flat=True)]
+    urls = [f"{SPOOLS}{pk}/" for pk in Spool.objects.for_tenant(shop).values_list("pk", flat=True)]
     urls += [f"{SPOOLS}00000000-0000-0000-0000-000000000000/", f"{SPOOLS}not-a-uuid/"]
-    fast = [api.get(url) for url in urls]
-    monkeypatch.setattr(SpoolViewSet, "json_page", lambda self: False)
-    slow = [api.get(url) for url in urls]
 
-    for url, answer, reference in zip(urls, fast, slow, strict=True):
-        assert answer.status_code == reference.status_code, (url, answer.content)
-        assert answer.content == reference.content, url
-    assert [answer.status_code for answer in fast] == [200] * 4 + [404, 404]
+    written, serialized = answers_both_ways(monkeypatch, SpoolViewSet, lambda: [api.get(url) for url in urls])
+
+    assert_same_answers(urls, written, serialized)
+    assert [answer.status_code for answer in written] == [200] * 4 + [404, 404]
 
 
 def test_a_spool_read_for_the_floor_is_represented_as_the_serializer_does(shop):

@@ -34,6 +34,7 @@ from production.services import (
 from production.views import ProductionRunViewSet
 from tenants.time_zones import tenant_time_zone
 from tests.conftest import client_for
+from tests.support.pages import answers_both_ways, assert_same_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -235,45 +236,40 @@ def test_the_list_answers_what_the_serializer_path_answers(farm, make_member, mo
         {"status": "completed,failed", "ordering": "-run_number"},
         {"cursor": "", "page_size": 4},
     ]
-    fast = [api.get(RUNS, query) for query in queries]
-    # A cursor page's next link leads on from the page's last row (its token read from a `.values()` row).
-    fast.append(api.get(fast[-1].json()["next"]))
-    monkeypatch.setattr(ProductionRunViewSet, "json_page", lambda self: False)
-    slow = [api.get(RUNS, query) for query in queries]
-    slow.append(api.get(slow[-1].json()["next"]))
 
-    for query, page, reference in zip([*queries, "next"], fast, slow, strict=True):
-        assert page.status_code == reference.status_code == 200, (query, page.content)
-        assert page.content == reference.content, query
-    assert len(fast[0].json()["results"]) == 13
-    assert len(fast[-1].json()["results"]) == 4
+    def ask():
+        pages = [api.get(RUNS, query) for query in queries]
+        # A cursor page's next link leads on from the page's last row (its token read from a `.values()` row).
+        return [*pages, api.get(pages[-1].json()["next"])]
+
+    written, serialized = answers_both_ways(monkeypatch, ProductionRunViewSet, ask)
+
+    assert_same_answers([*queries, "next"], written, serialized)
+    assert {page.status_code for page in written} == {200}
+    assert len(written[0].json()["results"]) == 13
+    assert len(written[-1].json()["results"]) == 4
 
 
 def test_a_runs_detail_answers_what_the_serializer_path_answers(farm, make_member, monkeypatch):
     api = client_for(make_member(farm, "viewer"), farm)
     urls = [f"{RUNS}{pk}/" for pk in ProductionRun.objects.for_tenant(farm).values_list("pk", flat=True)]
     urls += [f"{RUNS}00000000-0000-0000-0000-000000000000/", f"{RUNS}not-a-uuid/"]
-    fast = [api.get(url) for url in urls]
-    monkeypatch.setattr(ProductionRunViewSet, "json_page", lambda self: False)
-    slow = [api.get(url) for url in urls]
 
-    for url, answer, reference in zip(urls, fast, slow, strict=True):
-        assert answer.status_code == reference.status_code, (url, answer.content)
-        assert answer.content == reference.content, url
-    assert [answer.status_code for answer in fast] == [200] * 13 + [404, 404]
+    written, serialized = answers_both_ways(monkeypatch, ProductionRunViewSet, lambda: [api.get(url) for url in urls])
+
+    assert_same_answers(urls, written, serialized)
+    assert [answer.status_code for answer in written] == [200] * 13 + [404, 404]
 
 
 def test_the_queue_answers_what_its_serializer_path_answers(farm, make_member, monkeypatch):
     api = client_for(make_member(farm, "viewer"), farm)
     queries = [{}, {"page_size": 2, "page": 2}, {"printer": "P2"}, {"printer": "P1S — ✓"}]
-    fast = [api.get(QUEUE, query) for query in queries]
-    monkeypatch.setattr(QueueViewSet, "json_page", lambda self: False)
-    slow = [api.get(QUEUE, query) for query in queries]
 
-    for query, page, reference in zip(queries, fast, slow, strict=True):
-        assert page.status_code == reference.status_code == 200, (query, page.content)
-        assert page.content == reference.content, query
-    runs = fast[0].json()["results"]
+    written, serialized = answers_both_ways(monkeypatch, QueueViewSet, lambda: [api.get(QUEUE, q) for q in queries])
+
+    assert_same_answers(queries, written, serialized)
+    assert {page.status_code for page in written} == {200}
+    runs = written[0].json()["results"]
     assert len(runs) == 5
     assert {run["ready"] for run in runs} == {True, False}
     assert {line["shortage_g"] for run in runs for line in run["materials"]} > {"0.00"}
