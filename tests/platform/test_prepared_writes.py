@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.prepared import PreparedUpdate, Slot, insert_rows
-from events.models import Event
-from events.services import NewEvent, record_events
+from events.models import Event, Webhook
+from events.services import NewEvent, active_webhook_lookup, record_events
 from inventory.models import InventoryTransaction, Spool, TransactionType
 from inventory.services import spool_update
 from tenants.scoping import ScopedQuery, TenantScopeError, all_tenants, tenant_scope
@@ -209,3 +209,18 @@ def test_prepared_writes_refuse_to_run_outside_a_scope(tenant, spool, member):
     )
     with pytest.raises(TenantScopeError, match="Event queried outside a tenant scope"):
         contextvars.Context().run(unscoped)
+
+
+def test_the_webhook_check_answers_what_exists_answers(tenant, other_tenant, make_webhook):
+    def both():
+        with all_tenants():
+            exists = Webhook.objects.filter(tenant_id=tenant.pk, is_active=True).exists()
+            return bool(active_webhook_lookup().run(tenant=tenant.pk)), exists
+
+    assert both() == (False, False)
+    make_webhook(other_tenant)
+    inactive = make_webhook(tenant, is_active=False)
+    assert both() == (False, False)
+    inactive.is_active = True
+    inactive.save()
+    assert both() == (True, True)
