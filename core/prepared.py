@@ -15,7 +15,7 @@ The hot writes are compiled once the same way (`PreparedUpdate`, `PreparedInsert
 Django's own compilers write their SQL once, from the queryset and the model's `_meta`, and each
 run sends it with the values prepared as the ORM prepares them (each field's `get_db_prep_save`).
 Building and compiling a ledger row's INSERT, a spool's UPDATE and an event's INSERT cost each
-`adjust/` and each printer's `use` about half a millisecond of CPU between them (issue 17).
+printer's `use` about 0.65 ms of CPU between them (3.2 ms a request before, 2.55 ms after; issue 17).
 """
 
 from collections.abc import Mapping, Sequence
