@@ -22,6 +22,7 @@ report). The check for active webhooks is one indexed read per call (a write rec
 in one call), until the task is enqueued; a caller that already read it passes `webhooks_active`.
 """
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -31,12 +32,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.changes import UNSET, Unset, sent
+from core.prepared import Slot, insert_rows
 from events import tasks, webhooks
 from events.models import Event, Webhook
 from events.types import EVENT_TYPES
 from tenants.contracts import Actor, acting_user
 from tenants.models import Tenant, TenantOwnedModel
-from tenants.scoping import all_tenants
+from tenants.scoping import ScopedQuery, all_tenants, ensure_scope
 
 # A catalogue row whose change is recorded (a material, a product), and how it reads in the API.
 Recorded = TypeVar("Recorded", bound=TenantOwnedModel)
@@ -97,21 +99,23 @@ def record_events(
     tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
     now = timezone.now()
     _hand_to_worker(tenant_id, webhooks_active)
-    return Event.objects.bulk_create(
-        [
-            Event(
-                tenant_id=tenant_id,
-                type=event.type,
-                resource=event.resource,
-                resource_id=event.resource_id,
-                occurred_at=now,
-                actor=user,
-                actor_label=actor_label,
-                payload=event.payload,
-            )
-            for event in events
-        ]
-    )
+    ensure_scope(Event)  # as `Event.objects` would: no tenant's row is written outside a scope
+    rows = [
+        Event(
+            tenant_id=tenant_id,
+            type=event.type,
+            resource=event.resource,
+            resource_id=event.resource_id,
+            occurred_at=now,
+            actor=user,
+            actor_label=actor_label,
+            payload=event.payload,
+        )
+        for event in events
+    ]
+    # One INSERT; for one event (most writes'), compiled once per process (core.prepared).
+    insert_rows(Event, rows)
+    return rows
 
 
 def create_recorded(instance: Recorded, *, user: Actor, event_type: str, represent: Represent) -> Recorded:
@@ -168,6 +172,15 @@ class _HandedToWorker:
         pass
 
 
+@functools.cache
+def active_webhook_lookup() -> ScopedQuery:
+    """One of the tenant's active webhooks (its id alone), or none: `exists()`'s question, built and compiled
+    once per process (tenants.scoping.ScopedQuery); building and compiling it cost each write that records
+    events about 0.15 ms of CPU. Its slot: `tenant`."""
+    tenant = Slot("tenant", Webhook._meta.get_field("tenant"))
+    return ScopedQuery(lambda: Webhook.objects.filter(tenant_id=tenant, is_active=True).order_by().only("pk")[:1])
+
+
 def _hand_to_worker(tenant_id: UUID, webhooks_active: bool | None = None) -> None:
     """Enqueue the tenant's `dispatch_events` in this transaction, once, if it has active webhooks."""
     marker = _HandedToWorker(tenant_id)
@@ -176,7 +189,7 @@ def _hand_to_worker(tenant_id: UUID, webhooks_active: bool | None = None) -> Non
         return
     if webhooks_active is None:
         with all_tenants():
-            webhooks_active = Webhook.objects.filter(tenant_id=tenant_id, is_active=True).exists()
+            webhooks_active = bool(active_webhook_lookup().run(tenant=tenant_id))
     if webhooks_active:
         tasks.dispatch_events.enqueue(str(tenant_id))
         if connection.in_atomic_block:

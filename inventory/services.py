@@ -1,18 +1,20 @@
 """Inventory operations. `record_movements` is the only writer of spool weights and of the ledger."""
 
 import datetime
+import functools
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from core.changes import UNSET, Unset, sent
 from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
 from core.locking import lock_rows, write_step
+from core.prepared import PreparedUpdate, Slot, insert_rows
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
 from inventory.models import (
     ADJUSTMENT_TYPES,
@@ -32,6 +34,7 @@ from inventory.models import (
 from inventory.payloads import material_payload, spool_payload, vendor_payload
 from tenants.contracts import Actor, acting_user, ensure_same_tenant
 from tenants.models import Tenant
+from tenants.scoping import ScopedQuery
 
 
 class InsufficientStock(Conflict):
@@ -190,18 +193,15 @@ def record_movements(
                     excess_g=movement.excess_g,
                 )
             )
+        # One INSERT; for one row, compiled once per process (core.prepared).
+        insert_rows(InventoryTransaction, rows)
+        fields = ("current_weight_g", "ledger_version", "updated_at", *also_save, *use_dates(uses))
         if len(rows) == 1:
-            # One movement (`adjust/`, a purchase): a plain INSERT and UPDATE build in a third of
-            # the CPU of the bulk forms (whose UPDATE is a CASE per column), same two statements.
-            (row,) = rows
-            row.save(force_insert=True)
-            also = {name: getattr(spools[row.spool_id], name) for name in (*also_save, *use_dates(uses))}
-            Spool.objects.filter(pk=row.spool_id).update(
-                current_weight_g=row.weight_after_g, ledger_version=row.sequence, updated_at=occurred_at, **also
-            )
+            # One movement (`adjust/`, a printer's report, a purchase): a plain UPDATE, compiled once per
+            # process and set of columns, where the bulk form's is a CASE per column built per call.
+            (spool,) = spools.values()
+            spool_update(fields).run(spool=spool.pk, **{name: getattr(spool, name) for name in fields})
         else:
-            InventoryTransaction.objects.bulk_create(rows)
-            fields = ["current_weight_g", "ledger_version", "updated_at", *also_save, *use_dates(uses)]
             Spool.objects.bulk_update(spools.values(), fields)
         new_events = [
             event
@@ -213,6 +213,21 @@ def record_movements(
         elif new_events:
             record_events(tenant=next(iter(spools.values())).tenant_id, actor=user, events=new_events)
     return rows
+
+
+@functools.cache
+def spool_update(fields: tuple[str, ...]) -> ScopedQuery:
+    """`Spool.objects.filter(pk=spool).update(**{name: ...})` for `fields`, built and compiled once per
+    process (tenants.scoping.ScopedQuery, core.prepared.PreparedUpdate): building and compiling it cost
+    each one-movement write about 0.15 ms of CPU. Its slots: `spool` (the id), and each field's value.
+
+    Written where writes go (the router's `db_for_write`, as `update` writes), in the scope's tenant.
+    """
+    spool = Slot("spool", Spool._meta.get_field("id"))
+    return ScopedQuery(
+        lambda: Spool.objects.using(router.db_for_write(Spool)).filter(pk=spool),
+        functools.partial(PreparedUpdate, fields=fields),
+    )
 
 
 def use_dates(uses: bool) -> tuple[str, ...]:

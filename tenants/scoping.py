@@ -32,11 +32,13 @@ runs, but it is scoped like every manager here (inside `all_tenants()` it shows 
 tenant's runs, deleted ones included, which is what the admin uses).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, Protocol
 
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from core.prepared import PreparedQuery, Slot
 
@@ -82,6 +84,21 @@ def active_tenant_id():
     return None if active is ALL_TENANTS or active is TENANT_SLOT else active
 
 
+def outside_scope(model: type[models.Model]) -> TenantScopeError:
+    return TenantScopeError(
+        f"{model.__name__} queried outside a tenant scope: run it in an API request, "
+        "or wrap code that spans tenants in tenants.scoping.all_tenants()."
+    )
+
+
+def ensure_scope(model: type[models.Model]) -> None:
+    """Raise as `model`'s manager would outside any scope: for a write compiled once (core.prepared), which
+    asks no manager for a queryset."""
+    active = _active_scope.get()
+    if active is None or active is TENANT_SLOT:
+        raise outside_scope(model)
+
+
 class TenantScopedManager(models.Manager):
     """The manager of every tenant-owned model: the active scope's rows, or an error."""
 
@@ -91,15 +108,18 @@ class TenantScopedManager(models.Manager):
         if active is ALL_TENANTS:
             return queryset
         if active is None:
-            raise TenantScopeError(
-                f"{self.model.__name__} queried outside a tenant scope: run it in an API request, "
-                "or wrap code that spans tenants in tenants.scoping.all_tenants()."
-            )
+            raise outside_scope(self.model)
         return queryset.filter(tenant_id=active)
 
     def none(self):
         # An empty queryset reveals nothing, and schema generation asks for one without a tenant.
         return super().get_queryset().none()
+
+
+class Prepared(Protocol):
+    """A statement compiled once for a connection (core.prepared), run with its slots' values."""
+
+    def run(self, connection: BaseDatabaseWrapper, values: Mapping[str, Any]) -> Any: ...
 
 
 class ScopedQuery:
@@ -111,13 +131,21 @@ class ScopedQuery:
     it would by the active tenant, and the run fills that slot with the scope's tenant; inside
     `all_tenants()` the one built there, with no tenant filter of the scope's; outside any scope
     it raises `TenantScopeError`, as a manager would.
+
+    `prepare` compiles the queryset for a connection: a read (`PreparedQuery`, by default), or a
+    write of its rows (e.g. `functools.partial(PreparedUpdate, fields=...)`: its run answers the count).
     """
 
-    def __init__(self, build: Callable[[], models.QuerySet]) -> None:
+    def __init__(
+        self,
+        build: Callable[[], models.QuerySet],
+        prepare: Callable[[models.QuerySet, BaseDatabaseWrapper], Prepared] = PreparedQuery,
+    ) -> None:
         self.build = build
+        self.prepare = prepare
         # Never evaluated: they hold slots. Their `db` is where each run reads (the router's choice then).
         self.querysets: dict[object, models.QuerySet] = {}
-        self.prepared: dict[tuple[str, object], PreparedQuery] = {}
+        self.prepared: dict[tuple[str, object], Prepared] = {}
         self.model = self.queryset(TENANT_SLOT).model
 
     def queryset(self, scope: object) -> models.QuerySet:
@@ -127,14 +155,11 @@ class ScopedQuery:
                 queryset = self.querysets[scope] = self.build()
         return queryset
 
-    def run(self, **values: object) -> list:
-        """The queryset's instances, its slots filled with `values` (and the active scope's tenant)."""
+    def run(self, **values: object) -> Any:
+        """The queryset's instances (or what its write answers), its slots filled with `values` (and the
+        active scope's tenant)."""
+        ensure_scope(self.model)
         active = _active_scope.get()
-        if active is None or active is TENANT_SLOT:
-            raise TenantScopeError(
-                f"{self.model.__name__} queried outside a tenant scope: run it in an API request, "
-                "or wrap code that spans tenants in tenants.scoping.all_tenants()."
-            )
         scope = ALL_TENANTS if active is ALL_TENANTS else TENANT_SLOT
         if scope is TENANT_SLOT:
             values = {**values, TENANT_SLOT.name: active}
@@ -142,7 +167,7 @@ class ScopedQuery:
         connection = connections[queryset.db]
         prepared = self.prepared.get((connection.alias, scope))
         if prepared is None:
-            prepared = self.prepared[connection.alias, scope] = PreparedQuery(queryset, connection)
+            prepared = self.prepared[connection.alias, scope] = self.prepare(queryset, connection)
         return prepared.run(connection, values)
 
 
