@@ -168,8 +168,9 @@ def measure_endpoints(data, repeat):
 
 
 def set_up_floor(data, products, *, calls):
-    """The queue the queue and dispatch rows read: `QUEUED_RUNS` planned runs, half naming only a material,
-    and `calls` idle printers, each with a spool of that material loaded, so every dispatch starts a run."""
+    """The queue the queue and dispatch rows read: `QUEUED_RUNS` planned runs (more when there are more calls),
+    half naming only a material, and `calls` idle printers, each with a spool of that material loaded; at
+    least one run that fits for each call, so every dispatch starts a run."""
     material = data.materials[0]
     printers = []
     for n in range(calls):
@@ -186,7 +187,7 @@ def set_up_floor(data, products, *, calls):
         user=data.user,
         data={"code": "BENCH-UNLOADED", "material": material, "initial_weight_g": Decimal("1000.00")},
     )
-    for n in range(max(QUEUED_RUNS, calls)):
+    for n in range(max(QUEUED_RUNS, 2 * calls)):  # the even ones fit
         line = {"material": material, "estimated_model_g": Decimal("40.00")}
         if n % 2:  # a spool no bench printer holds: the run waits for it
             line = {"spool": waiting, "estimated_model_g": Decimal("40.00")}
