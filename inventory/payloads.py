@@ -7,14 +7,13 @@ from typing import Any
 
 from inventory import spool_pages
 from inventory.models import Material, Spool, Vendor
-from inventory.serializers import MaterialSerializer, SpoolSerializer, VendorSerializer
+from inventory.serializers import MaterialSerializer, VendorSerializer
 
 
 def spool_payload(spool: Spool) -> dict[str, Any]:
-    """A spool as the API shows it (its material must be loaded): an event's payload."""
-    if spool_pages.read_for_floor(spool):
-        return spool_pages.represent_spool(spool)
-    return SpoolSerializer(spool).data
+    """A spool as the API shows it (its material must be loaded): an event's payload (SpoolSerializer's data,
+    written by inventory.spool_pages: a printer's every report records one)."""
+    return spool_pages.represent_spool(spool)
 
 
 def material_payload(material: Material) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.fields import DateField
 
 from core.api.pages import moment, places, two_places
-from inventory.models import SPOOL_FLOOR_ANNOTATIONS, Spool, cost_per_gram, remaining_percent
+from inventory.models import ZERO, Spool, cost_per_gram, remaining_percent
 
 # The spool's columns, its material's and what `for_floor` annotates (SPOOL_FLOOR_ANNOTATIONS).
 SPOOL_COLUMNS = (
@@ -80,13 +80,20 @@ def represent(spools: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return page
 
 
-def read_for_floor(spool: Spool) -> bool:
-    """`spool` carries what `SpoolQuerySet.for_floor()` annotates (or `as_new_on_the_floor` sets)."""
-    return all(hasattr(spool, name) for name in SPOOL_FLOOR_ANNOTATIONS)
-
-
 def represent_spool(spool: Spool) -> dict[str, Any]:
-    """SpoolSerializer's data for one spool read `for_floor()` (an adjusted spool, an event's payload)."""
-    row = {column: getattr(spool, column) for column in SPOOL_COLUMNS if "__" not in column}
+    """SpoolSerializer's data for one spool, its material loaded (an adjusted spool, an event's payload).
+
+    What the spool was read without is left out, as the serializer leaves it out: `reserved_g` and
+    `available_g` without `with_reservations()`, `loaded_in` without `with_slot()` (both: `for_floor()`).
+    """
+    row = {column: getattr(spool, column, None) for column in SPOOL_COLUMNS if "__" not in column}
     row.update({column: getattr(spool.material, column[len("material__") :]) for column in MATERIAL_COLUMNS})
-    return represent([row])[0]
+    reserved = hasattr(spool, "reserved_g")
+    if not reserved:
+        row["reserved_g"] = ZERO  # written below, then left out
+    data = represent([row])[0]
+    if not reserved:
+        del data["reserved_g"], data["available_g"]
+    if not hasattr(spool, "loaded_slot"):
+        del data["loaded_in"]
+    return data

@@ -139,19 +139,26 @@ def test_a_spool_read_for_the_floor_is_represented_as_the_serializer_does(shop):
     with tenant_time_zone(shop):
         spools = list(Spool.objects.for_tenant(shop).for_floor())
         for spool in spools:
-            assert spool_pages.read_for_floor(spool)
             written = spool_pages.represent_spool(spool)
             assert JSONRenderer().render(written) == JSONRenderer().render(SpoolSerializer(spool).data)
             assert spool_payload(spool) == written
     assert len(spools) == 4
 
 
-def test_a_spool_read_without_its_floor_columns_is_the_serializers_payload(shop):
-    spool = Spool.objects.for_tenant(shop).with_material().with_reservations().first()
-    assert not spool_pages.read_for_floor(spool)
-    payload = spool_payload(spool)
-    assert payload == SpoolSerializer(spool).data
-    assert "reserved_g" in payload and "loaded_in" not in payload
+@pytest.mark.parametrize(
+    ("read", "left_out"),
+    [
+        (lambda spools: spools.with_reservations(), {"loaded_in"}),
+        (lambda spools: spools.with_slot(), {"reserved_g", "available_g"}),
+        (lambda spools: spools, {"reserved_g", "available_g", "loaded_in"}),
+    ],
+)
+def test_a_spool_read_without_some_floor_columns_leaves_them_out_as_the_serializer_does(shop, read, left_out):
+    with tenant_time_zone(shop):
+        for spool in read(Spool.objects.for_tenant(shop).with_material()):
+            payload = spool_payload(spool)
+            assert JSONRenderer().render(payload) == JSONRenderer().render(SpoolSerializer(spool).data)
+            assert set(SpoolSerializer().fields) - set(payload) == left_out
 
 
 def test_adjust_and_weigh_in_answer_the_spool_as_its_detail_shows_it(shop, make_member):
