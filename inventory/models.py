@@ -394,12 +394,14 @@ def spool_slot(model, spool, **same_tenant):
 
 
 @functools.cache
-def floor_columns_sql(model, using):
-    """`for_floor`'s annotations as SQL, compiled once per process and database: {name: (sql, params, field)}.
+def floor_columns(model, using):
+    """`for_floor`'s annotations, compiled once per process and database: {name: RawSQL}.
 
     Compiled outside any request, so in `all_tenants()` (the subqueries are not run here): each
     is confined to the outer spool row's tenant by the `tenant` it is correlated to, as the
-    request's scope would confine it (and PostgreSQL's row security again when it runs).
+    request's scope would confine it (and PostgreSQL's row security again when it runs). The
+    expressions themselves are kept: the ORM copies them into each queryset with the identity
+    it hashes them by, which costs as much to work out again as their SQL is to compile.
     """
     spool, tenant = OuterColumn(model, "id"), OuterColumn(model, "tenant")
     with all_tenants():
@@ -407,7 +409,11 @@ def floor_columns_sql(model, using):
             "reserved_g": spool_reserved_g(model, spool, tenant=tenant),
             **spool_slot(model, spool, tenant=tenant),
         }
-        return {name: compiled_sql(model, expression, using) for name, expression in expressions.items()}
+        compiled = {name: compiled_sql(model, expression, using) for name, expression in expressions.items()}
+    columns = {name: RawSQL(sql, params, output_field=field) for name, (sql, params, field) in compiled.items()}
+    for column in columns.values():
+        column.identity  # noqa: B018  (worked out now, kept in the copies each queryset makes)
+    return columns
 
 
 class SpoolQuerySet(TenantQuerySet):
@@ -435,15 +441,12 @@ class SpoolQuerySet(TenantQuerySet):
     def for_floor(self):
         """What the spool endpoints show: material, reservations and slot.
 
-        `with_reservations()` and `with_slot()` from their SQL compiled once (`floor_columns_sql`):
+        `with_reservations()` and `with_slot()` from their SQL compiled once (`floor_columns`):
         resolving and compiling those four correlated subqueries cost about 1.5 ms of CPU on each
         request of the spool endpoints. Their SQL names the outer spool table by its name, so such a
         queryset is read as itself, never nested in another query (nest the two methods instead).
         """
-        columns = floor_columns_sql(self.model, self.db)
-        return self.with_material().annotate(
-            **{name: RawSQL(sql, params, output_field=field) for name, (sql, params, field) in columns.items()}
-        )
+        return self.with_material().annotate(**floor_columns(self.model, self.db))
 
     def low_stock(self):
         """Spools below their material's threshold (`Material.low_stock_threshold_for`)."""
