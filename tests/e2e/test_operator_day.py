@@ -166,10 +166,16 @@ def test_an_operators_day_in_the_browser(page, farm, shop, js_errors, csp_violat
     page.goto("/api/v1/production-runs/")
     page.locator("#list-table tr", has_text="Axolotl x6").get_by_role("link").first.click()
     follow(page, "Complete...")
+    # Filled once the completion page has loaded, and checked before sending: CI once sent this form
+    # without the weights (a fill that did not land), which only the server's 400 showed.
+    page.wait_for_url("**/complete/")
+    page.wait_for_load_state("load")
     form = page.locator("#post-object-form")
     index = form_row_of(form, "PLA-RED-001")
-    form.locator(f'input[name="materials[{index}]spool_weight_before_g"]').fill("1000.00")
-    form.locator(f'input[name="materials[{index}]spool_weight_after_g"]').fill("884.60")
+    for name, grams in (("spool_weight_before_g", "1000.00"), ("spool_weight_after_g", "884.60")):
+        field = form.locator(f'input[name="materials[{index}]{name}"]')
+        field.fill(grams)
+        expect(field).to_have_value(grams)
     screenshot(page, "day-07-complete-form")
     post(page)
     expect(response_info(page)).to_contain_text('"status": "completed"')
