@@ -99,11 +99,7 @@ class PreparedQuery:
         return [self._instance(list(row[: self.col_count]), connection) for row in rows]
 
     def _instance(self, row: list[Any], connection: BaseDatabaseWrapper) -> Any:
-        for position, (converters, expression) in self.converters:
-            value = row[position]
-            for convert in converters:
-                value = convert(value, expression, connection)
-            row[position] = value
+        converted(row, self.converters, connection)
         instance = self.model.from_db(self.alias, self.init_list, row[self.model_columns])
         for populator in self.related_populators:
             populator.populate(row, instance)
@@ -146,6 +142,21 @@ def compiled_sql(model: type[Model], expression: Any, using: str) -> tuple[str, 
     resolved = expression.resolve_expression(query, allow_joins=True, reuse=None)
     sql, params = query.get_compiler(using).compile(resolved)
     return sql, tuple(params), resolved.output_field
+
+
+Converters = Sequence[tuple[int, tuple[Sequence[Any], Any]]]
+
+
+def converted(row: list[Any], converters: Converters, connection: BaseDatabaseWrapper) -> list[Any]:
+    """`row` (a list, changed in place and returned) with each column's converters applied, as a queryset
+    applies them (`SQLCompiler.apply_converters`): `converters` are `(position, (functions, expression))`,
+    the items of `SQLCompiler.get_converters`."""
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for convert in functions:
+            value = convert(value, expression, connection)
+        row[position] = value
+    return row
 
 
 def filled(
@@ -248,10 +259,7 @@ class PreparedInsert:
             cursor.execute(self.sql, params)
             returned = cursor.fetchone() if self.returning else None
         if returned is not None:
-            values = list(returned)
-            for position, (converters, expression) in self.converters:
-                for convert in converters:
-                    values[position] = convert(values[position], expression, connection)
+            values = converted(list(returned), self.converters, connection)
             for field, value in zip(self.returning, values, strict=True):
                 if field in self.returned:
                     setattr(obj, field.attname, value)

@@ -8,13 +8,12 @@ each value as the serializer's field would (core/api/pages.py), keys in the seri
 """
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 from rest_framework.fields import DateField
 
-from core.api.pages import moment, places, two_places
+from core.api.pages import PER_GRAM, moment, places, two_places
 from inventory.models import ZERO, Spool, cost_per_gram, remaining_percent
 
 # The spool's columns, its material's and what `for_floor` annotates (SPOOL_FLOOR_ANNOTATIONS).
@@ -27,7 +26,6 @@ SPOOL_COLUMNS = (
 )  # fmt: skip
 
 MATERIAL_COLUMNS = tuple(column for column in SPOOL_COLUMNS if column.startswith("material__"))
-PER_GRAM = Decimal("0.0001")  # cost_per_gram's decimal places
 _DATE = DateField(read_only=True)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from core.api.pages import moment, places, two_places
+from core.api.pages import PER_GRAM, moment, places, two_places
 from production import totals
 from production.models import ProductionRunItem, ProductionRunMaterial
 from production.variance import difference, percent_of
@@ -50,8 +50,6 @@ MATERIAL_COLUMNS = (
     "estimated_model_g", "estimated_flushed_g", "estimated_tower_g", "spool_weight_before_g", "spool_weight_after_g",
     "actual_model_g", "actual_flushed_g", "actual_tower_g", "cost_per_gram",
 )  # fmt: skip
-
-PER_GRAM = Decimal("0.0001")  # cost_per_gram's decimal places
 
 
 def represent(runs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

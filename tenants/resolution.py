@@ -49,6 +49,7 @@ from rest_framework.exceptions import APIException
 from core.api.writes import WRITE_METHODS
 from core.errors import ErrorCode
 from core.locking import write_start_sql, write_started
+from core.prepared import converted
 from core.routers import business_read_alias
 from core.tenancy import TENANT_HEADER as TENANT_HEADER_NAME
 from core.tenancy import TENANT_QUERY_PARAM
@@ -195,7 +196,7 @@ class TokenLookup:
             column = field.get_col(field.model._meta.db_table)
             converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
             if converters:
-                self.converters.append((index, column, converters))
+                self.converters.append((index, (converters, column)))
         membership, tenant, user, token = (quote(model._meta.db_table) for model in self.models)
         joins = (
             f"FROM {token} k "
@@ -245,10 +246,7 @@ class TokenLookup:
 
     def instances(self, row, connection):
         """The row's membership, tenant, user and token (extra columns after theirs are ignored)."""
-        values = list(row)
-        for index, column, converters in self.converters:
-            for convert in converters:
-                values[index] = convert(values[index], column, connection)
+        values = converted(list(row), self.converters, connection)
         found, start = [], 0
         for model, fields in zip(self.models, self.columns, strict=True):
             # Every concrete field is selected: no field names needed (Django reads None so; its stubs do not).

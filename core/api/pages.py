@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from core.api.fields import EARLIEST, LATEST, DateTimeField
 
 CENTS = Decimal("0.01")
+PER_GRAM = Decimal("0.0001")  # a cost per gram's decimal places
 _DATE_TIME = DateTimeField(read_only=True)
 
 
