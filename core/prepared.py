@@ -56,10 +56,12 @@ class Slot(Expression):
 class PreparedQuery:
     """`queryset` (of model instances, `select_related` and annotations allowed) compiled once for `connection`.
 
-    Its SQL differs by backend (SQLite writes no `FOR UPDATE`): keep one per database alias.
+    Its SQL differs by backend (SQLite writes no `FOR UPDATE`): keep one per database alias. `then`:
+    statements sent after the query in the same message, their results ignored (one round trip for
+    both; PostgreSQL only, and no parameters: no `%` in them).
     """
 
-    def __init__(self, queryset: QuerySet, connection: BaseDatabaseWrapper) -> None:
+    def __init__(self, queryset: QuerySet, connection: BaseDatabaseWrapper, *, then: str = "") -> None:
         state: Any = queryset  # its private attributes, which the stubs do not describe
         if state._iterable_class is not ModelIterable or state._prefetch_related_lookups:
             raise TypeError("A prepared query returns model instances, nothing to prefetch.")
@@ -69,7 +71,7 @@ class PreparedQuery:
         self.for_update = bool(queryset.query.select_for_update and connection.features.has_select_for_update)
         # Compiled inside a transaction when it locks: the compiler refuses FOR UPDATE in autocommit.
         sql, params = compiler.as_sql()
-        self.sql: str = sql
+        self.sql: str = f"{sql}; {then}" if then else sql
         self.params = tuple(params)
         self.slots = [(index, param) for index, param in enumerate(self.params) if isinstance(param, Slot)]
         # The rest is ModelIterable's reading of the rows, worked out once.

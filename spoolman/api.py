@@ -16,20 +16,22 @@ message, a database that is unreachable a 503 that Moonraker retries.
 import functools
 import json
 import logging
+from contextlib import ExitStack
 from decimal import Decimal, InvalidOperation
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from core import idempotency, writes
 from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
-from core.database import is_lock_timeout
+from core.database import first_round_trip, is_lock_timeout
 from core.errors import DomainError
+from core.locking import write_started
 from spoolman import origins, services, shapes
 from spoolman.errors import SpoolmanError
 from tenants.models import Role
-from tenants.row_security import has_row_security, tenant_row_security
+from tenants.row_security import has_row_security, row_security_transaction, tenant_row_security
 from tenants.scoping import request_scope_stack, tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -128,18 +130,9 @@ def endpoint(*methods, write=False, manage=False):
                 return error(400, f"The query parameter {refused!r} holds a NUL character, which no value can hold.")
             is_write = write and request.method not in READ_METHODS
             try:
-                integration = services.authenticate(key)
-                if integration is None:
-                    return error(401, "Unknown or revoked integration key.")
-                request.integration_key = integration
-                needs_manage, role = _needs(manage, request.method)
-                refusal = _refusal(integration, request.method, needs_manage=needs_manage, role=role)
-                if refusal is not None:
-                    return error(403, refusal)
-                stack = request_scope_stack(request)
-                stack.enter_context(tenant_scope(integration.tenant))
-                # A write's bounds ride in the row-security round trip (core.locking.write_start_sql).
-                stack.enter_context(tenant_row_security(integration.tenant, write=is_write))
+                refused = enter_key(request, key, manage=manage, write=is_write)
+                if refused is not None:
+                    return refused
                 if is_write:
                     return write_in_transaction(view, request, **kwargs)
                 return view(request, **kwargs)
@@ -155,6 +148,54 @@ def endpoint(*methods, write=False, manage=False):
         return wrapper
 
     return decorate
+
+
+def enter_key(request, secret, *, manage, write):
+    """Authenticate the request's key and enter its tenant for the rest of the request (its scope and,
+    on PostgreSQL, its row security); None, or the answer of a key that is unknown (401) or refused (403).
+
+    On PostgreSQL the key is read inside the request's row-security transaction, and its own row
+    enters its tenant there, with the role and a write's bounds in the same message
+    (services.authenticate's `entering`): one round trip, Django's connection health check folded
+    in (core.database.first_round_trip), where the key, the check and the row security took three.
+    An unknown or refused key rolls that transaction back: nothing of it stays.
+    """
+    if not has_row_security():
+        integration = services.authenticate(secret)
+        refused = key_refusal(integration, request.method, manage)
+        if refused is None:
+            request.integration_key = integration
+            stack = request_scope_stack(request)
+            stack.enter_context(tenant_scope(integration.tenant))
+            stack.enter_context(tenant_row_security(integration.tenant, write=write))
+        return refused
+    return first_round_trip(lambda: _enter_key_in_one_round_trip(request, secret, manage=manage, write=write))
+
+
+def _enter_key_in_one_round_trip(request, secret, *, manage, write):
+    with ExitStack() as entered:
+        started = entered.enter_context(row_security_transaction())
+        integration = services.authenticate(secret, entering=services.EnteringRowSecurity(write=write))
+        refused = key_refusal(integration, request.method, manage)
+        if refused is not None:
+            transaction.set_rollback(True)
+            return refused
+        if write:
+            started.enter_context(write_started(connection))
+        request.integration_key = integration
+        stack = request_scope_stack(request)
+        stack.enter_context(tenant_scope(integration.tenant))
+        stack.enter_context(entered.pop_all())
+    return None
+
+
+def key_refusal(integration, method, manage):
+    """The answer to a request whose key is None (401) or may not make it (403, `endpoint`'s `manage`), else None."""
+    if integration is None:
+        return error(401, "Unknown or revoked integration key.")
+    needs_manage, role = _needs(manage, method)
+    refusal = _refusal(integration, method, needs_manage=needs_manage, role=role)
+    return None if refusal is None else error(403, refusal)
 
 
 def _needs(manage, method) -> tuple[bool, Role]:

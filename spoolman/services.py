@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write_step
-from core.prepared import Slot
+from core.prepared import PreparedQuery, Slot
 from events.models import Webhook
 from events.services import NewEvent, record_events
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
@@ -33,6 +33,7 @@ from spoolman import shapes
 from spoolman.models import KEY_PREFIX, IntegrationKey, KeyScope, key_digest
 from tenants.contracts import Actor, acting_user, ensure_same_tenant
 from tenants.models import Membership, Role, Tenant
+from tenants.row_security import EnteringTenant, after_entering_sql
 from tenants.scoping import ScopedQuery, all_tenants
 
 CENTS = Decimal("0.01")
@@ -125,7 +126,14 @@ def keys_in_force() -> QuerySet[IntegrationKey]:
     )
 
 
-def authenticate(secret: str) -> IntegrationKey | None:
+@dataclass(frozen=True, kw_only=True)
+class EnteringRowSecurity:
+    """A key lookup that enters its key's tenant's row security (tenants.row_security): `write`, a write's too."""
+
+    write: bool = False
+
+
+def authenticate(secret: str, *, entering: EnteringRowSecurity | None = None) -> IntegrationKey | None:
     """The key in force with this secret (`keys_in_force`), else None: a revoked key, one of a printer
     that was deactivated, or a manage key whose creator left the tenant authenticates nothing.
 
@@ -133,23 +141,42 @@ def authenticate(secret: str) -> IntegrationKey | None:
     (`key.role`, what a manage key may do). Looked up across tenants by digest, before any tenant
     is known: the one query the integration API runs outside its tenant's scope. Read at every
     request, so a revocation or a change of the creator's role applies to the very next one.
+
+    `entering` (PostgreSQL, inside the request's row-security transaction): the key's row also
+    enters its tenant's row security, in the same message (`key_lookup`); the caller rolls that
+    transaction back when the key is None or refused.
     """
     if not secret.startswith(KEY_PREFIX) or len(secret) > 100:
         return None
     with all_tenants():
-        found = key_lookup().run(digest=key_digest(secret))
+        found = key_lookup(entering).run(digest=key_digest(secret))
     return found[0] if found else None
 
 
 @functools.cache
-def key_lookup() -> ScopedQuery:
+def key_lookup(entering: EnteringRowSecurity | None = None) -> ScopedQuery:
     """`keys_in_force` with what a request needs loaded, the key of a digest (a slot), built and compiled
     once per process: building and compiling it (the creator's role subquery, three joins) cost
     each Spoolman request about a millisecond of CPU, for SQL that is the same for every key.
-    `first()`'s query: in the keys' order (`-created_at`), the first."""
+    `first()`'s query: in the keys' order (`-created_at`), the first.
+
+    `entering`: the key's row sets its tenant for the row security (`EnteringTenant`), and the
+    message goes on with the application role and, for a write, the write's bounds: the request's
+    tenant entered in the lookup's round trip instead of one of its own.
+    """
     digest = Slot("digest", IntegrationKey._meta.get_field("digest"))
     loaded = ("printer", "tenant", "created_by")
-    return ScopedQuery(lambda: keys_in_force().select_related(*loaded).filter(digest=digest)[:1])
+
+    def build() -> QuerySet[IntegrationKey]:
+        keys = keys_in_force().select_related(*loaded).filter(digest=digest)
+        if entering is not None:
+            keys = keys.annotate(entered_tenant=EnteringTenant("tenant_id"))
+        return keys[:1]
+
+    if entering is None:
+        return ScopedQuery(build)
+    then = after_entering_sql(write=entering.write)
+    return ScopedQuery(build, functools.partial(PreparedQuery, then=then))
 
 
 def key_actor(key: IntegrationKey) -> User | None:

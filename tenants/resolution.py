@@ -32,13 +32,12 @@ changed role or a removed membership takes effect on the next request.
 
 import binascii
 import functools
-import logging
 import weakref
 from contextlib import ExitStack
 
 from django.contrib.auth import get_user_model
 from django.core.validators import slug_re
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
@@ -47,6 +46,7 @@ from rest_framework.authentication import SessionAuthentication, get_authorizati
 from rest_framework.exceptions import APIException
 
 from core.api.writes import WRITE_METHODS
+from core.database import first_round_trip
 from core.errors import ErrorCode
 from core.locking import write_start_sql, write_started
 from core.prepared import converted
@@ -71,8 +71,6 @@ from tenants.time_zones import tenant_time_zone
 
 TENANT_HEADER = "HTTP_" + TENANT_HEADER_NAME.upper().replace("-", "_")
 SESSION_KEY = "active_tenant"
-
-logger = logging.getLogger(__name__)
 
 
 class TenantRequired(APIException):
@@ -324,28 +322,13 @@ def enter_in_one_round_trip(request):
     first token request). What the lookup does not decide is rolled back and left to DRF's path,
     as `resolve_token_request`'s None is.
 
-    The health check (`CONN_HEALTH_CHECKS`: a `SELECT 1` before a reused connection's first
-    query) is folded into the same round trip: on a connection that served an earlier
-    request, a connection error from it (a restarted database) closes the connection and the
-    round trip runs once more on a new one, as the check would have. Nothing of it was
-    committed, so running it again is safe.
+    Django's connection health check is folded into the same round trip (core.database.first_round_trip).
     """
     key = token_request_key(request)
     if key is None:
         return None
     connection = connections[DEFAULT_DB_ALIAS]
-    reused = connection.connection is not None and not connection.in_atomic_block
-    if reused:
-        # Django's own flag (BaseDatabaseWrapper.health_check_done), not in django-stubs.
-        setattr(connection, "health_check_done", True)  # noqa: B010
-    try:
-        return _enter_in_one_round_trip(request, connection, *key)
-    except (OperationalError, InterfaceError):
-        if not reused:
-            raise
-        logger.info("The database connection was lost since the last request; reconnecting")
-        connection.close()
-        return _enter_in_one_round_trip(request, connection, *key)
+    return first_round_trip(lambda: _enter_in_one_round_trip(request, connection, *key))
 
 
 def _enter_in_one_round_trip(request, connection, digest, slug):

@@ -40,6 +40,7 @@ import uuid
 from contextlib import ExitStack, contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Func, TextField
 
 from core.locking import write_start_sql, write_started
 
@@ -80,6 +81,32 @@ STATEMENTS_BEFORE = 2  # the query's rows are the third result of the message
 # Inside a tenant's request transaction, after its token lookup: the user only; the role stays,
 # and the tenant policy alone applies (tenants/resolution.py `enter_in_one_round_trip`).
 USER_RESET_SQL = f"SELECT set_config('{USER_SETTING}', '', true)"
+
+# After a lookup whose row entered its tenant (`EnteringTenant`), in the same message: the role.
+APP_ROLE_SQL = f"SELECT set_config('role', '{APP_ROLE}', true)"
+
+
+class EnteringTenant(Func):
+    """`set_config('app.tenant_id', <the row's tenant>, true)` in a lookup's SELECT: the row that is read
+    enters the row security of the tenant it names, in the lookup's own statement.
+
+    For a lookup that finds the tenant (the Spoolman key of a secret): inside the request's
+    row-security transaction, the lookup runs as the connecting user (it reads across tenants), and
+    `after_entering_sql` follows it in the same message, so the tenant's queries need no round trip
+    of their own to enter it. Found nothing, the setting stays unset (no tenant's row is visible)
+    and the caller rolls the transaction back. PostgreSQL evaluates a volatile function of the
+    SELECT list after its ORDER BY and LIMIT, so only the row returned sets it.
+    """
+
+    arity = 1
+    template = f"set_config('{TENANT_SETTING}', (%(expressions)s)::text, true)"
+    output_field = TextField()
+
+
+def after_entering_sql(*, write):
+    """What follows a lookup that entered its tenant (`EnteringTenant`), in its message: the application
+    role and, for a write, the write's bounds (core.locking.write_start_sql). No parameters."""
+    return f"{APP_ROLE_SQL}; {write_start_sql()}" if write else APP_ROLE_SQL
 
 
 def own_rows_condition(user_id_type):

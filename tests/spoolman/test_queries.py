@@ -6,20 +6,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.support.queries import row_security_statements
+from tests.support.queries import key_request_statements
 
 pytestmark = pytest.mark.django_db
 
-# The key (1); the spools with their material and its vendor joined, their use dates stored (1).
-# Without a `limit` the rows read are the total: no COUNT (spoolman.query.page).
-SPOOL_LIST_QUERIES = 2 + row_security_statements()
-# The key; the spool, read once and locked, with its material, the run it is attributed to (locked
-# first), its use dates, its vendor and whether the tenant has webhooks; the ledger row; the spool's
-# weight and carried use; the events (4). The write has no savepoint of its own and its bounds ride in
-# the row-security round trip (the 4 row-security statements here; production: 6 statements, see
-# test_statement_budgets.py). Before: 15 + 2.
-# On SQLite the write is its own transaction (a savepoint and its release under the test's).
-USE_QUERIES = 5 + row_security_statements() + (0 if connection.vendor == "postgresql" else 2)
+# The key, which enters its tenant (key_request_statements); the spools with their material and its
+# vendor joined, their use dates stored (1). Without a `limit` the rows read are the total: no COUNT
+# (spoolman.query.page).
+SPOOL_LIST_QUERIES = 1 + key_request_statements()
+# The key, which enters its tenant, with the write's bounds in its message; the spool, read once and
+# locked, with its material, the run it is attributed to (locked first), its use dates, its vendor and
+# whether the tenant has webhooks; the ledger row; the spool's weight and carried use; the events (4).
+# The write has no savepoint of its own (production: 5 statements, see test_statement_budgets.py).
+# Before: 15 + 2. On SQLite the write is its own transaction (a savepoint and its release under the test's).
+USE_QUERIES = 4 + key_request_statements() + (0 if connection.vendor == "postgresql" else 2)
 
 
 def count(call):

@@ -21,14 +21,15 @@ from tests.conftest import postgres_only
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 
-# A printer's `PUT spool/{n}/use` (issue 17's budget: at most 6): the key; the row security and the
-# write's bounds (one round trip); the spool, locked, in one statement with its material, the
-# material line of the printer's in-progress run (its run locked first), the spool's use dates, its
-# vendor and whether the tenant has webhooks; the ledger row; the spool's weight and carried use;
-# the events. The answer is built from the rows in hand.
-USE_STATEMENTS = 6
-# A printer's `GET spool/{n}`: the key; the row security; the spool with its material and vendor.
-SPOOLMAN_DETAIL_STATEMENTS = 3
+# A printer's `PUT spool/{n}/use` (issue 17's budget: at most 6): the key, whose row enters its
+# tenant's row security, with the role and the write's bounds in its message (spoolman.api.enter_key);
+# the spool, locked, in one statement with its material, the material line of the printer's
+# in-progress run (its run locked first), the spool's use dates, its vendor and whether the tenant
+# has webhooks; the ledger row; the spool's weight and carried use; the events. The answer is built
+# from the rows in hand.
+USE_STATEMENTS = 5
+# A printer's `GET spool/{n}`: the key, which enters its tenant; the spool with its material and vendor.
+SPOOLMAN_DETAIL_STATEMENTS = 2
 # With an active webhook, the dispatch task's row, in the same transaction (events.services).
 USE_STATEMENTS_WITH_WEBHOOKS = USE_STATEMENTS + 1
 # The REST API's spool detail: token, user, membership and tenant read and the tenant's row security
@@ -60,13 +61,13 @@ def attributed_run(tenant, make_run, printer, spool):
     return make_run(tenant, printer=printer, materials=[{"spool": spool, "estimated_model_g": Decimal("100.00")}])
 
 
-def test_a_printer_s_use_is_six_statements_with_its_ledger_row_its_event_and_its_run(spoolman, spool, attributed_run):
+def test_a_printer_s_use_is_five_statements_with_its_ledger_row_its_event_and_its_run(spoolman, spool, attributed_run):
     statements = captured(lambda: spoolman.put(f"spool/{spool.number}/use", {"use_weight": 2.5}))
 
     assert len(statements) == USE_STATEMENTS, statements
-    key, start, read, ledger, weight, events = statements
-    assert '"spoolman_integrationkey"' in key
-    assert "set_config" in start and "lock_timeout" in start
+    key, read, ledger, weight, events = statements
+    assert '"spoolman_integrationkey"' in key and "set_config('app.tenant_id'" in key
+    assert "set_config('role'" in key and "lock_timeout" in key
     assert read.startswith("SELECT") and '"inventory_spool"' in read and '"production_productionrun"' in read
     assert read.endswith('FOR UPDATE OF "inventory_spool"') and read.count("FOR UPDATE") > 1  # the run's first
     assert [sql for sql in statements if 'FROM "inventory_spool"' in sql] == [read]  # read once (it was four times)
@@ -93,13 +94,12 @@ def test_with_an_active_webhook_a_printer_s_use_also_enqueues_its_dispatch(spool
     assert [sql for sql in statements if sql.startswith("INSERT") and "dbtaskresult" in sql]
 
 
-def test_a_printer_s_spool_detail_is_three_statements(spoolman, spool):
+def test_a_printer_s_spool_detail_is_two_statements(spoolman, spool):
     statements = captured(lambda: spoolman.get(f"spool/{spool.number}"))
 
     assert len(statements) == SPOOLMAN_DETAIL_STATEMENTS, statements
-    key, start, read = statements
-    assert '"spoolman_integrationkey"' in key
-    assert "set_config" in start
+    key, read = statements
+    assert '"spoolman_integrationkey"' in key and "set_config('app.tenant_id'" in key and "lock_timeout" not in key
     assert 'FROM "inventory_spool"' in read and '"inventory_vendor"' in read
 
 

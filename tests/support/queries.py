@@ -27,3 +27,10 @@ def token_request_statements():
     savepoint, the reset of role and tenant at its end and the release. SQLite: the lookup.
     """
     return 4 if connection.vendor == "postgresql" else 1
+
+
+def key_request_statements():
+    """What a Spoolman request's entry costs (spoolman/api.py `enter_key`): as a token request's, one
+    message on PostgreSQL (the key, whose row enters its tenant, and the role) plus, under the test's
+    transaction, the savepoint, the reset of role and tenant and the release. SQLite: the key."""
+    return token_request_statements()
