@@ -35,7 +35,7 @@ def lock_rows(queryset, *, of=(), pks=None):
     database error (a lost connection) is left to the exception handler's 503.
     """
     if pks is not None:
-        held = _handed_over(queryset.model, pks)
+        held = held_rows(queryset.model, pks)
         if held is not None:
             return held
     bound_lock_wait()
@@ -80,13 +80,19 @@ def bound_write_transaction():
     A request's row-security transaction that starts for a write already ran this SQL in its
     first round trip (`write_started`, tenants/row_security.py): then it costs nothing here.
     """
-    if connection.vendor != "postgresql" or getattr(connection, WRITE_STARTED, False):
+    if connection.vendor != "postgresql" or in_transaction_started_for_write():
         return
     with connection.cursor() as cursor:
         cursor.execute(write_start_sql())
 
 
 WRITE_STARTED = "printfarm_write_started"
+
+
+def in_transaction_started_for_write():
+    """Whether this connection's transaction was opened for one write and started it (`write_started`): a
+    request's row-security transaction (PostgreSQL), which holds that write and the reads before it only."""
+    return getattr(connection, WRITE_STARTED, False)
 
 
 def write_start_sql():
@@ -175,7 +181,10 @@ def locking_queryset(queryset):
     return queryset.select_for_update(of=("self",)) if locking_read() else queryset
 
 
-def _handed_over(model, pks):
+def held_rows(model, pks):
+    """The rows of `model` with these `pks` that the API write's view already read and locked for this
+    write (`lock_on_read`), in primary-key order, handed over once; None unless it holds them all.
+    For a caller that would build a costly queryset only to have `lock_rows` hand them over."""
     state = _write_state()
     if state is None or not pks:
         return None

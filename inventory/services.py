@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.changes import UNSET, Unset, sent
 from core.errors import Conflict, DomainError, ErrorCode, InvalidInput, NotFound
-from core.locking import lock_rows, write_step
+from core.locking import held_rows, lock_rows, write_step
 from core.prepared import PreparedUpdate, Slot, insert_rows
 from events.services import NewEvent, create_recorded, delete_recorded, record_events, update_recorded
 from inventory.models import (
@@ -86,10 +86,14 @@ def lock_spools(ids: Collection[Any], *, with_material: bool = False) -> dict[An
 
     `with_material` reads each spool's material in the same statement (joined, not locked).
     """
-    queryset = Spool.objects.filter(pk__in=ids)
-    if with_material:
-        queryset = queryset.with_material()
-    spools = {spool.pk: spool for spool in lock_rows(queryset, of=("self",) if with_material else (), pks=ids)}
+    # The view's locked read of them (`adjust/`), handed over before any queryset is built.
+    rows = held_rows(Spool, ids)
+    if rows is None:
+        queryset = Spool.objects.filter(pk__in=ids)
+        if with_material:
+            queryset = queryset.with_material()
+        rows = lock_rows(queryset, of=("self",) if with_material else ())
+    spools = {spool.pk: spool for spool in rows}
     if len(spools) < len(ids):
         raise NotFound("The spool was deleted by another request.")
     return spools

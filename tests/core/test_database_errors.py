@@ -1,5 +1,6 @@
 """What database errors answer: a lost uniqueness race, a broken invariant, a lock wait, a lost connection."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 from unittest import mock
 
@@ -104,11 +105,25 @@ def test_a_statement_that_ran_past_its_timeout_is_the_database_unavailable_not_b
     assert is_database_unavailable(cancelled)
 
 
+@contextmanager
+def raised_by_the_spool_s_locked_read(error):
+    """`error` raised by `adjust/`'s read of its spool, which locks it (by its SQL: the read is compiled once per
+    process, so patching the queryset that builds it would only fault the process's first request)."""
+
+    def hook(execute, sql, params, many, context):
+        if 'FROM "inventory_spool"' in sql:
+            raise error
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(hook):
+        yield
+
+
 def test_a_lost_connection_while_locking_is_a_503_not_busy(manager_api, tenant, make_spool):
     spool = make_spool(tenant)
     lost = driver_error(OperationalError, psycopg.errors.AdminShutdown(), "terminating connection")
 
-    with mock.patch("django.db.models.query.QuerySet.select_for_update", side_effect=lost):
+    with raised_by_the_spool_s_locked_read(lost):
         response = manager_api.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "waste", "delta_g": "-1"})
 
     assert response.status_code == 503
@@ -120,7 +135,7 @@ def test_a_lock_wait_that_runs_out_while_locking_is_busy(manager_api, tenant, ma
     spool = make_spool(tenant)
     timeout = driver_error(OperationalError, psycopg.errors.LockNotAvailable(), "canceling statement: lock timeout")
 
-    with mock.patch("django.db.models.query.QuerySet.select_for_update", side_effect=timeout):
+    with raised_by_the_spool_s_locked_read(timeout):
         response = manager_api.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "waste", "delta_g": "-1"})
 
     assert response.status_code == 409

@@ -7,11 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.models import Spool
-from tests.support.queries import row_security_statements
+from tests.support.queries import row_security_statements, write_savepoint_statements
 
 pytestmark = pytest.mark.django_db
 
-# membership; the write's savepoint and its release (BEGIN/COMMIT in production); the spool,
+# membership; the write's savepoint and its release (`write_savepoint_statements`); the spool,
 # read and locked in one statement; the ledger row; the weight; its event (`spool.adjusted`); the
 # check for the tenant's active webhooks (inside the transaction: nothing runs after its commit).
 # On PostgreSQL, the request's row-security transaction, whose first statement also starts the
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 # read, then locked by a second read after a savepoint and a second lock bound, then read a
 # third time after the release, and a deferred constraint check at the end: 17 statements under
 # the tests before the event's insert, then 10.)
-ADJUST_QUERIES = 8 + row_security_statements()
+ADJUST_QUERIES = 6 + write_savepoint_statements() + row_security_statements()
 
 
 def adjust(api, spool, **headers):

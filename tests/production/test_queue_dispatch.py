@@ -15,7 +15,7 @@ from events.models import Event
 from production.models import ProductionRun
 from production.services import RunDraft, create_run
 from production.services.slots import SlotLoad, load_slot
-from tests.support.queries import row_security_statements
+from tests.support.queries import row_security_statements, write_savepoint_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -324,11 +324,11 @@ def test_dispatch_costs_the_same_at_1_and_10_queued_runs(api, plan, ams, make_sp
 # its material-only line and their in-progress reservations; lock the spools; their reservations under the
 # lock; update the line's spool; update the run; the history row; the event (its payload is the answer)
 # and the check for the tenant's active webhooks (events.services).
-# Plus the service's savepoint and its release, and the API write's (BEGIN/COMMIT in production).
-DISPATCH_QUERIES = 20 + 2 + 2 + row_security_statements()
+# Plus the service's savepoint and its release, and on SQLite the API write's (`write_savepoint_statements`).
+DISPATCH_QUERIES = 20 + 2 + write_savepoint_statements() + row_security_statements()
 # start: membership; get_object (the run); lock the printer; lock the run; whether the printer prints; then
 # as dispatch from the run's items on.
-START_QUERIES = 16 + 2 + 2 + row_security_statements()
+START_QUERIES = 16 + 2 + write_savepoint_statements() + row_security_statements()
 
 
 def test_start_costs_a_fixed_number_of_queries(api, plan, ams, make_spool, make_material, tenant):

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from production.services import RunChanges, update_run
-from tests.support.queries import row_security_statements
+from tests.support.queries import row_security_statements, write_savepoint_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -29,23 +29,23 @@ DETAIL_QUERIES = 4 + row_security_statements()
 # one insert for the events (the spools' `spool.updated` and the run's `run.completed`, whose
 # payload, built from the rows already loaded, is also the response: the run is not read again),
 # and the check for the tenant's active webhooks (inside the transaction, events.services); release.
-# Plus the write's own transaction (core.writes): a savepoint and its release under the test's
-# transaction (BEGIN/COMMIT in production). On PostgreSQL, the request's row-security statements:
+# Plus the write's own savepoint and its release on SQLite (`write_savepoint_statements`; on
+# PostgreSQL the write is the request's transaction). On PostgreSQL, the request's row-security statements:
 # the write's bounds ride in the request's first round trip, cover every lock, and check each
 # statement's constraints at once (core.locking.api_write_transaction).
-COMPLETE_QUERIES = 17 + 2 + row_security_statements()
+COMPLETE_QUERIES = 17 + write_savepoint_statements() + row_security_statements()
 # history: membership, the path's run, count, events (with their users).
 HISTORY_QUERIES = 4 + row_security_statements()
 # fail: the same steps as complete.
 FAIL_QUERIES = COMPLETE_QUERIES
 # reopen: membership; get_object (1); savepoint, lock run, the rows to reverse; savepoint, lock
 # spools, insert reversals, update spools, release; update run, insert the history row, release;
-# the two lock wait bounds; the write's transaction (2) and its lock wait bound, as above. (15
+# the two lock wait bounds; the write's savepoint (SQLite) and its lock wait bound, as above. (15
 # before the run history's insert.) Then the events: the run's items and materials for the
 # payload of `run.reopened` (2), and one insert for it and the spools' `spool.updated` rows; the
 # payload is the response, which no longer reads the run, its items and materials again (3); the
 # check for the tenant's active webhooks, inside the transaction (+1).
-REOPEN_QUERIES = 15 + 2 + row_security_statements()
+REOPEN_QUERIES = 15 + write_savepoint_statements() + row_security_statements()
 
 
 def count_queries(call):

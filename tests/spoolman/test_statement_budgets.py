@@ -35,11 +35,10 @@ USE_STATEMENTS_WITH_WEBHOOKS = USE_STATEMENTS + 1
 # The REST API's spool detail: token, user, membership and tenant read and the tenant's row security
 # entered in one message (tenants/resolution.py `enter_in_one_round_trip`); the spool with its material.
 SPOOL_DETAIL_STATEMENTS = 2
-# `adjust/`: the token's message, with the row security and the write's bounds; the write's savepoint and its
-# release (the REST API keeps one: a refusal's answer may render a browsable page that queries); the
-# spool, read and locked once; the ledger row; the weight; the check for the tenant's webhooks; the
-# event.
-ADJUST_STATEMENTS = 8
+# `adjust/`: the token's message, with the row security and the write's bounds; the spool, read and locked
+# once; the ledger row; the weight; the check for the tenant's webhooks; the event. No savepoint: the
+# request's transaction holds the write alone and a JSON refusal runs no query (core.api.writes).
+ADJUST_STATEMENTS = 6
 
 
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT"}
@@ -118,7 +117,7 @@ def test_the_rest_spool_detail_is_two_statements(rest, spool):
     assert len(statements) == SPOOL_DETAIL_STATEMENTS, statements
 
 
-def test_a_rest_adjustment_is_eight_statements(rest, spool):
+def test_a_rest_adjustment_is_six_statements(rest, spool):
     statements = captured(
         lambda: rest.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "count", "new_weight_g": "900"}, format="json")
     )

@@ -19,6 +19,13 @@ def row_security_statements():
     return 4 if connection.vendor == "postgresql" else 0
 
 
+def write_savepoint_statements():
+    """What an API write's own savepoint costs under the test's transaction for a JSON client: on
+    PostgreSQL none (the write runs in the request's row-security transaction, opened for it alone:
+    core.api.writes `needs_savepoint`); on SQLite its savepoint and release (BEGIN/COMMIT in production)."""
+    return 0 if connection.vendor == "postgresql" else 2
+
+
 def token_request_statements():
     """What a token request's entry costs (tenants/resolution.py `enter_in_one_round_trip`).
 
