@@ -27,3 +27,8 @@ def token_request_statements():
     savepoint, the reset of role and tenant at its end and the release. SQLite: the lookup.
     """
     return 4 if connection.vendor == "postgresql" else 1
+
+
+def count_statements(captured):
+    """The `COUNT(*)` statements among `captured`'s (a CaptureQueriesContext): a list's count."""
+    return [query["sql"] for query in captured.captured_queries if "COUNT(*)" in query["sql"]]
