@@ -227,10 +227,15 @@ class SpoolViewSet(WrittenPageMixin, TenantScopedViewMixin, viewsets.ModelViewSe
         return links
 
     def get_queryset(self):
-        spools = super().get_queryset().for_floor()
+        spools = super().get_queryset()
         if self.action == "list" and self.json_page():
-            return spools.values(*spool_pages.SPOOL_COLUMNS)  # the JSON list: inventory.spool_pages
-        return spools
+            # Filtered and counted as bare spools (no filter reads for_floor's columns); page_queryset reads the
+            # page's columns, so the count is no clone of theirs stripped again on each request.
+            return spools
+        return spools.for_floor()
+
+    def page_queryset(self, listed):
+        return listed.for_floor().values(*spool_pages.SPOOL_COLUMNS)  # the JSON list: inventory.spool_pages
 
     def get_object(self):
         """DRF's, through a query compiled once when no filter of the list narrows it (`spool_of_id`): the spool

@@ -50,17 +50,27 @@ def moment(value: Any, zone: Any) -> str | None:
 
 class WrittenPageMixin:
     """A viewset whose JSON list is written by a page: `represent_page(rows)` of the page of
-    `get_queryset()`, which gives the page's `.values()` rows when `json_page()`; the browsable
-    page and the CSV file keep the serializer (`super().list`). Put before the viewset's bases."""
+    `page_queryset()` of the filtered `get_queryset()`, which give the page's `.values()` rows
+    when `json_page()`; the browsable page and the CSV file keep the serializer (`super().list`).
+    Put before the viewset's bases.
+
+    The list's count is of the filtered `get_queryset()`: a viewset whose `get_queryset()` gives
+    the bare rows and `page_queryset()` their columns has them counted without the columns (Django
+    would clone the page's queryset and strip its annotations and columns on each request)."""
 
     page_actions: tuple[str, ...] = ("list",)
 
     def json_page(self) -> bool:
         return answers_json_page(self, actions=self.page_actions)
 
+    def page_queryset(self, listed: Any) -> Any:
+        """What the page reads of the filtered list `listed`: by default `get_queryset()` gave its rows."""
+        return listed
+
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         view: Any = self  # a DRF viewset's methods, which the mixin does not declare
         if not self.json_page():
             return super().list(request, *args, **kwargs)  # type: ignore[misc]  # the browsable page, or a CSV file
-        rows = view.paginate_queryset(view.filter_queryset(view.get_queryset()))
+        listed = view.filter_queryset(view.get_queryset())
+        rows = view.paginator.paginate_queryset(self.page_queryset(listed), request, view=view, counted=listed)
         return view.get_paginated_response(view.represent_page(rows))

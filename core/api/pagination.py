@@ -2,7 +2,8 @@
 
 - `?page=N&page_size=M` (the default): `{"count", "next", "previous", "results"}`. The
   count is exact, one `COUNT(*)` of the filtered list per page; OFFSET makes a deep page
-  cost what it skips.
+  cost what it skips. A view may have another queryset counted, the same rows without the
+  columns its page reads (`counted`: core.api.pages.WrittenPageMixin).
 - `?cursor=` (empty: the first page) and then the `next`/`previous` links:
   `{"next", "previous", "results"}`, with no count. A keyset page: the rows after the last
   row of the page before, in the list's order (its `?ordering=` or default, with the id
@@ -59,7 +60,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({self.page_size_query_param: ["A whole number of at least 1 is required."]})
         return min(size, self.max_page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, counted=None):
+        """The page of `queryset`; its `count` is of `counted` when given (the same rows, read leaner)."""
         self.keyset = None
         if self.cursor_query_param in request.query_params:
             self.request = request
@@ -67,7 +69,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 queryset, request.query_params[self.cursor_query_param], self.get_page_size(request)
             )
             return self.keyset.rows
-        return super().paginate_queryset(queryset, request, view)
+        # Django's Paginator takes any sliceable object with a `count()` (DRF's stub names querysets and sequences).
+        rows: Any = queryset if counted is None else CountedRows(queryset, counted)
+        return super().paginate_queryset(rows, request, view)
 
     def get_paginated_response(self, data):
         if self.keyset is None:
@@ -104,6 +108,24 @@ class PageNumberPagination(pagination.PageNumberPagination):
             }
         )
         return parameters
+
+
+class CountedRows:
+    """A page's queryset as Django's Paginator reads it, counted through `counted`: the same rows without the
+    page's columns and annotations, whose `COUNT(*)` Django builds without first cloning and stripping them."""
+
+    def __init__(self, rows, counted):
+        self.rows, self.counted = rows, counted
+
+    @property
+    def ordered(self):
+        return self.rows.ordered  # the Paginator warns of an unordered list
+
+    def count(self):
+        return self.counted.count()
+
+    def __getitem__(self, key):
+        return self.rows[key]
 
 
 def invalid_cursor(message="The cursor is not valid: follow a `next` or `previous` link, or send it empty."):

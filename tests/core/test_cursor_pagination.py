@@ -4,6 +4,8 @@ import base64
 
 import pytest
 
+from tests.support.pages import walk
+
 SPOOLS = "/api/v1/spools/"
 
 
@@ -15,19 +17,6 @@ def spools(tenant, make_spool, make_material):
 
 def codes(response):
     return [row["code"] for row in response.json()["results"]]
-
-
-def walk(api, url, params=None, key="next"):
-    """Every page from `url` on, following `key` links."""
-    pages = []
-    response = api.get(url, params)
-    while True:
-        assert response.status_code == 200, response.content
-        pages.append(response)
-        link = response.json()[key]
-        if link is None:
-            return pages
-        response = api.get(link)
 
 
 def test_cursor_pages_cover_the_list_once_in_order_without_a_count(api, spools):

@@ -1,4 +1,18 @@
-"""JSON pages written for the purpose (core.api.pages) against the serializer path they replace."""
+"""List pages: every page of a list, and JSON pages written for the purpose (core.api.pages) against the serializer
+path they replace."""
+
+
+def walk(api, url, params=None, key="next"):
+    """Every page from `url` on, following `key` links (page numbers or cursors)."""
+    pages = []
+    response = api.get(url, params)
+    while True:
+        assert response.status_code == 200, response.content
+        pages.append(response)
+        link = response.json()[key]
+        if link is None:
+            return pages
+        response = api.get(link)
 
 
 def answers_both_ways(monkeypatch, viewset, ask):

@@ -41,3 +41,8 @@ def key_request_statements():
     message on PostgreSQL (the key, whose row enters its tenant, and the role) plus, under the test's
     transaction, the savepoint, the reset of role and tenant and the release. SQLite: the key."""
     return token_request_statements()
+
+
+def count_statements(captured):
+    """The `COUNT(*)` statements among `captured`'s (a CaptureQueriesContext): a list's count."""
+    return [query["sql"] for query in captured.captured_queries if "COUNT(*)" in query["sql"]]
