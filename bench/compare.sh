@@ -72,7 +72,7 @@ case "${SERVER:-gunicorn}" in
   gunicorn) SERVE=("$P/.venv/bin/gunicorn" config.wsgi -w 2 -b "127.0.0.1:$PORT" --log-level warning) ;;
   gthread) export DATABASE_POOL_SIZE=4
     SERVE=("$P/.venv/bin/gunicorn" config.wsgi -w 2 -k gthread --threads 4 -b "127.0.0.1:$PORT" --log-level warning) ;;
-  granian) SERVE=("$P/.venv/bin/granian" --interface wsgi config.wsgi:application --workers 2 --blocking-threads 1
+  granian) SERVE=("$P/.venv/bin/granian" --interface wsgi config.wsgi:application --workers 2 --blocking-threads 1 --runtime-mode st
     --host 127.0.0.1 --port "$PORT" --log-level warning) ;;
   uvicorn) SERVE=("$P/.venv/bin/uvicorn" config.asgi:application --workers 2 --host 127.0.0.1 --port "$PORT"
     --lifespan off --log-level warning) ;;
