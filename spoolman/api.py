@@ -27,7 +27,7 @@ from core import idempotency, writes
 from core.api.exceptions import DATABASE_RETRY_AFTER_SECONDS
 from core.database import first_round_trip, is_lock_timeout
 from core.errors import DomainError
-from core.locking import write_started
+from core.locking import in_transaction_started_for_write, write_started
 from spoolman import origins, services, shapes
 from spoolman.errors import SpoolmanError
 from tenants.models import Role
@@ -277,11 +277,14 @@ def write_in_transaction(view, request, **kwargs):
             path=request.path.replace(request.resolver_match.kwargs["key"], key.prefix),
             body_sha256=idempotency.body_digest(request.body),
         )
-    # Inside the request's row-security transaction (PostgreSQL), no savepoint of its own: that
-    # transaction holds only this write, and an error answer (plain JSON) needs no query, so an
-    # error rolls the request's transaction back at its end. Elsewhere the write is the transaction.
+    # Inside the request's row-security transaction, opened for this write alone (PostgreSQL), no savepoint
+    # of its own: an error answer (plain JSON) needs no query, so an error rolls the request's transaction
+    # back at its end (as core.api.writes `needs_savepoint`). Elsewhere the write is the transaction.
     return writes.run_write(
-        lambda: view(request, **kwargs), keyed=keyed, answers=SPOOLMAN_ANSWERS, savepoint=not has_row_security()
+        lambda: view(request, **kwargs),
+        keyed=keyed,
+        answers=SPOOLMAN_ANSWERS,
+        savepoint=not in_transaction_started_for_write(),
     )
 
 
