@@ -177,7 +177,7 @@ DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
 # for `/metrics` (`connection.vendor` is unchanged).
 PROMETHEUS_BACKENDS = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.postgresql": "core.backends.postgresql",  # django-prometheus's, timestamptz read in C
 }
 DATABASES["default"]["ENGINE"] = PROMETHEUS_BACKENDS.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
