@@ -126,6 +126,7 @@ def record_movements(
     events: list[NewEvent] | None = None,
     locked: dict[uuid.UUID, Spool] | None = None,
     also_save: Sequence[str] = (),
+    webhooks_active: bool | None = None,
 ) -> list[InventoryTransaction]:
     """Apply `movements` atomically and return their ledger rows.
 
@@ -142,7 +143,8 @@ def record_movements(
     Events: `event_type` (e.g. `spool.adjusted`) for each spool moved, and `spool.low_stock` /
     `spool.empty` for a spool that crossed into them (`spool_events`). They are appended to
     `events` when the caller records them with its own (one INSERT for the whole write), else
-    recorded here.
+    recorded here; `webhooks_active`: whether the tenant has an active webhook, when the caller read
+    it in this transaction (else `record_events` reads it).
     """
     occurred_at = occurred_at or timezone.now()
     with write_step():
@@ -215,7 +217,12 @@ def record_movements(
         if events is not None:
             events.extend(new_events)
         elif new_events:
-            record_events(tenant=next(iter(spools.values())).tenant_id, actor=user, events=new_events)
+            record_events(
+                tenant=next(iter(spools.values())).tenant_id,
+                actor=user,
+                events=new_events,
+                webhooks_active=webhooks_active,
+            )
     return rows
 
 
@@ -261,6 +268,7 @@ def record_movement(
     occurred_at: datetime.datetime | None = None,
     event_type: str | None = None,
     events: list[NewEvent] | None = None,
+    webhooks_active: bool | None = None,
 ) -> InventoryTransaction:
     """One manual movement of one spool (a result below zero is a 400); see `record_movements`."""
     (row,) = record_movements(
@@ -274,6 +282,7 @@ def record_movement(
         below_zero_error=BelowZero,
         event_type=event_type,
         events=events,
+        webhooks_active=webhooks_active,
     )
     # The ledger row holds what the locked spool now holds: no need to read it again.
     spool.current_weight_g = row.weight_after_g
@@ -481,8 +490,11 @@ def update_spool(*, spool: Spool, changes: SpoolChanges, user: Actor = None) -> 
     return spool
 
 
-def adjust_spool(*, spool: Spool, user: Actor, adjustment: Adjustment) -> InventoryTransaction:
-    """Apply a manual correction; its ledger row records `user` and when it happened."""
+def adjust_spool(
+    *, spool: Spool, user: Actor, adjustment: Adjustment, webhooks_active: bool | None = None
+) -> InventoryTransaction:
+    """Apply a manual correction; its ledger row records `user` and when it happened. `webhooks_active`:
+    see `record_movements`."""
     if adjustment.type not in ADJUSTMENT_TYPES:
         raise InvalidInput(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}.", code=ErrorCode.INVALID_ADJUSTMENT)
     if (adjustment.new_weight_g is None) == (adjustment.delta_g is None):
@@ -496,6 +508,7 @@ def adjust_spool(*, spool: Spool, user: Actor, adjustment: Adjustment) -> Invent
         description=adjustment.reason,
         occurred_at=adjustment.occurred_at,
         event_type="spool.adjusted",
+        webhooks_active=webhooks_active,
     )
 
 
@@ -511,10 +524,13 @@ class WeighIn:
     occurred_at: datetime.datetime | None = None
 
 
-def weigh_in(*, spool: Spool, user: Actor, weighing: WeighIn) -> InventoryTransaction:
+def weigh_in(
+    *, spool: Spool, user: Actor, weighing: WeighIn, webhooks_active: bool | None = None
+) -> InventoryTransaction:
     """A floor operator's weighing, as Spoolman's `measure`: the spool now holds the gross weight minus its
     empty reel (`empty_spool_weight_g`), booked as one `adjustment` row with the reason `weigh-in`;
-    event `spool.adjusted`. A spool without an empty weight, or a gross weight below it, is a 400."""
+    event `spool.adjusted`. A spool without an empty weight, or a gross weight below it, is a 400.
+    `webhooks_active`: see `record_movements`."""
     if spool.empty_spool_weight_g is None:
         raise InvalidInput(
             f"Spool {spool.code} has no empty spool weight, so the scale's gross weight cannot be converted; "
@@ -536,6 +552,7 @@ def weigh_in(*, spool: Spool, user: Actor, weighing: WeighIn) -> InventoryTransa
         description=WEIGH_IN,
         occurred_at=weighing.occurred_at,
         event_type="spool.adjusted",
+        webhooks_active=webhooks_active,
     )
 
 

@@ -1,6 +1,7 @@
 import functools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
 from core.locking import locking_read
 from core.prepared import Slot
+from events.models import Webhook
 from inventory import labels, services, spool_pages
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter, VendorFilter
 from inventory.models import InventoryTransaction, Material, Spool, Vendor
@@ -115,14 +117,27 @@ class MaterialViewSet(TenantScopedViewMixin, viewsets.ModelViewSet):
 def spool_of_id(*, locked: bool) -> ScopedQuery:
     """The spool of an id as the spool endpoints show it (`for_floor`; `locked`: `FOR UPDATE OF` the spool, as
     core.locking.locking_queryset reads it), compiled once per process: building and compiling this query (the
-    floor's subqueries, the columns of spool and material) cost each request for one spool about 0.7 ms of CPU."""
+    floor's subqueries, the columns of spool and material) cost each request for one spool about 0.7 ms of CPU.
+
+    The locked read is a write's (`adjust/`, `measure/`): it also answers `webhooks_active`, whether the tenant
+    has an active webhook, which the write's event needs (events.services.record_events), so that question is
+    no statement of its own, as in a printer's report (spoolman.services)."""
 
     def build():
         spools = Spool.objects.for_floor()
-        spools = spools.select_for_update(of=("self",)) if locked else spools
+        if locked:
+            spools = spools.select_for_update(of=("self",)).annotate(
+                webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True))
+            )
         return spools.filter(pk=Slot("id", Spool._meta.pk))[:1]
 
     return ScopedQuery(build)
+
+
+def webhooks_active_of(spool: Spool) -> bool | None:
+    """What the write's locked read of `spool` answered for its tenant's webhooks (`spool_of_id`), or None
+    when the spool was read another way (a detail narrowed by the list's filters): then the event asks."""
+    return getattr(spool, "webhooks_active", None)
 
 
 @extend_schema_view(
@@ -364,7 +379,10 @@ class SpoolViewSet(WrittenPageMixin, TenantScopedViewMixin, viewsets.ModelViewSe
         adjustment = SpoolAdjustmentSerializer(data=request.data)
         adjustment.is_valid(raise_exception=True)
         services.adjust_spool(
-            spool=spool, user=request.user, adjustment=services.Adjustment(**adjustment.validated_data)
+            spool=spool,
+            user=request.user,
+            adjustment=services.Adjustment(**adjustment.validated_data),
+            webhooks_active=webhooks_active_of(spool),
         )
         return Response(spool_pages.represent_spool(spool), status=status.HTTP_200_OK)  # read for_floor()
 
@@ -383,7 +401,12 @@ class SpoolViewSet(WrittenPageMixin, TenantScopedViewMixin, viewsets.ModelViewSe
         spool = self.get_locked_object()
         weighing = SpoolWeighInSerializer(data=request.data)
         weighing.is_valid(raise_exception=True)
-        services.weigh_in(spool=spool, user=request.user, weighing=services.WeighIn(**weighing.validated_data))
+        services.weigh_in(
+            spool=spool,
+            user=request.user,
+            weighing=services.WeighIn(**weighing.validated_data),
+            webhooks_active=webhooks_active_of(spool),
+        )
         return Response(spool_pages.represent_spool(spool), status=status.HTTP_200_OK)  # read for_floor()
 
 

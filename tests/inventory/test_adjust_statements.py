@@ -12,14 +12,14 @@ from tests.support.queries import row_security_statements, write_savepoint_state
 pytestmark = pytest.mark.django_db
 
 # membership; the write's savepoint and its release (`write_savepoint_statements`); the spool,
-# read and locked in one statement; the ledger row; the weight; its event (`spool.adjusted`); the
-# check for the tenant's active webhooks (inside the transaction: nothing runs after its commit).
+# read and locked in one statement that also answers whether the tenant has an active webhook
+# (inventory.views `spool_of_id`); the ledger row; the weight; its event (`spool.adjusted`).
 # On PostgreSQL, the request's row-security transaction, whose first statement also starts the
 # write (its lock and statement bounds, `SET CONSTRAINTS ALL IMMEDIATE`). (Before: the spool
 # read, then locked by a second read after a savepoint and a second lock bound, then read a
 # third time after the release, and a deferred constraint check at the end: 17 statements under
 # the tests before the event's insert, then 10.)
-ADJUST_QUERIES = 6 + write_savepoint_statements() + row_security_statements()
+ADJUST_QUERIES = 5 + write_savepoint_statements() + row_security_statements()
 
 
 def adjust(api, spool, **headers):

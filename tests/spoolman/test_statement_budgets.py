@@ -36,9 +36,9 @@ USE_STATEMENTS_WITH_WEBHOOKS = USE_STATEMENTS + 1
 # entered in one message (tenants/resolution.py `enter_in_one_round_trip`); the spool with its material.
 SPOOL_DETAIL_STATEMENTS = 2
 # `adjust/`: the token's message, with the row security and the write's bounds; the spool, read and locked
-# once; the ledger row; the weight; the check for the tenant's webhooks; the event. No savepoint: the
-# request's transaction holds the write alone and a JSON refusal runs no query (core.api.writes).
-ADJUST_STATEMENTS = 6
+# once, with whether the tenant has an active webhook; the ledger row; the weight; the event. No savepoint:
+# the request's transaction holds the write alone and a JSON refusal runs no query (core.api.writes).
+ADJUST_STATEMENTS = 5
 
 
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT"}
@@ -117,7 +117,7 @@ def test_the_rest_spool_detail_is_two_statements(rest, spool):
     assert len(statements) == SPOOL_DETAIL_STATEMENTS, statements
 
 
-def test_a_rest_adjustment_is_six_statements(rest, spool):
+def test_a_rest_adjustment_is_five_statements(rest, spool):
     statements = captured(
         lambda: rest.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "count", "new_weight_g": "900"}, format="json")
     )
@@ -125,3 +125,16 @@ def test_a_rest_adjustment_is_six_statements(rest, spool):
     assert len(statements) == ADJUST_STATEMENTS, statements
     spool_reads = [sql for sql in statements if sql.startswith("SELECT") and 'FROM "inventory_spool"' in sql]
     assert len(spool_reads) == 1 and "FOR UPDATE" in spool_reads[0]
+    assert not [sql for sql in statements if sql.startswith('SELECT "events_webhook"')], statements
+    assert '"events_webhook"' in spool_reads[0]  # the tenant's webhooks asked by the locked read
+
+
+def test_with_an_active_webhook_a_rest_adjustment_also_enqueues_its_dispatch(rest, spool, tenant, make_webhook):
+    make_webhook(tenant)
+    statements = captured(
+        lambda: rest.post(f"/api/v1/spools/{spool.pk}/adjust/", {"type": "count", "new_weight_g": "900"}, format="json")
+    )
+
+    assert len(statements) == ADJUST_STATEMENTS + 1, statements
+    assert not [sql for sql in statements if sql.startswith('SELECT "events_webhook"')], statements
+    assert [sql for sql in statements if sql.startswith("INSERT") and "dbtaskresult" in sql]
