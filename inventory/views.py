@@ -1,7 +1,6 @@
 import functools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -19,7 +18,7 @@ from core.api.schema import errors
 from core.errors import ErrorCode, InvalidInput
 from core.locking import locking_read
 from core.prepared import Slot
-from events.models import Webhook
+from events.services import tenant_has_active_webhook
 from inventory import labels, services, spool_pages
 from inventory.filters import InventoryTransactionFilter, MaterialFilter, SpoolFilter, VendorFilter
 from inventory.models import InventoryTransaction, Material, Spool, Vendor
@@ -126,9 +125,7 @@ def spool_of_id(*, locked: bool) -> ScopedQuery:
     def build():
         spools = Spool.objects.for_floor()
         if locked:
-            spools = spools.select_for_update(of=("self",)).annotate(
-                webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True))
-            )
+            spools = spools.select_for_update(of=("self",)).annotate(webhooks_active=tenant_has_active_webhook())
         return spools.filter(pk=Slot("id", Spool._meta.pk))[:1]
 
     return ScopedQuery(build)

@@ -16,15 +16,14 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from core.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from core.locking import bound_lock_wait, busy_on_lock_timeout, lock_rows, write_step
 from core.prepared import PreparedQuery, Slot
-from events.models import Webhook
-from events.services import NewEvent, record_events
+from events.services import NewEvent, record_events, tenant_has_active_webhook
 from inventory.models import ZERO, InventoryTransaction, Spool, TransactionType
 from inventory.services import MAX_WEIGHT_G, Movement, record_movements, used_at
 from production.models import Printer, ProductionRun, ProductionRunMaterial
@@ -304,9 +303,7 @@ def _report_spools(*, by_pk: bool, attributed: bool) -> QuerySet[Spool]:
         spools = spools.filter(pk=Slot("spool", Spool._meta.get_field("id")))
     else:
         spools = spools.filter(number=Slot("spool", Spool._meta.get_field("number")))
-    spools = shapes.with_filament(spools).annotate(
-        webhooks_active=Exists(Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), is_active=True)),
-    )
+    spools = shapes.with_filament(spools).annotate(webhooks_active=tenant_has_active_webhook())
     if attributed:
         # The run alone is locked: the subquery's FOR UPDATE takes every table of its FROM (Django
         # writes no `OF` in a subquery), and the run's material line, which a completion updates

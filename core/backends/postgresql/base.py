@@ -17,6 +17,9 @@ from django_prometheus.db.backends.postgresql import base
 from psycopg import adapters, pq
 from psycopg.adapt import AdaptersMap
 
+# psycopg's own loader of `timestamptz` text: the C one of psycopg_binary (the pure-Python one without it).
+PSYCOPG_TIMESTAMPTZ_LOADER = adapters.get_loader(adapters.types["timestamptz"].oid, pq.Format.TEXT)
+
 
 class UtcTimestamptzLoader:
     """psycopg's C `timestamptz` loader, with the `timezone` attribute Django's cursors check
@@ -30,15 +33,14 @@ class UtcTimestamptzLoader:
     timezone = datetime.UTC
 
     def __init__(self, oid, context=None):
-        c_loader = adapters.get_loader(oid, pq.Format.TEXT)
-        assert c_loader is not None  # psycopg registers a loader for each built-in type
-        self.load = c_loader(oid, context).load
+        assert PSYCOPG_TIMESTAMPTZ_LOADER is not None  # psycopg registers one for each built-in type
+        self.load = PSYCOPG_TIMESTAMPTZ_LOADER(oid, context).load
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self):
         params = super().get_connection_params()
-        if self.timezone is datetime.UTC and self.timezone_name == "UTC":
+        if self.timezone is datetime.UTC:  # time zone support on, the connection's zone unset: UTC
             context = AdaptersMap(params["context"])  # Django's template (cached, shared), extended
             context.register_loader("timestamptz", UtcTimestamptzLoader)
             params["context"] = context
