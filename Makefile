@@ -68,7 +68,7 @@ BENCH_SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pf_bench_scale
 bench-scale: venv
 	DATABASE_URL=$(BENCH_SCALE_DATABASE_URL) $(BIN)/python -m bench.scale
 
-# A live gunicorn + PostgreSQL under a mixed, retried load, then the ledger audited (bench/soak.py).
+# A live uWSGI + PostgreSQL under a mixed, retried load, then the ledger audited (bench/soak.py).
 SOAK_SECONDS ?= 120
 soak: venv
 	$(BIN)/python -m bench.soak --seconds $(SOAK_SECONDS)

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The request path, the spool endpoints, Spoolman's own paths and the run list, against their floors and Spoolman.
 #   bench/compare.sh [DURATION_S] [ROUNDS]          (from the project root, after `make venv`)
-#   SERVER=gthread|granian|uvicorn bench/compare.sh  the same under another server (default: gunicorn, 2 sync workers)
+#   SERVER=gunicorn|gthread|granian|uvicorn bench/compare.sh  the same under another server (default: uWSGI, 2 processes)
 # Needs wrk and bc (apt-get install -y wrk bc) and PostgreSQL on 127.0.0.1:5432 (DATABASE_URL's server).
 #
 # ../shared/bench/compare.sh extended: the same fresh database, loading through the public API and
-# gunicorn (2 sync workers, DEBUG=0), plus the Spoolman-compatible paths under a printer's key (requested as a
-# printer does: the key in the URL, no token header, so no REST token lookup), the
-# run list (page of 20) and its floor. Each endpoint is measured ROUNDS times (default 3) and the
+# the deployment's server (uWSGI with config/uwsgi.ini, 2 processes, DEBUG=0), plus the
+# Spoolman-compatible paths under a printer's key (requested as a printer does: the key in the
+# URL, no token header, so no REST token lookup), the run list (page of 20) and its floor. Each endpoint is measured ROUNDS times (default 3) and the
 # median of its server CPU per request is kept (every server process counted). The floors are the
 # same SQL in bare Django views behind the project's middleware (bench/spool_floor.py, bench/floor.py),
 # mounted in a throwaway copy of the project only. Spoolman's figures are v0.26.1 measured the same
-# way on this machine kind (FastAPI + SQLAlchemy, PostgreSQL 15, one uvicorn worker, 1000 spools):
-# override them with SPOOLMAN_LIST_MS, SPOOLMAN_DETAIL_MS, SPOOLMAN_USE_MS after measuring your own.
+# way on this machine kind when the issue was filed (FastAPI + SQLAlchemy, PostgreSQL 15, one uvicorn
+# worker, 1000 spools): machines of the kind differ, so measure Spoolman beside this script on the same
+# machine (README "Performance") and pass SPOOLMAN_LIST_MS, SPOOLMAN_DETAIL_MS, SPOOLMAN_USE_MS.
 set -uo pipefail
 command -v wrk >/dev/null || { echo "compare.sh: wrk is not installed (apt-get install -y wrk)"; exit 2; }
 command -v bc >/dev/null || { echo "compare.sh: bc is not installed (apt-get install -y bc)"; exit 2; }
@@ -68,7 +69,8 @@ urlpatterns += [
 ]
 PY
 # The servers a Django deployment would pick, two processes (or workers) each on 2 cores.
-case "${SERVER:-gunicorn}" in
+case "${SERVER:=uwsgi}" in
+  uwsgi) SERVE=("$P/.venv/bin/uwsgi" --ini config/uwsgi.ini --http-socket "127.0.0.1:$PORT" --processes 2) ;;
   gunicorn) SERVE=("$P/.venv/bin/gunicorn" config.wsgi -w 2 -b "127.0.0.1:$PORT" --log-level warning) ;;
   gthread) export DATABASE_POOL_SIZE=4
     SERVE=("$P/.venv/bin/gunicorn" config.wsgi -w 2 -k gthread --threads 4 -b "127.0.0.1:$PORT" --log-level warning) ;;
@@ -76,7 +78,7 @@ case "${SERVER:-gunicorn}" in
     --host 127.0.0.1 --port "$PORT" --log-level warning) ;;
   uvicorn) SERVE=("$P/.venv/bin/uvicorn" config.asgi:application --workers 2 --host 127.0.0.1 --port "$PORT"
     --lifespan off --log-level warning) ;;
-  *) echo "compare.sh: SERVER is gunicorn, gthread, granian or uvicorn"; exit 2 ;;
+  *) echo "compare.sh: SERVER is uwsgi, gunicorn, gthread, granian or uvicorn"; exit 2 ;;
 esac
 (cd "$W/proj" && exec "${SERVE[@]}" > "$W/server.log" 2>&1) &
 SERVER_PID=$!
@@ -88,7 +90,7 @@ eval "$(cd "$P" && .venv/bin/python -m bench.compare_seed "$BASE" "$TOKEN" bench
 SPOOLMAN=$BASE$SPOOLMAN_PATH
 lua get GET ""; lua adjust POST '{"type": "adjustment", "delta_g": "-0.01", "reason": "bench"}'
 printer_lua printer_get GET ""; printer_lua use PUT '{"use_weight": 0.01}'
-echo "== project $(git -C "$P" rev-parse --short HEAD) (${SERVER:-gunicorn}, 2 processes); wrk -t2 -c16 -d${D}s x ${ROUNDS}; $(nproc) cores"
+echo "== project $(git -C "$P" rev-parse --short HEAD) ($SERVER, 2 processes); wrk -t2 -c16 -d${D}s x ${ROUNDS}; $(nproc) cores"
 bench "floor empty view (request path)" "$BASE/floor/empty/" "$W/get.lua"
 bench "ours  spool list page 20" "$BASE/api/v1/spools/?page_size=20" "$W/get.lua"
 bench "floor spool list page 20" "$BASE/floor/spools/" "$W/get.lua"

@@ -1,11 +1,11 @@
-"""Soak: a live gunicorn + PostgreSQL under a mixed, retried load, then the ledger audited.
+"""Soak: a live uWSGI + PostgreSQL under a mixed, retried load, then the ledger audited.
 
     make soak                                  # 2 minutes
     .venv/bin/python -m bench.soak --seconds 20
 
 It builds a throwaway PostgreSQL database (its name must contain `soak`), loads it
 through the public contract only (management commands, then REST), serves the app
-with gunicorn (production settings, DEBUG=0) and drives it from several client
+with uWSGI (config/uwsgi.ini, production settings, DEBUG=0) and drives it from several client
 processes for a bounded time with reads, run creates, completions, failures,
 reopenings, spool adjustments and retried requests (the same `Idempotency-Key`
 sent twice, and completions sent again without a key). Then it checks, straight
@@ -46,7 +46,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="how long the load runs (default 120)")
     parser.add_argument("--clients", type=int, default=4, help="client processes (default 4)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="uWSGI worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the request mix")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.clients < 1 or args.workers < 1:
@@ -93,19 +93,11 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_gunicorn(env, port, workers):
-    gunicorn = Path(sys.executable).with_name("gunicorn")
+def start_server(env, port, workers):
+    """The deployment's server (README "Deploying"): uWSGI with config/uwsgi.ini."""
+    uwsgi = Path(sys.executable).with_name("uwsgi")
     server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
+        [str(uwsgi), "--ini", "config/uwsgi.ini", "--http-socket", f"127.0.0.1:{port}", "--processes", str(workers)],
         cwd=PROJECT_DIR,
         env=env,
     )
@@ -118,7 +110,7 @@ def start_gunicorn(env, port, workers):
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.3)
     server.terminate()
-    raise SystemExit("gunicorn did not become ready within 60 s")
+    raise SystemExit("uWSGI did not become ready within 60 s")
 
 
 # --- the client --------------------------------------------------------------------------------------
@@ -330,7 +322,7 @@ def main(argv=None):
         manage(env, "create_tenant", slug, "--name", slug.title(), "--prefix", slug.replace("-", "").upper()[:10])
         manage(env, "add_member", slug, f"{slug}-owner", "--role", "owner", "--password", PASSWORD)
     port = free_port()
-    server = start_gunicorn(env, port, args.workers)
+    server = start_server(env, port, args.workers)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         for slug in TENANTS:
@@ -370,7 +362,7 @@ def main(argv=None):
     latencies.sort()
     print(
         f"soak: {len(latencies)} requests in {elapsed:.0f} s ({len(latencies) / elapsed:.0f}/s) from {args.clients} "
-        f"client processes against gunicorn with {args.workers} workers on PostgreSQL"
+        f"client processes against uWSGI with {args.workers} workers on PostgreSQL"
     )
     print(
         f"latency: p50 {statistics.median(latencies) * 1000:.1f} ms, "
