@@ -246,7 +246,7 @@ def test_the_admins_print_labels_prints_distinct_labels(tenant, make_spool, make
 
 
 def test_a_sheet_of_more_spools_than_a_url_holds_is_posted(viewer_api, tenant, make_spool):
-    """240 UUIDs (9 kB) exceed many servers' request line (gunicorn: 4 kB, a 414; nginx: 8 kB): a body has no such limit."""
+    """240 UUIDs (9 kB) exceed many servers' request line (gunicorn: 4 kB, a 414; nginx: 8 kB); a body has none."""
     spools = [make_spool(tenant, code=f"SP-{n:03d}") for n in range(240)]
 
     response = viewer_api.post(
