@@ -7,10 +7,11 @@
 # ../shared/bench/compare.sh extended: the same fresh database, loading through the public API and
 # the deployment's server (uWSGI with config/uwsgi.ini, 2 processes, DEBUG=0), plus the
 # Spoolman-compatible paths under a printer's key (requested as a printer does: the key in the
-# URL, no token header, so no REST token lookup), the run list (page of 20) and its floor. Each endpoint is measured ROUNDS times (default 3) and the
-# median of its server CPU per request is kept (every server process counted). The floors are the
-# same SQL in bare Django views behind the project's middleware (bench/spool_floor.py, bench/floor.py),
-# mounted in a throwaway copy of the project only. Spoolman's figures are v0.26.1 measured the same
+# URL, no token header, so no REST token lookup), the run list (page of 20) and its floor. Each
+# endpoint is measured ROUNDS times (default 3), each round right before its floor's, and the median
+# of its server CPU per request is kept (every server process counted); a ratio is the median of the
+# rounds' ratios. The floors are the same SQL in bare Django views behind the project's middleware
+# (bench/spool_floor.py, bench/floor.py), mounted in a throwaway copy of the project only. Spoolman's figures are v0.26.1 measured the same
 # way on this machine kind when the issue was filed (FastAPI + SQLAlchemy, PostgreSQL 15, one uvicorn
 # worker, 1000 spools). Machines of the kind differ, and one machine's speed drifts within minutes,
 # so compare side by side: with SPOOLMAN_URL and SPOOLMAN_PID naming a Spoolman you run yourself
@@ -31,7 +32,7 @@ SPOOLMAN_LIST_MS=${SPOOLMAN_LIST_MS:-6.62}; SPOOLMAN_DETAIL_MS=${SPOOLMAN_DETAIL
 trap 'kill ${SERVER_PID:-} 2>/dev/null; rm -rf "$W"' EXIT
 descendants() { local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
 cpu_ticks() { local t=0 pid; for pid in $1 $(descendants "$1"); do read -r -a f < "/proc/$pid/stat" && t=$((t + f[13] + f[14])); done; echo $t; }
-HZ=$(getconf CLK_TCK); declare -A CPU SPOOLMAN_CPU RATIO
+HZ=$(getconf CLK_TCK); declare -A CPU RATIO
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 round() {  # pid url luafile: one round of wrk; sets SAMPLE (server CPU per request, ms), RPS, P50, NON2XX
   local before after out
