@@ -60,6 +60,7 @@ class FarmSimulation:
         self.events = []
         self.order = itertools.count()
         self.spool_free_at = {}  # spool id -> when its current run ends (None: still printing)
+        self.last_start = self.now - timedelta(days=HISTORY_DAYS)  # the latest start of a run created so far
         self.deck = []
 
     # --- setup -------------------------------------------------------------------------
@@ -115,8 +116,7 @@ class FarmSimulation:
             if self.progress is not None:
                 self.progress(min(max((event.at - first) / (self.now - first), 0.0), 1.0))
             event.action(event.at)
-        for state in self.printers:
-            self.finish_history(state)
+        self.finish_history()
         self.set_up_floor()
         if self.progress is not None:
             self.progress(1.0)
@@ -238,6 +238,7 @@ class FarmSimulation:
             self.schedule(self.working_hours(at + timedelta(hours=12)), self.start_run, state)
             return
         items, materials, kind, original = planned
+        self.last_start = at
         estimated_g = sum(m["estimated_model_g"] + m["estimated_flushed_g"] + m["estimated_tower_g"] for m in materials)
         hours = float(estimated_g) / state.plan.grams_per_hour + 0.25
         bed, nozzle = TEMPERATURES[kind]
@@ -349,14 +350,23 @@ class FarmSimulation:
         ]
         return {"failure_reason": reason, "completed_at": at, "notes": FAILURES[reason][0], "materials": materials}
 
-    def finish_history(self, state):
-        """Every idle printer gets one print that is still running now."""
-        if state.busy:
-            return
-        start = self.now - timedelta(hours=self.rng.uniform(1, 4))
-        if state.idle_since is not None:
-            start = max(start, state.idle_since + timedelta(minutes=20))
-        self.start_run(min(start, self.now - timedelta(minutes=1)), state, still_printing=True)
+    def finish_history(self):
+        """Every idle printer gets one print that is still running now.
+
+        A run's number counts its day's runs in the order they are created, so these runs are
+        created in the order of their starts, each after every run the history created before it:
+        otherwise two of them on today's date (or one before another printer's last run) would be
+        numbered out of the order of their times."""
+        starts = []
+        for state in self.printers:
+            if state.busy:
+                continue
+            start = self.now - timedelta(hours=self.rng.uniform(1, 4))
+            if state.idle_since is not None:
+                start = max(start, state.idle_since + timedelta(minutes=20))
+            starts.append((min(start, self.now - timedelta(minutes=1)), state))
+        for start, state in sorted(starts, key=lambda pair: pair[0]):
+            self.start_run(max(start, self.last_start + timedelta(seconds=1)), state, still_printing=True)
 
     # --- the floor now ---------------------------------------------------------------------
 
