@@ -1,10 +1,15 @@
 """Admins and owners create, list and revoke integration keys (a printer's, and the tenant's of either scope);
 the secret is shown once."""
 
+import configparser
+import re
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from spoolman import services
+from spoolman.logs import redact
 from spoolman.models import IntegrationKey, KeyScope, key_digest
 from tenants.models import Membership
 from tests.conftest import client_for
@@ -72,6 +77,25 @@ def test_a_key_in_a_logged_path_is_redacted(spoolman, issued, caplog):
     assert "/spoolman/" in logged
     assert issued.secret not in logged
     assert issued.key.prefix in logged
+
+
+def uwsgi_setting(name):
+    """A setting of the deployment's server (config/uwsgi.ini; `%k` and such are uWSGI's, not interpolation)."""
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(settings.BASE_DIR / "config" / "uwsgi.ini")
+    return ini["uwsgi"][name]
+
+
+def test_the_servers_own_log_lines_naming_a_whole_key_are_dropped(issued):
+    """uWSGI prints a request's path in lines of its own (a harakiri's); its master drops those that name a
+    whole key, and keeps the app's lines, which name only the key's first characters."""
+    drain = re.compile(uwsgi_setting("log-drain"))
+    path = f"/spoolman/{issued.secret}/api/v1/spool/1/use"
+
+    assert uwsgi_setting("log-master") == "true"  # the master writes every line, so it can drop one
+    assert drain.search(f"HARAKIRI [core 0] 127.0.0.1 - PUT {path} since 1796505122")
+    assert not drain.search(f"Not Found: {redact(path)}")
+    assert not drain.search("Not Found: /api/v1/spools/999/")
 
 
 # --- the tenant's keys: /api/v1/integration-keys/ ---------------------------------------------
