@@ -40,9 +40,9 @@ def seed_demo(*args):
     return out.getvalue()
 
 
-def days_numbered_in_order_of_creation(tenant):
-    """Each day (in the tenant's zone) whose runs are not numbered 001, 002... in the order of their
-    `created_at`, with its numbers in that order (empty when every day's are)."""
+def days_numbered_out_of_order(tenant):
+    """The days (in the tenant's zone) whose runs are not numbered 001, 002... in the order of their
+    `created_at`, each with its numbers in that order: empty when every day's runs are."""
     runs = ProductionRun.objects.for_tenant(tenant).order_by("created_at")
     by_day = {}
     for run in runs:
@@ -125,7 +125,7 @@ class TestSeededDemo:
         # A run started when it was created; a planned one has not started yet.
         assert all(run.created_at == run.started_at for run in runs if run.status != RunStatus.PLANNED)
         assert len(set(day_of.values())) > 30  # spread over the history, not all today
-        assert days_numbered_in_order_of_creation(demo) == {}
+        assert days_numbered_out_of_order(demo) == {}
 
     def test_finished_runs_carry_believable_outcomes(self, demo):
         runs = ProductionRun.objects.for_tenant(demo).with_details()
@@ -225,4 +225,4 @@ def test_still_running_prints_are_numbered_in_the_order_they_started(db):
     with all_tenants():
         tenant = seed_farm(DEMO, seed=2024, now=datetime(2026, 12, 5, 21, 8, 4, tzinfo=UTC))
 
-    assert days_numbered_in_order_of_creation(tenant) == {}
+    assert days_numbered_out_of_order(tenant) == {}
